@@ -1,0 +1,48 @@
+# SpaceONE on Kubernetes with Pulumi (Go). `make help` lists the targets.
+SHELL := /bin/bash
+STACK ?= minikube
+OUT ?= rendered/$(STACK)
+ARGS ?=
+
+.PHONY: help tools up preview destroy render test test-unit test-integration bench sim-up sim-down sim-status clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+tools: ## build pulumi, its Go host, the kubernetes provider and the sim control plane (cached)
+	@scripts/tools.sh
+
+up: ## deploy stack $(STACK) (default minikube; STACK=sim starts the sim control plane)
+	@scripts/preflight.sh $(STACK)
+	@scripts/tools.sh >/dev/null
+	@scripts/up.sh up $(STACK) $(ARGS)
+
+preview: tools ## show what `make up` would change
+	@scripts/up.sh preview $(STACK) $(ARGS)
+
+destroy: tools ## remove everything stack $(STACK) deployed
+	@scripts/up.sh destroy $(STACK) $(ARGS)
+
+render: tools ## write every manifest of stack $(STACK) as YAML into $(OUT) (no cluster needed)
+	@scripts/render.sh $(STACK) $(OUT)
+
+test: tools ## unit tests (Pulumi mocks) and integration tests (real CLI against the sim)
+	@scripts/test.sh
+
+test-unit: ## unit tests only
+	@go test ./components/...
+
+bench: tools ## measure tools, tests and pulumi up/no-op up/destroy on the sim; writes bench/*.txt
+	@scripts/bench.sh
+
+sim-up: tools ## start the sim control plane (loopback-only network namespace)
+	@scripts/sim.sh up
+
+sim-down: ## stop the sim control plane
+	@scripts/sim.sh down
+
+sim-status: ## is the sim control plane running?
+	@scripts/sim.sh status
+
+clean: sim-down ## stop the sim and remove local state of this checkout (not the tool cache)
+	rm -rf .pulumi .tools rendered

@@ -1,0 +1,91 @@
+// Package credentials makes passwords and keys that are generated once, in Go with
+// crypto/rand, and then stay the same for the life of the stack.
+//
+// Pulumi has no random provider here, so the value is kept where it must live anyway: a
+// Kubernetes Secret. The program proposes fresh random values on every run, but the Secret
+// ignores changes to its data, so after the first create its outputs (and everything derived
+// from them) carry the stored values. All values are Pulumi secrets.
+package credentials
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// alphabet avoids characters that need quoting in YAML, URLs or shells.
+const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+
+// Random returns n characters from crypto/rand.
+func Random(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("reading crypto/rand: %w", err)
+	}
+	out := make([]byte, n)
+	for i, c := range b {
+		out[i] = alphabet[int(c)%len(alphabet)]
+	}
+	return string(out), nil
+}
+
+// Derive makes a stable password for purpose from a generated root secret (HMAC-SHA256), so
+// one stored secret yields one distinct password per service user.
+func Derive(root pulumi.StringOutput, purpose string) pulumi.StringOutput {
+	return pulumi.ToSecret(root.ApplyT(func(r string) string {
+		m := hmac.New(sha256.New, []byte(r))
+		m.Write([]byte(purpose))
+		return base64.RawURLEncoding.EncodeToString(m.Sum(nil))[:32]
+	})).(pulumi.StringOutput)
+}
+
+// Generated is a Secret of generated values.
+type Generated struct {
+	Secret *corev1.Secret
+	Name   string
+}
+
+// NewGenerated creates Secret secretName in namespace with one random value (length 32)
+// per key. opts go to the Secret (parent, provider).
+func NewGenerated(ctx *pulumi.Context, name, secretName string, namespace pulumi.StringInput,
+	labels pulumi.StringMap, keys []string, opts ...pulumi.ResourceOption) (*Generated, error) {
+	data := pulumi.StringMap{}
+	for _, k := range keys {
+		v, err := Random(32)
+		if err != nil {
+			return nil, fmt.Errorf("generating %s/%s: %w", secretName, k, err)
+		}
+		data[k] = pulumi.ToSecret(pulumi.String(base64.StdEncoding.EncodeToString([]byte(v)))).(pulumi.StringOutput)
+	}
+	opts = append(opts, pulumi.IgnoreChanges([]string{"data", "stringData"}))
+	sec, err := corev1.NewSecret(ctx, name, &corev1.SecretArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(secretName), Namespace: namespace, Labels: labels},
+		Type:     pulumi.String("Opaque"),
+		Data:     data,
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating secret %s: %w", secretName, err)
+	}
+	return &Generated{Secret: sec, Name: secretName}, nil
+}
+
+// Value is the stored value of key, as a Pulumi secret.
+func (g *Generated) Value(key string) pulumi.StringOutput {
+	return pulumi.ToSecret(g.Secret.Data.ApplyT(func(d map[string]string) (string, error) {
+		enc, ok := d[key]
+		if !ok {
+			return "", fmt.Errorf("secret %s has no key %q", g.Name, key)
+		}
+		raw, err := base64.StdEncoding.DecodeString(enc)
+		if err != nil {
+			return "", fmt.Errorf("secret %s key %q is not base64: %w", g.Name, key, err)
+		}
+		return string(raw), nil
+	})).(pulumi.StringOutput)
+}

@@ -1,0 +1,89 @@
+// Package kube holds the small Kubernetes building blocks every SpaceONE component shares:
+// labels, the restricted security context, resource requirements, and image references.
+package kube
+
+import (
+	"strings"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// PartOf is the app.kubernetes.io/part-of value of everything this program creates.
+const PartOf = "spaceone"
+
+// SelectorLabels identify the pods of one workload. They never change after creation
+// (a Deployment's selector is immutable), so they hold only the workload name.
+func SelectorLabels(workload string) pulumi.StringMap {
+	return pulumi.StringMap{
+		"app.kubernetes.io/name":    pulumi.String(workload),
+		"app.kubernetes.io/part-of": pulumi.String(PartOf),
+	}
+}
+
+// Labels are the recommended app.kubernetes.io labels of one workload's objects.
+func Labels(workload, component, version string) pulumi.StringMap {
+	l := SelectorLabels(workload)
+	l["app.kubernetes.io/component"] = pulumi.String(component)
+	l["app.kubernetes.io/managed-by"] = pulumi.String("pulumi")
+	if version != "" {
+		l["app.kubernetes.io/version"] = pulumi.String(version)
+	}
+	return l
+}
+
+// Meta is ObjectMeta with a fixed name (other configs refer to it) in a namespace.
+func Meta(name string, namespace pulumi.StringInput, labels pulumi.StringMap) *metav1.ObjectMetaArgs {
+	return &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: namespace, Labels: labels}
+}
+
+// RestrictedContainer is the container security context every workload gets: no privilege
+// escalation, no added capabilities.
+func RestrictedContainer() *corev1.SecurityContextArgs {
+	return &corev1.SecurityContextArgs{
+		AllowPrivilegeEscalation: pulumi.Bool(false),
+		Capabilities:             &corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}},
+	}
+}
+
+// Resources builds requests and limits; empty values are left out.
+func Resources(cpuReq, memReq, cpuLim, memLim string) *corev1.ResourceRequirementsArgs {
+	req, lim := pulumi.StringMap{}, pulumi.StringMap{}
+	if cpuReq != "" {
+		req["cpu"] = pulumi.String(cpuReq)
+	}
+	if memReq != "" {
+		req["memory"] = pulumi.String(memReq)
+	}
+	if cpuLim != "" {
+		lim["cpu"] = pulumi.String(cpuLim)
+	}
+	if memLim != "" {
+		lim["memory"] = pulumi.String(memLim)
+	}
+	return &corev1.ResourceRequirementsArgs{Requests: req, Limits: lim}
+}
+
+// Image joins repository and tag, moving the repository under registry when one is set:
+// Image("spaceone/identity", "1.10.4", "registry.local:5000/mirror") is
+// "registry.local:5000/mirror/identity:1.10.4".
+func Image(repository, tag, registry string) string {
+	if registry != "" {
+		name := repository
+		if i := strings.LastIndex(repository, "/"); i >= 0 {
+			name = repository[i+1:]
+		}
+		repository = strings.TrimSuffix(registry, "/") + "/" + name
+	}
+	return repository + ":" + tag
+}
+
+// PullSecrets turns Secret names into imagePullSecrets references.
+func PullSecrets(names []string) corev1.LocalObjectReferenceArray {
+	var refs corev1.LocalObjectReferenceArray
+	for _, n := range names {
+		refs = append(refs, corev1.LocalObjectReferenceArgs{Name: pulumi.String(n)})
+	}
+	return refs
+}

@@ -1,0 +1,119 @@
+// Package platform assembles SpaceONE on a cluster: namespaces, stores, services and
+// frontend, in the order a first install needs.
+package platform
+
+import (
+	"fmt"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/spaceone-pulumi/spaceone/components/cluster"
+	"github.com/spaceone-pulumi/spaceone/components/kube"
+	"github.com/spaceone-pulumi/spaceone/components/settings"
+	"github.com/spaceone-pulumi/spaceone/components/stores"
+)
+
+// Args is everything the platform is built from.
+type Args struct {
+	Settings *settings.Settings
+	Cluster  cluster.Cluster
+	DBUsers  []stores.DBUser
+}
+
+// Platform is one SpaceONE installation.
+type Platform struct {
+	pulumi.ResourceState
+
+	Namespace       pulumi.StringOutput
+	PluginNamespace pulumi.StringOutput
+	MongoDB         *stores.MongoDB
+	Redis           *stores.Redis
+	Consul          *stores.Consul
+}
+
+// New deploys the platform. Every Kubernetes resource goes through the cluster's provider.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Platform, error) {
+	s := args.Settings
+	p := &Platform{}
+	opts = append(opts, pulumi.Provider(args.Cluster.Provider()))
+	if err := ctx.RegisterComponentResource("spaceone:platform:Platform", name, p, opts...); err != nil {
+		return nil, err
+	}
+	core, err := namespace(ctx, p, s.Namespace, "core")
+	if err != nil {
+		return nil, err
+	}
+	plugins, err := namespace(ctx, p, s.PluginNamespace, "plugins")
+	if err != nil {
+		return nil, err
+	}
+	p.Namespace = core.Metadata.Name().Elem()
+	p.PluginNamespace = plugins.Metadata.Name().Elem()
+
+	if err := p.deployStores(ctx, args, core); err != nil {
+		return nil, err
+	}
+	return p, ctx.RegisterResourceOutputs(p, pulumi.Map{
+		"namespace":       p.Namespace,
+		"pluginNamespace": p.PluginNamespace,
+	})
+}
+
+func namespace(ctx *pulumi.Context, parent pulumi.Resource, name, role string) (*corev1.Namespace, error) {
+	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name: pulumi.String(name),
+			Labels: pulumi.StringMap{
+				"app.kubernetes.io/part-of":    pulumi.String(kube.PartOf),
+				"app.kubernetes.io/managed-by": pulumi.String("pulumi"),
+				"spaceone.dev/namespace-role":  pulumi.String(role),
+			},
+		},
+	}, pulumi.Parent(parent))
+	if err != nil {
+		return nil, fmt.Errorf("creating namespace %s: %w", name, err)
+	}
+	return ns, nil
+}
+
+func (p *Platform) deployStores(ctx *pulumi.Context, args *Args, core *corev1.Namespace) error {
+	s := args.Settings
+	storageClass := s.Stores.StorageClass
+	if storageClass == "" {
+		storageClass = args.Cluster.Capabilities().StorageClass
+	}
+	common := func(size string) stores.Common {
+		return stores.Common{
+			Namespace: core.Metadata.Name().Elem(), Registry: s.Images.Registry,
+			PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
+			StorageClass: storageClass, Size: size, KeepVolumes: s.Stores.KeepVolumes,
+		}
+	}
+	inNS := []pulumi.ResourceOption{pulumi.Parent(p), pulumi.DependsOn([]pulumi.Resource{core})}
+
+	mongo := &stores.MongoDBArgs{Common: common(s.Stores.MongoDB.Size), Users: args.DBUsers}
+	if ext := s.Stores.MongoDB.External; ext != nil {
+		mongo.External = &stores.ExternalMongoDB{Host: ext.Host, Port: ext.Port, Username: ext.Username, Password: s.Stores.MongoDB.Password}
+	}
+	var err error
+	if p.MongoDB, err = stores.NewMongoDB(ctx, "mongodb", mongo, inNS...); err != nil {
+		return fmt.Errorf("mongodb: %w", err)
+	}
+	redis := &stores.RedisArgs{Common: common(s.Stores.Redis.Size)}
+	if ext := s.Stores.Redis.External; ext != nil {
+		redis.External = &stores.Endpoint{Host: ext.Host, Port: ext.Port}
+	}
+	if p.Redis, err = stores.NewRedis(ctx, "redis", redis, inNS...); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	consul := &stores.ConsulArgs{Common: common(s.Stores.Consul.Size)}
+	if ext := s.Stores.Consul.External; ext != nil {
+		consul.External = &stores.Endpoint{Host: ext.Host, Port: ext.Port}
+	}
+	if p.Consul, err = stores.NewConsul(ctx, "consul", consul, inNS...); err != nil {
+		return fmt.Errorf("consul: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,401 @@
+// Package settings reads the stack configuration of the spaceone project into one typed,
+// validated value. Every check happens here, before any resource is registered, so bad
+// input stops `pulumi up` with a message that names the setting and the fix and never
+// leaves a half-made deployment behind.
+package settings
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Project is the Pulumi project name; every key below lives in its namespace ("spaceone:<key>").
+const Project = "spaceone"
+
+// Settings is the whole validated stack configuration.
+type Settings struct {
+	Cluster         Cluster
+	Namespace       string // core namespace: services, stores, frontend
+	PluginNamespace string // where the supervisor runs plugins
+	Release         string // SpaceONE release whose catalogue is deployed
+	Images          Images
+	Services        map[string]ServiceOverride
+	Stores          Stores
+	Console         Console
+	// RenderDir, when set, makes the provider write YAML manifests there instead of talking
+	// to a cluster (`make render`).
+	RenderDir string
+}
+
+// Cluster says where SpaceONE runs.
+type Cluster struct {
+	Type        string // "local" (an existing kube context or kubeconfig file) or "eks"
+	KubeContext string // local: context name in the user's kubeconfig
+	Kubeconfig  string // local: path of a kubeconfig file (the sim stack); overrides the default file
+}
+
+// Images controls where images come from (air-gapped installs use Registry).
+type Images struct {
+	Registry    string   `json:"registry"`    // replaces the registry/owner part of every image, e.g. "registry.local:5000/spaceone"
+	PullPolicy  string   `json:"pullPolicy"`  // IfNotPresent, Always or Never
+	PullSecrets []string `json:"pullSecrets"` // names of existing docker-registry Secrets in the core namespace
+}
+
+// ServiceOverride is what a stack may change about one catalogue service.
+type ServiceOverride struct {
+	Enabled   *bool          `json:"enabled"`
+	Image     string         `json:"image"`     // repository without tag, e.g. "myrepo/identity"
+	Tag       string         `json:"tag"`       // MAJOR.MINOR.SPRINT[.HOTFIX][-EXTRA]
+	Replicas  map[string]int `json:"replicas"`  // per variant: grpc, scheduler, worker, rest
+	Variants  []string       `json:"variants"`  // replaces the catalogue's default variants
+	Resources *Resources     `json:"resources"` // requests/limits for every container of the service
+	Config    map[string]any `json:"config"`    // merged into the service's GLOBAL config
+}
+
+// Resources are container requests and limits in Kubernetes quantity notation.
+type Resources struct {
+	CPURequest    string `json:"cpuRequest"`
+	MemoryRequest string `json:"memoryRequest"`
+	CPULimit      string `json:"cpuLimit"`
+	MemoryLimit   string `json:"memoryLimit"`
+}
+
+// Stores configures MongoDB, Redis and Consul.
+type Stores struct {
+	StorageClass string `json:"storageClass"` // "" = the cluster's default StorageClass
+	// KeepVolumes keeps the stores' PersistentVolumeClaims when the stack is destroyed.
+	KeepVolumes bool  `json:"keepVolumes"`
+	MongoDB     Store `json:"mongodb"`
+	Redis       Store `json:"redis"`
+	Consul      Store `json:"consul"`
+}
+
+// Store is one store: in the cluster (Size) or External.
+type Store struct {
+	Size     string    `json:"size"`
+	External *External `json:"external"`
+	// Password is filled from the store's secret key (e.g. spaceone:mongodbPassword), never from the object.
+	Password    pulumi.StringOutput `json:"-"`
+	HasPassword bool                `json:"-"`
+}
+
+// External points a store at an endpoint outside the cluster; the store is then not deployed.
+type External struct {
+	Host     string `json:"host"`
+	Port     int    `json:"port"`
+	Username string `json:"username"`
+}
+
+// Console says how the browser reaches console and console-api.
+type Console struct {
+	Expose      string `json:"expose"`      // nodePort | portForward | ingress
+	NodePort    int    `json:"nodePort"`    // console NodePort when expose=nodePort
+	APINodePort int    `json:"apiNodePort"` // console-api NodePort when expose=nodePort
+	Host        string `json:"host"`        // console host when expose=ingress
+	APIHost     string `json:"apiHost"`     // console-api host when expose=ingress
+}
+
+// Source is where configuration values come from: *pulumi.Context in a program, a map in tests.
+type Source interface {
+	GetConfig(key string) (string, bool)
+	IsConfigSecret(key string) bool
+}
+
+// Problem is one invalid setting.
+type Problem struct {
+	Key     string // full key, e.g. spaceone:services.identity.tag
+	Message string // what is wrong and what is accepted
+}
+
+// Problems is every invalid setting found, so a user fixes them all in one round.
+type Problems []Problem
+
+func (p Problems) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "invalid stack configuration (%d problem(s)); nothing was created:", len(p))
+	for _, x := range p {
+		fmt.Fprintf(&b, "\n  - %s: %s", x.Key, x.Message)
+	}
+	return b.String()
+}
+
+type loader struct {
+	src      Source
+	problems Problems
+}
+
+func (l *loader) fail(key, format string, args ...any) {
+	l.problems = append(l.problems, Problem{Key: Project + ":" + key, Message: fmt.Sprintf(format, args...)})
+}
+
+func (l *loader) str(key, def string) string {
+	if v, ok := l.src.GetConfig(Project + ":" + key); ok {
+		return v
+	}
+	return def
+}
+
+func (l *loader) object(key string, into any) {
+	raw, ok := l.src.GetConfig(Project + ":" + key)
+	if !ok || raw == "" {
+		return
+	}
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		l.fail(key, "cannot read it as an object (%v); see its description in Pulumi.yaml", err)
+	}
+}
+
+// Known lists the catalogue's service names; Load refuses overrides for any other name.
+type Known interface {
+	HasService(name string) bool
+	ServiceNames() []string
+}
+
+// Load reads and validates the stack configuration. Defaults mirror Pulumi.yaml's config
+// block (unit tests and the Automation API do not apply those).
+func Load(src Source, known Known) (*Settings, error) {
+	l := &loader{src: src}
+	s := &Settings{
+		Cluster: Cluster{
+			Type:       l.str("clusterType", "local"),
+			Kubeconfig: l.str("kubeconfig", ""),
+		},
+		Namespace:       l.str("namespace", "spaceone"),
+		PluginNamespace: l.str("pluginNamespace", "root-supervisor"),
+		Release:         l.str("release", "1.10.4"),
+		RenderDir:       l.str("renderDir", ""),
+		Images:          Images{PullPolicy: "IfNotPresent"},
+		Stores: Stores{
+			MongoDB: Store{Size: "8Gi"},
+			Redis:   Store{Size: "1Gi"},
+			Consul:  Store{Size: "1Gi"},
+		},
+		Console: Console{Expose: "portForward"},
+	}
+	// With a kubeconfig file of its own, a stack uses that file's current context by default.
+	if s.Cluster.Kubeconfig == "" {
+		s.Cluster.KubeContext = l.str("kubeContext", "minikube")
+	} else {
+		s.Cluster.KubeContext = l.str("kubeContext", "")
+	}
+	l.object("images", &s.Images)
+	l.object("services", &s.Services)
+	l.object("stores", &s.Stores)
+	l.object("console", &s.Console)
+	s.Stores.MongoDB.Password, s.Stores.MongoDB.HasPassword = l.secret("mongodbPassword")
+
+	switch s.Cluster.Type {
+	case "local":
+	case "eks":
+	default:
+		l.fail("clusterType", "%q is not a cluster type; use \"local\" (an existing kube context, e.g. minikube) or \"eks\"", s.Cluster.Type)
+	}
+	if s.Cluster.Type == "local" && s.Cluster.KubeContext == "" && s.Cluster.Kubeconfig == "" && s.RenderDir == "" {
+		l.fail("kubeContext", "is empty; name the kube context to deploy to (e.g. minikube) or set spaceone:kubeconfig to a kubeconfig file")
+	}
+	if s.Cluster.Kubeconfig != "" && !filepath.IsAbs(s.Cluster.Kubeconfig) {
+		// Relative paths are relative to the project directory, where the program runs.
+		if abs, err := filepath.Abs(s.Cluster.Kubeconfig); err == nil {
+			s.Cluster.Kubeconfig = abs
+		}
+	}
+	l.checkDNSLabel("namespace", s.Namespace)
+	l.checkDNSLabel("pluginNamespace", s.PluginNamespace)
+	if s.Namespace == s.PluginNamespace {
+		l.fail("pluginNamespace", "must differ from spaceone:namespace (%q): plugins run apart from the core services", s.Namespace)
+	}
+	l.checkImages(&s.Images)
+	l.checkServices(s.Services, known)
+	l.checkStores(&s.Stores)
+	l.checkConsole(&s.Console)
+
+	if len(l.problems) > 0 {
+		return nil, l.problems
+	}
+	if s.Services == nil {
+		s.Services = map[string]ServiceOverride{}
+	}
+	return s, nil
+}
+
+func (l *loader) secret(key string) (pulumi.StringOutput, bool) {
+	full := Project + ":" + key
+	v, ok := l.src.GetConfig(full)
+	if !ok {
+		return pulumi.StringOutput{}, false
+	}
+	if !l.src.IsConfigSecret(full) {
+		l.fail(key, "is stored in plain text; store it as a secret: pulumi config set --secret %s <value>", key)
+	}
+	return pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput), true
+}
+
+func (l *loader) checkDNSLabel(key, v string) {
+	if !isDNSLabel(v) {
+		l.fail(key, "%q is not a valid Kubernetes namespace name (lower-case letters, digits and '-', at most 63, starting and ending with a letter or digit)", v)
+	}
+}
+
+func (l *loader) checkImages(im *Images) {
+	switch im.PullPolicy {
+	case "IfNotPresent", "Always", "Never":
+	default:
+		l.fail("images.pullPolicy", "%q is not a pull policy; use IfNotPresent, Always or Never", im.PullPolicy)
+	}
+	if im.Registry != "" && (strings.Contains(im.Registry, "://") || strings.HasSuffix(im.Registry, "/") || strings.ContainsAny(im.Registry, " :@") && !registryWithPort(im.Registry)) {
+		l.fail("images.registry", "%q is not a registry prefix; write it like registry.example.com:5000/spaceone (no scheme, no trailing /)", im.Registry)
+	}
+	for i, s := range im.PullSecrets {
+		if !isDNSSubdomain(s) {
+			l.fail(fmt.Sprintf("images.pullSecrets[%d]", i), "%q is not a Secret name", s)
+		}
+	}
+}
+
+func registryWithPort(r string) bool {
+	host, _, _ := strings.Cut(r, "/")
+	h, port, ok := strings.Cut(host, ":")
+	if !ok || h == "" || strings.ContainsAny(r, " @") {
+		return false
+	}
+	for _, c := range port {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return port != ""
+}
+
+var variantNames = map[string]bool{"grpc": true, "scheduler": true, "worker": true, "rest": true}
+
+func (l *loader) checkServices(svcs map[string]ServiceOverride, known Known) {
+	names := make([]string, 0, len(svcs))
+	for n := range svcs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		o := svcs[name]
+		key := "services." + name
+		if known != nil && !known.HasService(name) {
+			l.fail(key, "%q is not a service of this release; known services: %s", name, strings.Join(known.ServiceNames(), ", "))
+			continue
+		}
+		if o.Tag != "" {
+			if err := CheckTag(o.Tag); err != nil {
+				l.fail(key+".tag", "%v", err)
+			}
+		}
+		if o.Image != "" && (strings.Contains(o.Image, "@") || strings.Contains(lastSegment(o.Image), ":")) {
+			l.fail(key+".image", "%q must be a repository without tag or digest (set the tag in %s.tag)", o.Image, key)
+		}
+		for v, n := range o.Replicas {
+			if !variantNames[v] {
+				l.fail(key+".replicas."+v, "%q is not a variant; use grpc, scheduler, worker or rest", v)
+			}
+			if n < 0 || n > 50 {
+				l.fail(key+".replicas."+v, "%d is out of range; use 0 to 50", n)
+			}
+		}
+		for i, v := range o.Variants {
+			if !variantNames[v] {
+				l.fail(fmt.Sprintf("%s.variants[%d]", key, i), "%q is not a variant; use grpc, scheduler, worker or rest", v)
+			}
+		}
+		if r := o.Resources; r != nil {
+			for k, q := range map[string]string{"cpuRequest": r.CPURequest, "cpuLimit": r.CPULimit, "memoryRequest": r.MemoryRequest, "memoryLimit": r.MemoryLimit} {
+				if q != "" && !isQuantity(q) {
+					l.fail(key+".resources."+k, "%q is not a Kubernetes quantity (e.g. 100m, 0.5, 256Mi, 1Gi)", q)
+				}
+			}
+		}
+	}
+}
+
+func lastSegment(image string) string {
+	if i := strings.LastIndex(image, "/"); i >= 0 {
+		return image[i+1:]
+	}
+	return image
+}
+
+func (l *loader) checkStores(st *Stores) {
+	if st.StorageClass != "" && !isDNSSubdomain(st.StorageClass) {
+		l.fail("stores.storageClass", "%q is not a StorageClass name", st.StorageClass)
+	}
+	for name, s := range map[string]*Store{"mongodb": &st.MongoDB, "redis": &st.Redis, "consul": &st.Consul} {
+		key := "stores." + name
+		if s.External == nil {
+			if !isQuantity(s.Size) {
+				l.fail(key+".size", "%q is not a volume size (e.g. 8Gi)", s.Size)
+			}
+			continue
+		}
+		if err := CheckHost(s.External.Host); err != nil {
+			l.fail(key+".external.host", "%v", err)
+		}
+		if s.External.Port == 0 {
+			s.External.Port = map[string]int{"mongodb": 27017, "redis": 6379, "consul": 8500}[name]
+		}
+		if s.External.Port < 1 || s.External.Port > 65535 {
+			l.fail(key+".external.port", "%d is not a TCP port (1-65535)", s.External.Port)
+		}
+	}
+	if st.MongoDB.External != nil {
+		if st.MongoDB.External.Username == "" {
+			l.fail("stores.mongodb.external.username", "is required for an external MongoDB (a user with readWrite on the service databases)")
+		}
+		if !st.MongoDB.HasPassword {
+			l.fail("mongodbPassword", "is required for an external MongoDB: pulumi config set --secret mongodbPassword <password>")
+		}
+	}
+}
+
+func (l *loader) checkConsole(c *Console) {
+	switch c.Expose {
+	case "portForward":
+	case "nodePort":
+		if c.NodePort == 0 {
+			c.NodePort = 30080
+		}
+		if c.APINodePort == 0 {
+			c.APINodePort = 30081
+		}
+		for k, p := range map[string]int{"console.nodePort": c.NodePort, "console.apiNodePort": c.APINodePort} {
+			if p < 30000 || p > 32767 {
+				l.fail(k, "%d is outside the NodePort range 30000-32767", p)
+			}
+		}
+		if c.NodePort == c.APINodePort {
+			l.fail("console.apiNodePort", "must differ from console.nodePort (%d)", c.NodePort)
+		}
+	case "ingress":
+		if err := CheckHost(c.Host); err != nil {
+			l.fail("console.host", "%v (required when console.expose is ingress)", err)
+		}
+		if err := CheckHost(c.APIHost); err != nil {
+			l.fail("console.apiHost", "%v (required when console.expose is ingress)", err)
+		}
+	default:
+		l.fail("console.expose", "%q is not supported; use portForward, nodePort or ingress", c.Expose)
+	}
+}
+
+// CheckHost accepts a DNS name or an IPv4 address.
+func CheckHost(h string) error {
+	if h == "" {
+		return errors.New("is empty; give a host name or IP address")
+	}
+	if isIPv4(h) || isDNSSubdomain(strings.ToLower(h)) {
+		return nil
+	}
+	return fmt.Errorf("%q is not a host name or IPv4 address", h)
+}

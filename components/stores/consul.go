@@ -1,0 +1,64 @@
+package stores
+
+import (
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/spaceone-pulumi/spaceone/components/kube"
+)
+
+const (
+	consulRepository = "hashicorp/consul"
+	consulTag        = "1.15.4"
+)
+
+// ConsulArgs configures the Consul store.
+type ConsulArgs struct {
+	Common
+	External *Endpoint // when set, nothing is deployed
+}
+
+// Consul is a single Consul server. It holds the root API key (root/api_key/TOKEN) that the
+// token consumers read, and every secret stored through the secret service's
+// ConsulConnector, so its data must survive restarts.
+type Consul struct {
+	pulumi.ResourceState
+	Endpoint Endpoint
+	Ready    []pulumi.Resource
+}
+
+// NewConsul deploys Consul, or records the external endpoint.
+func NewConsul(ctx *pulumi.Context, name string, args *ConsulArgs, opts ...pulumi.ResourceOption) (*Consul, error) {
+	c := &Consul{}
+	if err := ctx.RegisterComponentResource("spaceone:stores:Consul", name, c, opts...); err != nil {
+		return nil, err
+	}
+	if args.External != nil {
+		c.Endpoint = *args.External
+		return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"host": pulumi.String(c.Endpoint.Host)})
+	}
+	common := args.Common
+	if common.Size == "" {
+		common.Size = "1Gi"
+	}
+	sts, svc, err := deploy(ctx, c, common, workload{
+		name: "consul", repository: consulRepository, tag: consulTag,
+		port: 8500, portName: "http", uid: 100, gid: 1000, dataPath: "/consul/data",
+		args: []string{"agent", "-server", "-bootstrap-expect=1", "-node=consul-0", "-client=0.0.0.0",
+			"-bind=127.0.0.1", "-data-dir=/consul/data", "-disable-host-node-id"},
+		// The image's entrypoint would chown the data dir and switch user, which needs
+		// capabilities this pod does not have; it already runs as the consul user.
+		env:       corev1.EnvVarArray{corev1.EnvVarArgs{Name: pulumi.String("CONSUL_DISABLE_PERM_MGMT"), Value: pulumi.String("true")}},
+		resources: kube.Resources("50m", "64Mi", "500m", "256Mi"),
+		readiness: &corev1.ProbeArgs{
+			HttpGet:       &corev1.HTTPGetActionArgs{Path: pulumi.String("/v1/status/leader"), Port: pulumi.Int(8500)},
+			PeriodSeconds: pulumi.Int(5),
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.Endpoint = Endpoint{Host: "consul", Port: 8500}
+	c.Ready = []pulumi.Resource{sts, svc}
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"host": pulumi.String("consul"), "statefulSet": sts.Metadata.Name()})
+}

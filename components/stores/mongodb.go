@@ -1,0 +1,191 @@
+package stores
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/spaceone-pulumi/spaceone/components/credentials"
+	"github.com/spaceone-pulumi/spaceone/components/kube"
+)
+
+// MongoDB image, pinned.
+const (
+	mongoRepository = "mongo"
+	mongoTag        = "6.0.13"
+	mongoRootUser   = "root"
+)
+
+// DBUser is one service's database and login.
+type DBUser struct {
+	Service  string // catalogue service name, e.g. cost-analysis
+	Database string
+	Username string
+}
+
+// ExternalMongoDB points at a MongoDB outside the cluster; every service logs in as Username.
+type ExternalMongoDB struct {
+	Host     string
+	Port     int
+	Username string
+	Password pulumi.StringOutput
+}
+
+// MongoDBArgs configures the MongoDB store.
+type MongoDBArgs struct {
+	Common
+	Users    []DBUser
+	External *ExternalMongoDB // when set, nothing is deployed
+}
+
+// MongoDB is the document store of every SpaceONE service: one database and one user per service.
+type MongoDB struct {
+	pulumi.ResourceState
+
+	Endpoint     Endpoint
+	RootPassword pulumi.StringOutput // secret; empty for an external MongoDB
+	users        map[string]DBUser
+	passwords    map[string]pulumi.StringOutput
+	external     *ExternalMongoDB
+	Ready        []pulumi.Resource // what a client must wait for
+}
+
+// NewMongoDB deploys MongoDB (or records the external one) and the per-service users.
+func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pulumi.ResourceOption) (*MongoDB, error) {
+	m := &MongoDB{users: map[string]DBUser{}, passwords: map[string]pulumi.StringOutput{}, external: args.External}
+	if err := ctx.RegisterComponentResource("spaceone:stores:MongoDB", name, m, opts...); err != nil {
+		return nil, err
+	}
+	for _, u := range args.Users {
+		m.users[u.Service] = u
+	}
+	if ext := args.External; ext != nil {
+		m.Endpoint = Endpoint{Host: ext.Host, Port: ext.Port}
+		for _, u := range args.Users {
+			m.passwords[u.Service] = ext.Password
+		}
+		return m, ctx.RegisterResourceOutputs(m, pulumi.Map{"host": pulumi.String(ext.Host)})
+	}
+
+	labels := kube.Labels("mongodb", "store", mongoTag)
+	root, err := credentials.NewGenerated(ctx, name+"-root", "mongodb-root", args.Namespace, labels,
+		[]string{"password"}, pulumi.Parent(m))
+	if err != nil {
+		return nil, err
+	}
+	m.RootPassword = root.Value("password")
+
+	// One derived password per service user; the init script reads them from the
+	// environment, so the script itself (a ConfigMap) holds no secret.
+	userData := pulumi.StringMap{}
+	type initUser struct {
+		User string `json:"user"`
+		DB   string `json:"db"`
+		Env  string `json:"env"`
+	}
+	var list []initUser
+	env := corev1.EnvVarArray{
+		corev1.EnvVarArgs{Name: pulumi.String("MONGO_INITDB_ROOT_USERNAME"), Value: pulumi.String(mongoRootUser)},
+		secretEnv("MONGO_INITDB_ROOT_PASSWORD", "mongodb-root", "password"),
+		corev1.EnvVarArgs{Name: pulumi.String("MONGO_INITDB_DATABASE"), Value: pulumi.String("admin")},
+	}
+	services := make([]string, 0, len(args.Users))
+	for _, u := range args.Users {
+		services = append(services, u.Service)
+	}
+	sort.Strings(services)
+	for _, svc := range services {
+		u := m.users[svc]
+		pw := credentials.Derive(m.RootPassword, "mongodb-user:"+u.Username)
+		m.passwords[svc] = pw
+		userData[u.Username] = pw
+		envName := "SPACEONE_DB_PASSWORD_" + strings.ToUpper(strings.ReplaceAll(u.Username, "-", "_"))
+		list = append(list, initUser{User: u.Username, DB: u.Database, Env: envName})
+		env = append(env, secretEnv(envName, "mongodb-users", u.Username))
+	}
+	usersSecret, err := corev1.NewSecret(ctx, name+"-users", &corev1.SecretArgs{
+		Metadata:   kube.Meta("mongodb-users", args.Namespace, labels),
+		Type:       pulumi.String("Opaque"),
+		StringData: userData,
+	}, pulumi.Parent(m))
+	if err != nil {
+		return nil, fmt.Errorf("creating secret mongodb-users: %w", err)
+	}
+	usersJSON, err := json.Marshal(list)
+	if err != nil {
+		return nil, err
+	}
+	env = append(env, corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_DB_USERS"), Value: pulumi.String(string(usersJSON))})
+	initScript, err := corev1.NewConfigMap(ctx, name+"-init", &corev1.ConfigMapArgs{
+		Metadata: kube.Meta("mongodb-init", args.Namespace, labels),
+		Data:     pulumi.StringMap{"spaceone-users.js": pulumi.String(initJS)},
+	}, pulumi.Parent(m))
+	if err != nil {
+		return nil, fmt.Errorf("creating configmap mongodb-init: %w", err)
+	}
+
+	c := args.Common
+	if c.Size == "" {
+		c.Size = "8Gi"
+	}
+	sts, svc, err := deploy(ctx, m, c, workload{
+		name: "mongodb", repository: mongoRepository, tag: mongoTag,
+		port: 27017, portName: "mongodb", uid: 999, gid: 999, dataPath: "/data/db",
+		args: []string{"--bind_ip_all"},
+		env:  env,
+		volumes: corev1.VolumeArray{corev1.VolumeArgs{
+			Name:      pulumi.String("init"),
+			ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String("mongodb-init")},
+		}},
+		mounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{
+			Name: pulumi.String("init"), MountPath: pulumi.String("/docker-entrypoint-initdb.d"), ReadOnly: pulumi.Bool(true),
+		}},
+		resources: kube.Resources("100m", "256Mi", "1", "1Gi"),
+		deps:      []pulumi.Resource{root.Secret, usersSecret, initScript},
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.Endpoint = Endpoint{Host: "mongodb", Port: 27017}
+	m.Ready = []pulumi.Resource{sts, svc}
+	return m, ctx.RegisterResourceOutputs(m, pulumi.Map{"host": pulumi.String("mongodb"), "statefulSet": sts.Metadata.Name()})
+}
+
+// Username is the login of service's database user.
+func (m *MongoDB) Username(service string) string {
+	if m.external != nil {
+		return m.external.Username
+	}
+	return m.users[service].Username
+}
+
+// Password is the password of service's database user (a Pulumi secret).
+func (m *MongoDB) Password(service string) pulumi.StringOutput { return m.passwords[service] }
+
+func secretEnv(name, secret, key string) corev1.EnvVarArgs {
+	return corev1.EnvVarArgs{
+		Name: pulumi.String(name),
+		ValueFrom: &corev1.EnvVarSourceArgs{SecretKeyRef: &corev1.SecretKeySelectorArgs{
+			Name: pulumi.String(secret), Key: pulumi.String(key),
+		}},
+	}
+}
+
+// initJS runs once, when the mongo entrypoint finds an empty data volume, as root against
+// the admin database: it creates each service user there with readWrite on its own database
+// (SpaceONE services authenticate against admin, as in the 1.10.4 charts).
+const initJS = `// Created by spaceone-pulumi: one user per SpaceONE service database.
+const users = JSON.parse(process.env.SPACEONE_DB_USERS || "[]");
+const admin = db.getSiblingDB("admin");
+for (const u of users) {
+  const pwd = process.env[u.env];
+  if (!pwd) { throw new Error("no password in $" + u.env + " for " + u.user); }
+  if (admin.getUser(u.user) === null) {
+    admin.createUser({ user: u.user, pwd: pwd, roles: [{ role: "readWrite", db: u.db }] });
+  }
+}
+`

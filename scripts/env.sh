@@ -1,0 +1,21 @@
+# Sourced by the other scripts: the pulumi toolchain on PATH and everything that keeps it
+# offline and inside this checkout (local file backend, no update check, no plugin downloads).
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+. "$ROOT/scripts/versions.sh"
+for d in "$KUBE_DIR" "$LANGGO_DIR" "$PULUMI_CLI_DIR"; do
+  [ -d "$d" ] && PATH=$d:$PATH
+done
+export PATH
+export PULUMI_HOME=${PULUMI_HOME:-$ROOT/.pulumi/home}
+export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$ROOT/.pulumi/state}
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
+mkdir -p "${PULUMI_BACKEND_URL#file://}" "$PULUMI_HOME"
+# The secrets passphrase: yours if you export one, otherwise generated once into an ignored file.
+if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+  if [ ! -s "$ROOT/.pulumi/passphrase" ]; then
+    (umask 077; openssl rand -base64 32 > "$ROOT/.pulumi/passphrase")
+  fi
+  export PULUMI_CONFIG_PASSPHRASE_FILE=$ROOT/.pulumi/passphrase
+fi

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Fails within seconds, with the fix, when a local stack's cluster cannot be reached.
+# Usage: preflight.sh STACK
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/scripts/versions.sh"
+STACK=${1:?stack}
+CFG=$ROOT/stacks/Pulumi.$STACK.yaml
+[ -f "$CFG" ] || { echo "no stack configuration $CFG; stacks: $(cd "$ROOT/stacks" && ls Pulumi.*.yaml | sed 's/Pulumi.\(.*\).yaml/\1/' | tr '\n' ' ')" >&2; exit 1; }
+get() { awk -v k="spaceone:$1:" '$1==k {print $2; exit}' "$CFG" | tr -d '"'; }
+[ "$(get clusterType)" = eks ] && exit 0
+[ -n "$(get kubeconfig)" ] && exit 0   # a kubeconfig of its own (the sim stack is started by make)
+ctx=$(get kubeContext); ctx=${ctx:-minikube}
+KUBECTL=$(command -v kubectl || true); [ -x "$KUBE_DIR/kubectl" ] && KUBECTL=$KUBE_DIR/kubectl
+fail() {
+  echo "stack '$STACK' deploys to kube context '$ctx', $1." >&2
+  echo "  start it with:   minikube start --cpus 4 --memory 8g" >&2
+  echo "  or try the sim:  make up STACK=sim   (a local test control plane; no containers run)" >&2
+  echo "  or point the stack at another context: pulumi config set kubeContext <name> --stack $STACK" >&2
+  exit 1
+}
+if [ -z "$KUBECTL" ]; then
+  kc=${KUBECONFIG:-$HOME/.kube/config}
+  grep -qs -- "name: $ctx\$" ${kc//:/ } || fail "but no kubeconfig names that context"
+  exit 0
+fi
+"$KUBECTL" config get-contexts -o name 2>/dev/null | grep -qx -- "$ctx" || fail "but no kubeconfig names that context"
+"$KUBECTL" --context "$ctx" get --raw=/readyz --request-timeout=5s >/dev/null 2>&1 || fail "but its API server does not answer"

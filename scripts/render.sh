@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# make render STACK=<stack> OUT=<dir>: every Kubernetes manifest of a stack as YAML in OUT,
+# through the kubernetes provider's render-to-directory mode. No cluster is contacted and the
+# stack's real state is untouched: the run uses a throwaway project copy and state backend.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+STACK=${1:?stack}; OUT=${2:?output directory}
+. "$ROOT/scripts/env.sh"
+[ -f "$ROOT/stacks/Pulumi.$STACK.yaml" ] || { echo "no stack configuration stacks/Pulumi.$STACK.yaml" >&2; exit 1; }
+mkdir -p "$OUT"; OUT=$(cd "$OUT" && pwd)
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+for f in Pulumi.yaml main.go go.mod go.sum components .tools; do ln -s "$ROOT/$f" "$tmp/$f"; done
+mkdir -p "$tmp/stacks" "$tmp/state"
+grep -v '^encryptionsalt:' "$ROOT/stacks/Pulumi.$STACK.yaml" > "$tmp/stacks/Pulumi.$STACK.yaml"
+unset PULUMI_CONFIG_PASSPHRASE_FILE
+export PULUMI_BACKEND_URL=file://$tmp/state PULUMI_CONFIG_PASSPHRASE=render-only
+unset KUBECONFIG   # the provider refuses render mode when KUBECONFIG is set
+cd "$tmp"
+pulumi stack init "$STACK" >/dev/null
+pulumi config set renderDir "$OUT" --stack "$STACK"
+pulumi up --yes --skip-preview --stack "$STACK" >"$tmp/up.log" 2>&1 || { cat "$tmp/up.log" >&2; exit 1; }
+echo "rendered $(find "$OUT" -name '*.yaml' | wc -l) manifests of stack $STACK into $OUT"
