@@ -10,7 +10,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/spaceone-pulumi/spaceone/components/cluster"
+	"github.com/spaceone-pulumi/spaceone/components/frontend"
 	"github.com/spaceone-pulumi/spaceone/components/kube"
+	"github.com/spaceone-pulumi/spaceone/components/microservice"
 	"github.com/spaceone-pulumi/spaceone/components/settings"
 	"github.com/spaceone-pulumi/spaceone/components/stores"
 )
@@ -19,7 +21,7 @@ import (
 type Args struct {
 	Settings *settings.Settings
 	Cluster  cluster.Cluster
-	DBUsers  []stores.DBUser
+	Plan     *Plan
 }
 
 // Platform is one SpaceONE installation.
@@ -31,6 +33,8 @@ type Platform struct {
 	MongoDB         *stores.MongoDB
 	Redis           *stores.Redis
 	Consul          *stores.Consul
+	Services        map[string]*microservice.Microservice
+	Frontend        *frontend.Frontend
 }
 
 // New deploys the platform. Every Kubernetes resource goes through the cluster's provider.
@@ -53,6 +57,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	p.PluginNamespace = plugins.Metadata.Name().Elem()
 
 	if err := p.deployStores(ctx, args, core); err != nil {
+		return nil, err
+	}
+	if err := p.deployServices(ctx, args, core); err != nil {
+		return nil, err
+	}
+	if err := p.deployFrontend(ctx, args, core); err != nil {
 		return nil, err
 	}
 	return p, ctx.RegisterResourceOutputs(p, pulumi.Map{
@@ -93,7 +103,7 @@ func (p *Platform) deployStores(ctx *pulumi.Context, args *Args, core *corev1.Na
 	}
 	inNS := []pulumi.ResourceOption{pulumi.Parent(p), pulumi.DependsOn([]pulumi.Resource{core})}
 
-	mongo := &stores.MongoDBArgs{Common: common(s.Stores.MongoDB.Size), Users: args.DBUsers}
+	mongo := &stores.MongoDBArgs{Common: common(s.Stores.MongoDB.Size), Users: dbUsers(args.Plan)}
 	if ext := s.Stores.MongoDB.External; ext != nil {
 		mongo.External = &stores.ExternalMongoDB{Host: ext.Host, Port: ext.Port, Username: ext.Username, Password: s.Stores.MongoDB.Password}
 	}

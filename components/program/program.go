@@ -7,6 +7,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/cluster"
 	"github.com/spaceone-pulumi/spaceone/components/platform"
 	"github.com/spaceone-pulumi/spaceone/components/settings"
@@ -14,7 +15,19 @@ import (
 
 // Run reads the stack configuration, validates all of it, and only then registers resources.
 func Run(ctx *pulumi.Context) error {
-	s, err := settings.Load(ctx, nil)
+	release, ok := ctx.GetConfig("spaceone:release")
+	if !ok {
+		release = "1.10.4"
+	}
+	rel, err := catalog.Load(release)
+	if err != nil {
+		return fmt.Errorf("spaceone:release: %w", err)
+	}
+	s, err := settings.Load(ctx, rel)
+	if err != nil {
+		return err
+	}
+	plan, err := platform.NewPlan(s, rel)
 	if err != nil {
 		return err
 	}
@@ -22,7 +35,7 @@ func Run(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := platform.New(ctx, "spaceone", &platform.Args{Settings: s, Cluster: cl})
+	p, err := platform.New(ctx, "spaceone", &platform.Args{Settings: s, Cluster: cl, Plan: plan})
 	if err != nil {
 		return fmt.Errorf("deploying spaceone: %w", err)
 	}

@@ -28,6 +28,7 @@ type Settings struct {
 	Services        map[string]ServiceOverride
 	Stores          Stores
 	Console         Console
+	Domain          string // SpaceONE domain the console signs in to
 	// RenderDir, when set, makes the provider write YAML manifests there instead of talking
 	// to a cluster (`make render`).
 	RenderDir string
@@ -97,6 +98,7 @@ type Console struct {
 	Expose      string `json:"expose"`      // nodePort | portForward | ingress
 	NodePort    int    `json:"nodePort"`    // console NodePort when expose=nodePort
 	APINodePort int    `json:"apiNodePort"` // console-api NodePort when expose=nodePort
+	Address     string `json:"address"`     // node address the browser uses when expose=nodePort (minikube ip)
 	Host        string `json:"host"`        // console host when expose=ingress
 	APIHost     string `json:"apiHost"`     // console-api host when expose=ingress
 }
@@ -172,6 +174,7 @@ func Load(src Source, known Known) (*Settings, error) {
 		PluginNamespace: l.str("pluginNamespace", "root-supervisor"),
 		Release:         l.str("release", "1.10.4"),
 		RenderDir:       l.str("renderDir", ""),
+		Domain:          l.str("domain", "root"),
 		Images:          Images{PullPolicy: "IfNotPresent"},
 		Stores: Stores{
 			MongoDB: Store{Size: "8Gi"},
@@ -211,6 +214,9 @@ func Load(src Source, known Known) (*Settings, error) {
 	l.checkDNSLabel("pluginNamespace", s.PluginNamespace)
 	if s.Namespace == s.PluginNamespace {
 		l.fail("pluginNamespace", "must differ from spaceone:namespace (%q): plugins run apart from the core services", s.Namespace)
+	}
+	if !isDNSLabel(s.Domain) {
+		l.fail("domain", "%q is not a valid SpaceONE domain name (lower-case letters, digits and '-')", s.Domain)
 	}
 	l.checkImages(&s.Images)
 	l.checkServices(s.Services, known)
@@ -363,6 +369,12 @@ func (l *loader) checkConsole(c *Console) {
 	switch c.Expose {
 	case "portForward":
 	case "nodePort":
+		if c.Address == "" {
+			c.Address = "192.168.49.2" // minikube's address with its default docker driver
+		}
+		if err := CheckHost(c.Address); err != nil {
+			l.fail("console.address", "%v (the address your browser reaches the cluster nodes at: minikube ip)", err)
+		}
 		if c.NodePort == 0 {
 			c.NodePort = 30080
 		}
@@ -398,4 +410,28 @@ func CheckHost(h string) error {
 		return nil
 	}
 	return fmt.Errorf("%q is not a host name or IPv4 address", h)
+}
+
+// ConsoleAPIURL is console-api as the browser reaches it.
+func (s *Settings) ConsoleAPIURL() string {
+	switch s.Console.Expose {
+	case "nodePort":
+		return fmt.Sprintf("http://%s:%d", s.Console.Address, s.Console.APINodePort)
+	case "ingress":
+		return "http://" + s.Console.APIHost
+	default:
+		return "http://localhost:8081" // kubectl port-forward svc/console-api 8081:80
+	}
+}
+
+// ConsoleURL is the console as the browser reaches it.
+func (s *Settings) ConsoleURL() string {
+	switch s.Console.Expose {
+	case "nodePort":
+		return fmt.Sprintf("http://%s:%d", s.Console.Address, s.Console.NodePort)
+	case "ingress":
+		return "http://" + s.Console.Host
+	default:
+		return "http://localhost:8080" // kubectl port-forward svc/console 8080:80
+	}
 }

@@ -1,0 +1,192 @@
+// Package catalog is the release catalogue: for each SpaceONE release, every service with
+// its image, variants, database, the services it calls and its configuration, loaded from
+// one data file per release (releases/<version>.yaml). Adding a release is a data change.
+package catalog
+
+import (
+	"embed"
+	"fmt"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed releases/*.yaml
+var releases embed.FS
+
+// Variants in the order they are deployed.
+var VariantOrder = []string{"grpc", "scheduler", "worker", "rest"}
+
+// GRPCPort is the port of every SpaceONE gRPC server.
+const GRPCPort = 50051
+
+// Release is one SpaceONE release.
+type Release struct {
+	Version   string              `yaml:"release"`
+	Spacectl  Image               `yaml:"spacectl"`
+	Resources Resources           `yaml:"resources"` // default per container
+	Services  map[string]*Service `yaml:"services"`
+	Frontend  map[string]Image    `yaml:"frontend"`
+	names     []string
+}
+
+// Image is a repository and a pinned tag.
+type Image struct {
+	Repository string `yaml:"image"`
+	Tag        string `yaml:"tag"`
+}
+
+// Resources are container requests and limits; empty fields fall back to the release default.
+type Resources struct {
+	CPURequest    string `yaml:"cpuRequest"`
+	MemoryRequest string `yaml:"memoryRequest"`
+	CPULimit      string `yaml:"cpuLimit"`
+	MemoryLimit   string `yaml:"memoryLimit"`
+}
+
+// Service is one backend microservice.
+type Service struct {
+	Name       string              `yaml:"-"`
+	Image      string              `yaml:"image"`
+	Tag        string              `yaml:"tag"`
+	Package    string              `yaml:"package"`  // python package, e.g. spaceone.identity
+	Database   string              `yaml:"database"` // MongoDB database ("" = none)
+	Calls      []string            `yaml:"calls"`    // services it calls: start order and the README graph
+	UsesConsul bool                `yaml:"usesConsul"`
+	Enabled    *bool               `yaml:"enabled"` // default true
+	Resources  Resources           `yaml:"resources"`
+	Config     map[string]any      `yaml:"config"` // GLOBAL keys shared by every variant
+	Variants   map[string]*Variant `yaml:"variants"`
+}
+
+// Variant is one process type of a service: grpc server, scheduler, worker or rest.
+type Variant struct {
+	Enabled  bool           `yaml:"enabled"`
+	Token    bool           `yaml:"token"` // reads the root API key (TOKEN_INFO) from Consul
+	Replicas int            `yaml:"replicas"`
+	Command  []string       `yaml:"command"` // nil: the image's default (gRPC server)
+	Config   map[string]any `yaml:"config"`
+}
+
+// Load reads the catalogue of a release version.
+func Load(version string) (*Release, error) {
+	b, err := releases.ReadFile("releases/" + version + ".yaml")
+	if err != nil {
+		return nil, fmt.Errorf("no catalogue for SpaceONE release %q (known: %s)", version, strings.Join(Versions(), ", "))
+	}
+	var r Release
+	if err := yaml.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("reading catalogue %s: %w", version, err)
+	}
+	if err := r.check(); err != nil {
+		return nil, fmt.Errorf("catalogue %s: %w", version, err)
+	}
+	return &r, nil
+}
+
+// Versions lists the releases with a catalogue.
+func Versions() []string {
+	entries, _ := releases.ReadDir("releases")
+	var v []string
+	for _, e := range entries {
+		v = append(v, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	return v
+}
+
+func (r *Release) check() error {
+	for name, s := range r.Services {
+		s.Name = name
+		r.names = append(r.names, name)
+		if s.Image == "" || s.Tag == "" || s.Package == "" {
+			return fmt.Errorf("service %s needs image, tag and package", name)
+		}
+		if s.Variants["grpc"] == nil {
+			return fmt.Errorf("service %s has no grpc variant", name)
+		}
+		for v, spec := range s.Variants {
+			if !contains(VariantOrder, v) {
+				return fmt.Errorf("service %s: unknown variant %q", name, v)
+			}
+			if spec == nil {
+				s.Variants[v] = &Variant{}
+			}
+		}
+		for _, c := range s.Calls {
+			if _, ok := r.Services[c]; !ok {
+				return fmt.Errorf("service %s calls unknown service %q", name, c)
+			}
+		}
+	}
+	sort.Strings(r.names)
+	return nil
+}
+
+// ServiceNames lists the backend services, sorted.
+func (r *Release) ServiceNames() []string { return append([]string(nil), r.names...) }
+
+// HasService reports whether name is a backend service of the release.
+func (r *Release) HasService(name string) bool { _, ok := r.Services[name]; return ok }
+
+// EnabledByDefault reports whether a service runs unless the stack says otherwise.
+func (s *Service) EnabledByDefault() bool { return s.Enabled == nil || *s.Enabled }
+
+// DefaultVariants lists the variants enabled in the catalogue, in deployment order.
+func (s *Service) DefaultVariants() []string {
+	var out []string
+	for _, v := range VariantOrder {
+		if spec := s.Variants[v]; spec != nil && spec.Enabled {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Command is the container command of a variant (nil for the image default).
+func (s *Service) Command(variant string) []string {
+	if spec := s.Variants[variant]; spec != nil && spec.Command != nil {
+		return spec.Command
+	}
+	if variant == "grpc" {
+		return nil
+	}
+	return []string{"spaceone", "scheduler", s.Package}
+}
+
+// ConnectorName is the python-core connector key of a service: cost-analysis -> CostAnalysisConnector.
+func ConnectorName(service string) string {
+	var b strings.Builder
+	for _, part := range strings.FieldsFunc(service, func(r rune) bool { return r == '-' || r == '_' }) {
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String() + "Connector"
+}
+
+// Merge returns base with over merged in: maps merge deeply, anything else in over replaces
+// (python-core's own rule for config files).
+func Merge(base, over map[string]any) map[string]any {
+	out := make(map[string]any, len(base)+len(over))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range over {
+		if bm, ok := out[k].(map[string]any); ok {
+			if om, ok := v.(map[string]any); ok {
+				out[k] = Merge(bm, om)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

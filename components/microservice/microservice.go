@@ -1,0 +1,187 @@
+// Package microservice is the component of one SpaceONE backend service: per enabled variant
+// a Deployment with its own config (ConfigMap), the database credentials (Secret), and for
+// the gRPC variant the Service every other config names.
+package microservice
+
+import (
+	"fmt"
+
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
+	"github.com/spaceone-pulumi/spaceone/components/kube"
+)
+
+// Args configures one service.
+type Args struct {
+	Service     *catalog.Service
+	Namespace   pulumi.StringInput
+	Image       string // full reference, registry override applied
+	Variants    []string
+	Replicas    map[string]int // per variant; missing = catalogue value or 1
+	Resources   catalog.Resources
+	PullPolicy  string
+	PullSecrets []string
+	// Configs holds config.yaml per variant (no secrets: RenderConfig keeps them out).
+	Configs map[string]string
+	// Database is database.yaml (a secret), or nil-valued when the service has no database.
+	Database pulumi.StringOutput
+	HasDB    bool
+	// WaitFor are resources the Deployments must wait for (stores, the services it calls).
+	WaitFor []pulumi.Resource
+}
+
+// Microservice is a deployed SpaceONE backend service.
+type Microservice struct {
+	pulumi.ResourceState
+
+	Name        string
+	Service     *corev1.Service // the gRPC Service, named after the service
+	Deployments map[string]*appsv1.Deployment
+}
+
+// New deploys a service.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Microservice, error) {
+	m := &Microservice{Name: name, Deployments: map[string]*appsv1.Deployment{}}
+	if err := ctx.RegisterComponentResource("spaceone:services:Microservice", name, m, opts...); err != nil {
+		return nil, err
+	}
+	svc := args.Service
+	parent := pulumi.Parent(m)
+	var dbSecret *corev1.Secret
+	if args.HasDB {
+		var err error
+		// Auto-named: a new name on change rolls this service's pods and no other's.
+		dbSecret, err = corev1.NewSecret(ctx, name+"-database", &corev1.SecretArgs{
+			Metadata:   &metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: kube.Labels(name, "config", svc.Tag)},
+			Type:       pulumi.String("Opaque"),
+			Immutable:  pulumi.Bool(true),
+			StringData: pulumi.StringMap{"database.yaml": args.Database},
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("creating %s database secret: %w", name, err)
+		}
+	}
+	for _, variant := range args.Variants {
+		d, err := m.deployVariant(ctx, args, variant, dbSecret)
+		if err != nil {
+			return nil, err
+		}
+		m.Deployments[variant] = d
+	}
+	if d := m.Deployments["grpc"]; d != nil {
+		s, err := corev1.NewService(ctx, name, &corev1.ServiceArgs{
+			Metadata: kube.Meta(name, args.Namespace, kube.Labels(name, "grpc", svc.Tag)),
+			Spec: &corev1.ServiceSpecArgs{
+				Selector: kube.SelectorLabels(name),
+				Ports: corev1.ServicePortArray{corev1.ServicePortArgs{
+					Name: pulumi.String("grpc"), Port: pulumi.Int(catalog.GRPCPort), TargetPort: pulumi.String("grpc"),
+					AppProtocol: pulumi.String("grpc"),
+				}},
+			},
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("creating service %s: %w", name, err)
+		}
+		m.Service = s
+	}
+	outs := pulumi.Map{"image": pulumi.String(args.Image)}
+	return m, ctx.RegisterResourceOutputs(m, outs)
+}
+
+func workloadName(service, variant string) string {
+	if variant == "grpc" {
+		return service
+	}
+	return service + "-" + variant
+}
+
+func (m *Microservice) deployVariant(ctx *pulumi.Context, args *Args, variant string, dbSecret *corev1.Secret) (*appsv1.Deployment, error) {
+	svc := args.Service
+	wl := workloadName(m.Name, variant)
+	labels := kube.Labels(wl, variant, svc.Tag)
+	parent := pulumi.Parent(m)
+	cfg, err := corev1.NewConfigMap(ctx, wl+"-config", &corev1.ConfigMapArgs{
+		Metadata:  &metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: labels},
+		Immutable: pulumi.Bool(true),
+		Data:      pulumi.StringMap{"config.yaml": pulumi.String(args.Configs[variant])},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating %s config: %w", wl, err)
+	}
+	dir := ConfigDir(m.Name)
+	volumes := corev1.VolumeArray{
+		corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cfg.Metadata.Name().Elem()}},
+		corev1.VolumeArgs{Name: pulumi.String("logs"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
+	}
+	mounts := corev1.VolumeMountArray{
+		corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(dir + "/config.yaml"), SubPath: pulumi.String("config.yaml"), ReadOnly: pulumi.Bool(true)},
+		corev1.VolumeMountArgs{Name: pulumi.String("logs"), MountPath: pulumi.String("/var/log/spaceone")},
+	}
+	deps := append([]pulumi.Resource{cfg}, args.WaitFor...)
+	if dbSecret != nil {
+		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String("database"), Secret: &corev1.SecretVolumeSourceArgs{SecretName: dbSecret.Metadata.Name().Elem()}})
+		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String("database"), MountPath: pulumi.String(dir + "/database.yaml"), SubPath: pulumi.String("database.yaml"), ReadOnly: pulumi.Bool(true)})
+		deps = append(deps, dbSecret)
+	}
+	replicas := 1
+	if spec := svc.Variants[variant]; spec != nil && spec.Replicas > 0 {
+		replicas = spec.Replicas
+	}
+	if n, ok := args.Replicas[variant]; ok {
+		replicas = n
+	}
+	r := args.Resources
+	container := corev1.ContainerArgs{
+		Name:            pulumi.String(wl),
+		Image:           pulumi.String(args.Image),
+		ImagePullPolicy: pulumi.String(args.PullPolicy),
+		Command:         pulumi.ToStringArray(svc.Command(variant)),
+		Env: corev1.EnvVarArray{corev1.EnvVarArgs{
+			Name: pulumi.String("SPACEONE_CONFIG_FILE"), Value: pulumi.String(dir + "/config.yaml"),
+		}},
+		VolumeMounts:    mounts,
+		Resources:       kube.Resources(r.CPURequest, r.MemoryRequest, r.CPULimit, r.MemoryLimit),
+		SecurityContext: kube.RestrictedContainer(),
+	}
+	if variant == "grpc" {
+		container.Ports = corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("grpc"), ContainerPort: pulumi.Int(catalog.GRPCPort)}}
+		// python-core serves grpc.health.v1 on every gRPC server: native Kubernetes gRPC probes.
+		grpcProbe := func(period, failures int) *corev1.ProbeArgs {
+			return &corev1.ProbeArgs{
+				Grpc:             &corev1.GRPCActionArgs{Port: pulumi.Int(catalog.GRPCPort)},
+				PeriodSeconds:    pulumi.Int(period),
+				TimeoutSeconds:   pulumi.Int(5),
+				FailureThreshold: pulumi.Int(failures),
+			}
+		}
+		container.StartupProbe = grpcProbe(5, 60) // python services take a while to start
+		container.ReadinessProbe = grpcProbe(10, 3)
+		container.LivenessProbe = grpcProbe(20, 3)
+	}
+	d, err := appsv1.NewDeployment(ctx, wl, &appsv1.DeploymentArgs{
+		Metadata: kube.Meta(wl, args.Namespace, labels),
+		Spec: &appsv1.DeploymentSpecArgs{
+			Replicas:             pulumi.Int(replicas),
+			RevisionHistoryLimit: pulumi.Int(3),
+			Selector:             &metav1.LabelSelectorArgs{MatchLabels: kube.SelectorLabels(wl)},
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{Labels: labels},
+				Spec: &corev1.PodSpecArgs{
+					AutomountServiceAccountToken:  pulumi.Bool(false),
+					TerminationGracePeriodSeconds: pulumi.Int(10),
+					ImagePullSecrets:              kube.PullSecrets(args.PullSecrets),
+					Volumes:                       volumes,
+					Containers:                    corev1.ContainerArray{container},
+				},
+			},
+		},
+	}, parent, pulumi.DependsOn(deps))
+	if err != nil {
+		return nil, fmt.Errorf("creating deployment %s: %w", wl, err)
+	}
+	return d, nil
+}

@@ -1,0 +1,160 @@
+package platform
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
+	"github.com/spaceone-pulumi/spaceone/components/kube"
+	"github.com/spaceone-pulumi/spaceone/components/settings"
+)
+
+// ServicePlan is one backend service as this stack runs it: the catalogue entry with the
+// stack's overrides applied.
+type ServicePlan struct {
+	*catalog.Service
+	Image     string // full reference
+	ImageTag  string
+	Variants  []string
+	Replicas  map[string]int
+	Resources catalog.Resources
+	Extra     map[string]any // merged into every variant's GLOBAL config
+}
+
+// Plan is the resolved release: which services run, how, and in which order.
+type Plan struct {
+	Release  *catalog.Release
+	Services []*ServicePlan // dependencies first
+	ByName   map[string]*ServicePlan
+}
+
+// NewPlan applies the stack's overrides to the release catalogue and checks the result, so
+// that every mistake is reported before any resource is registered.
+func NewPlan(s *settings.Settings, rel *catalog.Release) (*Plan, error) {
+	var problems settings.Problems
+	fail := func(key, format string, a ...any) {
+		problems = append(problems, settings.Problem{Key: settings.Project + ":" + key, Message: fmt.Sprintf(format, a...)})
+	}
+	p := &Plan{Release: rel, ByName: map[string]*ServicePlan{}}
+	for _, name := range rel.ServiceNames() {
+		svc := rel.Services[name]
+		o := s.Services[name]
+		enabled := svc.EnabledByDefault()
+		if o.Enabled != nil {
+			enabled = *o.Enabled
+		}
+		if !enabled {
+			continue
+		}
+		sp := &ServicePlan{Service: svc, ImageTag: svc.Tag, Variants: svc.DefaultVariants(), Replicas: o.Replicas, Extra: o.Config}
+		repo := svc.Image
+		if o.Image != "" {
+			repo = o.Image
+		}
+		if o.Tag != "" {
+			sp.ImageTag = o.Tag
+		}
+		if err := settings.CheckTag(sp.ImageTag); err != nil {
+			fail("services."+name+".tag", "%v", err)
+		}
+		sp.Image = kube.Image(repo, sp.ImageTag, s.Images.Registry)
+		if o.Variants != nil {
+			sp.Variants = nil
+			for i, v := range o.Variants {
+				if svc.Variants[v] == nil {
+					fail(fmt.Sprintf("services.%s.variants[%d]", name, i), "%s has no %q variant in release %s; it has %v", name, v, rel.Version, variantsOf(svc))
+					continue
+				}
+				sp.Variants = append(sp.Variants, v)
+			}
+			if !contains(sp.Variants, "grpc") {
+				fail("services."+name+".variants", "must include grpc: the gRPC server is what the other services and the console call")
+			}
+		}
+		for v := range o.Replicas {
+			if !contains(sp.Variants, v) {
+				fail("services."+name+".replicas."+v, "%s does not run a %q variant in this stack (variants: %v)", name, v, sp.Variants)
+			}
+		}
+		sp.Resources = mergeResources(rel.Resources, svc.Resources)
+		if r := o.Resources; r != nil {
+			sp.Resources = mergeResources(sp.Resources, catalog.Resources{CPURequest: r.CPURequest, MemoryRequest: r.MemoryRequest, CPULimit: r.CPULimit, MemoryLimit: r.MemoryLimit})
+		}
+		p.ByName[name] = sp
+	}
+	// A service whose callee is switched off would fail at its first call: refuse it now.
+	for _, name := range sortedKeys(p.ByName) {
+		for _, callee := range p.ByName[name].Calls {
+			if p.ByName[callee] == nil {
+				fail("services."+callee+".enabled", "%s is switched off, but %s calls it; enable it or also switch off %s", callee, name, name)
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	p.Services = startOrder(p.ByName)
+	return p, nil
+}
+
+// startOrder sorts services so that every service comes after the services it calls.
+func startOrder(byName map[string]*ServicePlan) []*ServicePlan {
+	var out []*ServicePlan
+	done := map[string]bool{}
+	var visit func(string)
+	visit = func(n string) {
+		if done[n] {
+			return
+		}
+		done[n] = true
+		for _, c := range byName[n].Calls {
+			visit(c)
+		}
+		out = append(out, byName[n])
+	}
+	for _, n := range sortedKeys(byName) {
+		visit(n)
+	}
+	return out
+}
+
+func mergeResources(base, over catalog.Resources) catalog.Resources {
+	pick := func(a, b string) string {
+		if b != "" {
+			return b
+		}
+		return a
+	}
+	return catalog.Resources{
+		CPURequest: pick(base.CPURequest, over.CPURequest), MemoryRequest: pick(base.MemoryRequest, over.MemoryRequest),
+		CPULimit: pick(base.CPULimit, over.CPULimit), MemoryLimit: pick(base.MemoryLimit, over.MemoryLimit),
+	}
+}
+
+func variantsOf(s *catalog.Service) []string {
+	var out []string
+	for _, v := range catalog.VariantOrder {
+		if s.Variants[v] != nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

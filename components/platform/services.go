@@ -1,0 +1,119 @@
+package platform
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/spaceone-pulumi/spaceone/components/frontend"
+	"github.com/spaceone-pulumi/spaceone/components/kube"
+	"github.com/spaceone-pulumi/spaceone/components/microservice"
+	"github.com/spaceone-pulumi/spaceone/components/stores"
+)
+
+// dbUsers is one MongoDB user per service database.
+func dbUsers(plan *Plan) []stores.DBUser {
+	var users []stores.DBUser
+	for _, sp := range plan.Services {
+		if sp.Database == "" {
+			continue
+		}
+		users = append(users, stores.DBUser{
+			Service: sp.Name, Database: sp.Database,
+			Username: strings.ReplaceAll(sp.Name, "-", "_") + "_user",
+		})
+	}
+	return users
+}
+
+// wiring is where each service finds the stores and the other services.
+func (p *Platform) wiring(plan *Plan) microservice.Wiring {
+	w := microservice.Wiring{
+		Redis:  microservice.Endpoint{Host: p.Redis.Endpoint.Host, Port: p.Redis.Endpoint.Port},
+		Consul: microservice.Endpoint{Host: p.Consul.Endpoint.Host, Port: p.Consul.Endpoint.Port},
+		GRPC:   map[string]string{},
+	}
+	for name := range plan.ByName {
+		w.GRPC[name] = name // the Service is named after the service
+	}
+	return w
+}
+
+// deployServices deploys every planned service, each after the stores and the services it
+// calls are ready, so a first install starts without crash loops.
+func (p *Platform) deployServices(ctx *pulumi.Context, args *Args, core *corev1.Namespace) error {
+	s := args.Settings
+	w := p.wiring(args.Plan)
+	storesReady := append(append(append([]pulumi.Resource{core}, p.MongoDB.Ready...), p.Redis.Ready...), p.Consul.Ready...)
+	mongo := microservice.Endpoint{Host: p.MongoDB.Endpoint.Host, Port: p.MongoDB.Endpoint.Port}
+	p.Services = map[string]*microservice.Microservice{}
+	for _, sp := range args.Plan.Services {
+		configs := map[string]string{}
+		for _, v := range sp.Variants {
+			c, err := microservice.RenderConfig(sp.Service, v, w, sp.Extra)
+			if err != nil {
+				return fmt.Errorf("spaceone:services.%s: %w", sp.Name, err)
+			}
+			configs[v] = c
+		}
+		waitFor := append([]pulumi.Resource{}, storesReady...)
+		for _, callee := range sp.Calls {
+			if d := p.Services[callee].Deployments["grpc"]; d != nil {
+				waitFor = append(waitFor, d, p.Services[callee].Service)
+			}
+		}
+		ma := &microservice.Args{
+			Service: sp.Service, Namespace: core.Metadata.Name().Elem(), Image: sp.Image,
+			Variants: sp.Variants, Replicas: sp.Replicas, Resources: sp.Resources,
+			PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
+			Configs: configs, WaitFor: waitFor,
+		}
+		if sp.Database != "" {
+			ma.HasDB = true
+			user := p.MongoDB.Username(sp.Name)
+			db := sp.Database
+			ma.Database = pulumi.ToSecret(p.MongoDB.Password(sp.Name).ApplyT(func(pw string) (string, error) {
+				return microservice.RenderDatabase(db, mongo, user, pw)
+			})).(pulumi.StringOutput)
+		}
+		m, err := microservice.New(ctx, sp.Name, ma, pulumi.Parent(p))
+		if err != nil {
+			return fmt.Errorf("service %s: %w", sp.Name, err)
+		}
+		p.Services[sp.Name] = m
+	}
+	return nil
+}
+
+// deployFrontend deploys console and console-api once the backend services are up.
+func (p *Platform) deployFrontend(ctx *pulumi.Context, args *Args, core *corev1.Namespace) error {
+	s := args.Settings
+	rel := args.Plan.Release
+	console, api := rel.Frontend["console"], rel.Frontend["console-api"]
+	fa := &frontend.Args{
+		Namespace:       core.Metadata.Name().Elem(),
+		ConsoleImage:    kube.Image(console.Repository, console.Tag, s.Images.Registry),
+		ConsoleAPIImage: kube.Image(api.Repository, api.Tag, s.Images.Registry),
+		ConsoleTag:      console.Tag, ConsoleAPITag: api.Tag,
+		PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
+		APIURL: s.ConsoleAPIURL(), Domain: s.Domain,
+		Backends: p.wiring(args.Plan).GRPC,
+	}
+	fa.Redis.Host, fa.Redis.Port = p.Redis.Endpoint.Host, p.Redis.Endpoint.Port
+	if s.Console.Expose == "nodePort" {
+		fa.ConsoleNodePort, fa.APINodePort = s.Console.NodePort, s.Console.APINodePort
+	}
+	for _, m := range p.Services {
+		for _, d := range m.Deployments {
+			fa.WaitFor = append(fa.WaitFor, d)
+		}
+	}
+	var err error
+	p.Frontend, err = frontend.New(ctx, "frontend", fa, pulumi.Parent(p))
+	if err != nil {
+		return fmt.Errorf("frontend: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# make test: unit tests (Pulumi mocks, no CLI) then integration tests (the real pulumi CLI and
+# kubernetes provider against a sim control plane the tests start and stop themselves, in a
+# network namespace that has only loopback).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/scripts/env.sh"
+cd "$ROOT"
+echo "== vet"
+go vet ./...
+echo "== unit tests (mocks)"
+go test -count=1 ./components/...
+echo "== integration tests (sim control plane, loopback-only network namespace)"
+# Everything the namespace cannot download must be ready first: modules and the test binary.
+go mod download
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+go test -c -o "$tmp/integration.test" ./tests
+cd "$ROOT/tests"
+"$ROOT/scripts/isolated.sh" env SPACEONE_INTEGRATION=1 GOFLAGS=-mod=mod GOPROXY=off \
+  "$tmp/integration.test" -test.v -test.count=1 -test.timeout=45m ${TEST_RUN:+-test.run "$TEST_RUN"}
