@@ -59,7 +59,7 @@ func TestSkeletonDeploysNamespacesAndStores(t *testing.T) {
 		if got := sts.String("metadata.namespace"); got != "spaceone" {
 			t.Errorf("%s namespace = %q", store, got)
 		}
-		claims := sts.Get("spec.volumeClaimTemplates").ArrayValue()
+		claims := sts.Array("spec.volumeClaimTemplates")
 		if len(claims) != 1 {
 			t.Fatalf("%s has %d claim templates, want 1", store, len(claims))
 		}

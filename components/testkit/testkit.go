@@ -3,6 +3,8 @@
 package testkit
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -36,6 +38,8 @@ type Mocks struct {
 // NewResource implements pulumi.MockResourceMonitor.
 func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	out := args.Inputs.Copy()
+	autoName(args, out)
+	keepStored(args, out)
 	if f := m.Outputs[args.TypeToken]; f != nil {
 		for k, v := range f(args) {
 			out[k] = v
@@ -145,4 +149,75 @@ func (r Resource) Get(path string) resource.PropertyValue {
 		}
 	}
 	return v
+}
+
+// autoName stands in for Pulumi's auto-naming of Kubernetes objects without metadata.name:
+// the provider picks a fresh suffix whenever the object is replaced (immutable ConfigMaps and
+// Secrets are replaced when their data changes), so the mock derives it from the inputs.
+func autoName(args pulumi.MockResourceArgs, out resource.PropertyMap) {
+	if !strings.HasPrefix(args.TypeToken, "kubernetes:") || !args.Custom {
+		return
+	}
+	meta, ok := out["metadata"]
+	if !ok || !meta.IsObject() {
+		return
+	}
+	m := meta.ObjectValue().Copy()
+	if n, ok := m["name"]; ok && n.IsString() && n.StringValue() != "" {
+		return
+	}
+	b, _ := json.Marshal(args.Inputs.Mappable())
+	sum := sha256.Sum256(b)
+	m["name"] = resource.NewStringProperty(fmt.Sprintf("%s-%x", args.Name, sum[:4]))
+	out["metadata"] = resource.NewObjectProperty(m)
+}
+
+// Object is the object at path, or an empty map.
+func (r Resource) Object(path string) resource.PropertyMap {
+	if v := r.Get(path); v.IsObject() {
+		return v.ObjectValue()
+	}
+	return resource.PropertyMap{}
+}
+
+// Array is the array at path, or nil.
+func (r Resource) Array(path string) []resource.PropertyValue {
+	if v := r.Get(path); v.IsArray() {
+		return v.ArrayValue()
+	}
+	return nil
+}
+
+// keepStored stands in for a resource whose data ignores changes (generated credentials):
+// after the first create the engine returns the stored data, not the new proposal. The mock
+// returns a value fixed per resource and key, so every run sees the same "stored" secret.
+func keepStored(args pulumi.MockResourceArgs, out resource.PropertyMap) {
+	if args.RegisterRPC == nil {
+		return
+	}
+	ignored := false
+	for _, f := range args.RegisterRPC.GetIgnoreChanges() {
+		ignored = ignored || f == "data"
+	}
+	data, ok := out["data"]
+	if !ignored || !ok {
+		return
+	}
+	secret := data.IsSecret()
+	if secret {
+		data = data.SecretValue().Element
+	}
+	if !data.IsObject() {
+		return
+	}
+	stored := resource.PropertyMap{}
+	for k := range data.ObjectValue() {
+		sum := sha256.Sum256([]byte(args.Name + "/" + string(k)))
+		stored[k] = resource.NewStringProperty(base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("stored%x", sum[:12]))))
+	}
+	v := resource.NewObjectProperty(stored)
+	if secret {
+		v = resource.MakeSecret(v)
+	}
+	out["data"] = v
 }
