@@ -1,0 +1,52 @@
+package catalog
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestCatalogueLoads(t *testing.T) {
+	rel, err := Load("1.10.4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rel.ServiceNames()) < 12 {
+		t.Errorf("only %d services", len(rel.ServiceNames()))
+	}
+	if _, err := Load("9.9.9"); err == nil || !strings.Contains(err.Error(), "known: 1.10.4") {
+		t.Errorf("unknown release error = %v", err)
+	}
+}
+
+func TestConnectorName(t *testing.T) {
+	for in, want := range map[string]string{"identity": "IdentityConnector", "cost-analysis": "CostAnalysisConnector", "file-manager": "FileManagerConnector"} {
+		if got := ConnectorName(in); got != want {
+			t.Errorf("ConnectorName(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestMergeIsDeepForMapsAndReplacesLists(t *testing.T) {
+	got := Merge(map[string]any{"a": map[string]any{"x": 1, "y": 2}, "l": []any{1, 2}},
+		map[string]any{"a": map[string]any{"y": 3}, "l": []any{9}})
+	a := got["a"].(map[string]any)
+	if a["x"] != 1 || a["y"] != 3 || len(got["l"].([]any)) != 1 {
+		t.Errorf("merge = %v", got)
+	}
+}
+
+// The README's table is generated from the catalogue; keep them equal.
+func TestReadmeTableMatchesCatalogue(t *testing.T) {
+	rel, err := Load("1.10.4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := rel.MarkdownTable(); !strings.Contains(string(readme), want) {
+		t.Errorf("README.md lacks the current catalogue table; paste this under \"What gets deployed\":\n%s", want)
+	}
+}
