@@ -139,7 +139,10 @@ func simStackConfig() string {
 
 func (p *project) try(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	args = append(args, "--stack", p.stack, "--non-interactive")
+	if args[0] != "stack" {
+		args = append(args, "--stack", p.stack)
+	}
+	args = append(args, "--non-interactive")
 	cmd := exec.Command("pulumi", args...)
 	cmd.Dir = p.dir
 	cmd.Env = p.env

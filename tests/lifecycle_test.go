@@ -25,6 +25,19 @@ func TestSimLifecycle(t *testing.T) {
 			t.Errorf("pvc data-%s-0 is %q, want Bound", sts, phase)
 		}
 	}
+	// Every Deployment of the platform is ready (kwok makes pods Ready; the scheduler placed them).
+	deps := mustKubectl(t, "-n", "spaceone", "get", "deployments", "-o",
+		`jsonpath={range .items[*]}{.metadata.name}={.status.readyReplicas}/{.spec.replicas}{"\n"}{end}`)
+	lines := strings.Fields(deps)
+	if len(lines) < 16 {
+		t.Errorf("only %d Deployments in namespace spaceone:\n%s", len(lines), deps)
+	}
+	for _, l := range lines {
+		name, ratio, _ := strings.Cut(l, "=")
+		if r := strings.Split(ratio, "/"); len(r) != 2 || r[0] != r[1] {
+			t.Errorf("deployment %s not ready: %s", name, ratio)
+		}
+	}
 	// No secret value in any ConfigMap: the Mongo root password lives in a Secret only.
 	pw := mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}")
 	if pw == "" {
@@ -49,5 +62,10 @@ func TestSimLifecycle(t *testing.T) {
 	}
 	if out := mustKubectl(t, "get", "pvc", "-A", "-o", "name"); strings.TrimSpace(out) != "" {
 		t.Errorf("claims left after destroy: %s", out)
+	}
+	left := mustKubectl(t, "get", "all,configmaps,secrets,roles,rolebindings,serviceaccounts,ingresses", "-A",
+		"-l", "app.kubernetes.io/part-of=spaceone", "-o", "name")
+	if strings.TrimSpace(left) != "" {
+		t.Errorf("objects left after destroy:\n%s", left)
 	}
 }

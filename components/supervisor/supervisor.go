@@ -1,0 +1,229 @@
+// Package supervisor deploys SpaceONE's plugin runner: a scheduler process that asks the
+// plugin service which plugins (collectors, data sources) should run and creates a
+// Deployment and Service for each in the plugin namespace. Its account may do exactly what
+// its Kubernetes connector calls, in that namespace and nowhere else.
+package supervisor
+
+import (
+	"fmt"
+
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
+
+	"github.com/spaceone-pulumi/spaceone/components/kube"
+)
+
+// Name is the supervisor's Deployment and ServiceAccount name.
+const Name = "supervisor"
+
+// Rule is one RBAC rule; Rules is everything the 1.10.4 KubernetesConnector calls:
+// read/create/delete Deployments, read/list/create/delete Services, read Endpoints.
+type Rule struct {
+	APIGroup string
+	Resource string
+	Verbs    []string
+}
+
+// Rules is the supervisor's whole permission set, bound in the plugin namespace only.
+var Rules = []Rule{
+	{APIGroup: "apps", Resource: "deployments", Verbs: []string{"get", "create", "delete"}},
+	{APIGroup: "", Resource: "services", Verbs: []string{"get", "list", "create", "delete"}},
+	{APIGroup: "", Resource: "endpoints", Verbs: []string{"get"}},
+}
+
+// Args configures the supervisor.
+type Args struct {
+	Namespace     pulumi.StringInput // the plugin namespace
+	NamespaceName string
+	CoreNamespace string // where plugin, repository, redis and consul live
+	Image         string
+	Tag           string
+	PullPolicy    string
+	PullSecrets   []string
+	Redis, Consul struct {
+		Host string
+		Port int
+	}
+	// Replicas per plugin kind, e.g. {"inventory.Collector": 1}.
+	Replicas map[string]int
+	WaitFor  []pulumi.Resource
+}
+
+// Supervisor is the deployed plugin runner.
+type Supervisor struct {
+	pulumi.ResourceState
+	Deployment *appsv1.Deployment
+	Role       *rbacv1.Role
+}
+
+// Config is the supervisor's config.yaml. Everything it calls in the core namespace is named
+// by FQDN, since it runs in the plugin namespace; HOSTNAME is the DNS suffix under which the
+// plugin Services it creates resolve.
+func Config(a *Args) (string, error) {
+	fqdn := func(host string) string { return fmt.Sprintf("%s.%s.svc.cluster.local", host, a.CoreNamespace) }
+	hostOf := func(h string) string {
+		if isShortName(h) {
+			return fqdn(h)
+		}
+		return h
+	}
+	replicas := a.Replicas
+	if len(replicas) == 0 {
+		replicas = map[string]int{"inventory.Collector": 1, "monitoring.DataSource": 1}
+	}
+	redis := map[string]any{"host": hostOf(a.Redis.Host), "port": a.Redis.Port}
+	doc := map[string]any{"GLOBAL": map[string]any{
+		"NAME":        "root",
+		"HOSTNAME":    a.NamespaceName + ".svc.cluster.local",
+		"BACKEND":     "KubernetesConnector",
+		"MAX_WORKERS": 1000,
+		"HANDLERS":    map[string]any{},
+		"CONNECTORS": map[string]any{
+			"KubernetesConnector": map[string]any{
+				"namespace": a.NamespaceName, "start_port": 50051, "end_port": 50052, "headless": true, "replica": replicas,
+			},
+			"PluginConnector":     map[string]any{"endpoint": map[string]any{"v1": "grpc://" + fqdn("plugin") + ":50051"}},
+			"RepositoryConnector": map[string]any{"endpoint": map[string]any{"v1": "grpc://" + fqdn("repository") + ":50051"}},
+			"IdentityConnector":   map[string]any{"endpoint": map[string]any{"v1": "grpc://" + fqdn("identity") + ":50051"}},
+		},
+		// The upstream chart ran a private redis sidecar for these; the shared Redis does it.
+		"QUEUES": map[string]any{"default_q": merge(map[string]any{
+			"backend": "spaceone.core.queue.redis_queue.RedisQueue", "channel": "supervisor_queue"}, redis)},
+		"CACHES": map[string]any{"default": merge(map[string]any{
+			"backend": "spaceone.core.cache.redis_cache.RedisCache", "db": 2, "encoding": "utf-8",
+			"socket_timeout": 10, "socket_connect_timeout": 10}, redis)},
+		"SCHEDULERS": map[string]any{"sync": map[string]any{
+			"backend": "spaceone.supervisor.scheduler.sync_scheduler.SyncScheduler", "interval": 20, "queue": "default_q"}},
+		"WORKERS": map[string]any{"worker": map[string]any{
+			"backend": "spaceone.core.scheduler.worker.BaseWorker", "pool": 1, "queue": "default_q"}},
+		"TOKEN_INFO": map[string]any{
+			"protocol": "consul", "uri": "root/api_key/TOKEN",
+			"config": map[string]any{"host": hostOf(a.Consul.Host), "port": a.Consul.Port},
+		},
+		"LOG": map[string]any{"loggers": map[string]any{"spaceone": map[string]any{"handlers": []any{"console"}}}},
+	}}
+	b, err := yaml.Marshal(doc)
+	return string(b), err
+}
+
+// New deploys the supervisor with its ServiceAccount, Role and RoleBinding.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Supervisor, error) {
+	s := &Supervisor{}
+	if err := ctx.RegisterComponentResource("spaceone:supervisor:Supervisor", name, s, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(s)
+	labels := kube.Labels(Name, "supervisor", args.Tag)
+	sa, err := corev1.NewServiceAccount(ctx, name, &corev1.ServiceAccountArgs{
+		Metadata: kube.Meta(Name, args.Namespace, labels),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating supervisor service account: %w", err)
+	}
+	var rules rbacv1.PolicyRuleArray
+	for _, r := range Rules {
+		rules = append(rules, rbacv1.PolicyRuleArgs{
+			ApiGroups: pulumi.StringArray{pulumi.String(r.APIGroup)},
+			Resources: pulumi.StringArray{pulumi.String(r.Resource)},
+			Verbs:     pulumi.ToStringArray(r.Verbs),
+		})
+	}
+	role, err := rbacv1.NewRole(ctx, name, &rbacv1.RoleArgs{
+		Metadata: kube.Meta("supervisor-plugins", args.Namespace, labels),
+		Rules:    rules,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating supervisor role: %w", err)
+	}
+	s.Role = role
+	binding, err := rbacv1.NewRoleBinding(ctx, name, &rbacv1.RoleBindingArgs{
+		Metadata: kube.Meta("supervisor-plugins", args.Namespace, labels),
+		RoleRef: &rbacv1.RoleRefArgs{
+			ApiGroup: pulumi.String("rbac.authorization.k8s.io"), Kind: pulumi.String("Role"), Name: role.Metadata.Name().Elem(),
+		},
+		Subjects: rbacv1.SubjectArray{rbacv1.SubjectArgs{
+			Kind: pulumi.String("ServiceAccount"), Name: sa.Metadata.Name().Elem(), Namespace: args.Namespace,
+		}},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating supervisor role binding: %w", err)
+	}
+	text, err := Config(args)
+	if err != nil {
+		return nil, err
+	}
+	cm, err := corev1.NewConfigMap(ctx, name+"-config", &corev1.ConfigMapArgs{
+		Metadata:  &metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: labels},
+		Immutable: pulumi.Bool(true),
+		Data:      pulumi.StringMap{"config.yaml": pulumi.String(text)},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating supervisor config: %w", err)
+	}
+	dir := "/opt/spaceone/supervisor/config"
+	d, err := appsv1.NewDeployment(ctx, name, &appsv1.DeploymentArgs{
+		Metadata: kube.Meta(Name, args.Namespace, labels),
+		Spec: &appsv1.DeploymentSpecArgs{
+			Replicas:             pulumi.Int(1),
+			RevisionHistoryLimit: pulumi.Int(3),
+			Selector:             &metav1.LabelSelectorArgs{MatchLabels: kube.SelectorLabels(Name)},
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{Labels: labels},
+				Spec: &corev1.PodSpecArgs{
+					ServiceAccountName:            sa.Metadata.Name().Elem(),
+					AutomountServiceAccountToken:  pulumi.Bool(true), // it calls the Kubernetes API
+					TerminationGracePeriodSeconds: pulumi.Int(10),
+					ImagePullSecrets:              kube.PullSecrets(args.PullSecrets),
+					Volumes: corev1.VolumeArray{
+						corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name().Elem()}},
+						corev1.VolumeArgs{Name: pulumi.String("logs"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
+					},
+					Containers: corev1.ContainerArray{corev1.ContainerArgs{
+						Name:            pulumi.String(Name),
+						Image:           pulumi.String(args.Image),
+						ImagePullPolicy: pulumi.String(args.PullPolicy),
+						Command:         pulumi.ToStringArray([]string{"spaceone", "scheduler", "spaceone.supervisor"}),
+						Env: corev1.EnvVarArray{corev1.EnvVarArgs{
+							Name: pulumi.String("SPACEONE_CONFIG_FILE"), Value: pulumi.String(dir + "/config.yaml"),
+						}},
+						VolumeMounts: corev1.VolumeMountArray{
+							corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(dir + "/config.yaml"), SubPath: pulumi.String("config.yaml"), ReadOnly: pulumi.Bool(true)},
+							corev1.VolumeMountArgs{Name: pulumi.String("logs"), MountPath: pulumi.String("/var/log/spaceone")},
+						},
+						Resources:       kube.Resources("50m", "128Mi", "500m", "512Mi"),
+						SecurityContext: kube.RestrictedContainer(),
+					}},
+				},
+			},
+		},
+	}, parent, pulumi.DependsOn(append([]pulumi.Resource{cm, binding}, args.WaitFor...)))
+	if err != nil {
+		return nil, fmt.Errorf("creating supervisor deployment: %w", err)
+	}
+	s.Deployment = d
+	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"role": role.Metadata.Name()})
+}
+
+func isShortName(h string) bool {
+	for _, c := range h {
+		if c == '.' {
+			return false
+		}
+	}
+	return true
+}
+
+func merge(a, b map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The sim half of `make bench`, run inside a loopback-only network namespace by scripts/bench.sh.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/scripts/env.sh"
+work=$(mktemp -d)
+export SIM_NETNS=current SIM_DIR=$work/sim
+trap '"$ROOT/scripts/sim.sh" down >/dev/null 2>&1; rm -rf "$work"' EXIT
+t() { local s e; s=$(date +%s.%N); "$@" >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; return 1; }; e=$(date +%s.%N); awk -v a="$s" -v b="$e" 'BEGIN{printf "%.1f", b-a}'; }
+echo "sim control plane up: $(t "$ROOT/scripts/sim.sh" up)s"
+mkdir -p "$work/project/stacks" "$work/state"
+for f in Pulumi.yaml main.go go.mod go.sum components .tools; do ln -s "$ROOT/$f" "$work/project/$f"; done
+sed "s#.sim/admin.kubeconfig#$SIM_DIR/admin.kubeconfig#" "$ROOT/stacks/Pulumi.sim.yaml" > "$work/project/stacks/Pulumi.sim.yaml"
+cd "$work/project"
+export PULUMI_BACKEND_URL=file://$work/state PULUMI_CONFIG_PASSPHRASE=bench PULUMI_HOME=$work/home
+unset PULUMI_CONFIG_PASSPHRASE_FILE
+pulumi stack init sim >/dev/null
+echo "pulumi up, empty -> everything ready: $(t pulumi up --yes --skip-preview)s ($(grep -o '[0-9]* created' "$work/last.log" | head -1))"
+echo "pulumi up, no changes: $(t pulumi up --yes --skip-preview --expect-no-changes)s"
+echo "pulumi preview, no changes: $(t pulumi preview --expect-no-changes)s"
+echo "pulumi destroy: $(t pulumi destroy --yes --skip-preview)s"
