@@ -38,6 +38,8 @@ func TestSimLifecycle(t *testing.T) {
 			t.Errorf("deployment %s not ready: %s", name, ratio)
 		}
 	}
+	firstInstallChecks(t)
+
 	// No secret value in any ConfigMap: the Mongo root password lives in a Secret only.
 	pw := mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}")
 	if pw == "" {
@@ -67,5 +69,58 @@ func TestSimLifecycle(t *testing.T) {
 		"-l", "app.kubernetes.io/part-of=spaceone", "-o", "name")
 	if strings.TrimSpace(left) != "" {
 		t.Errorf("objects left after destroy:\n%s", left)
+	}
+}
+
+// firstInstallChecks: the initializer Job completed, the token consumers were created only
+// after it, and the supervisor's account can do exactly what it needs, only in its namespace.
+func firstInstallChecks(t *testing.T) {
+	t.Helper()
+	job := mustKubectl(t, "-n", "spaceone", "get", "jobs", "-l", "app.kubernetes.io/name=initializer", "-o",
+		"jsonpath={.items[0].status.succeeded} {.items[0].status.completionTime}")
+	succeeded, completed, _ := strings.Cut(job, " ")
+	if succeeded != "1" || completed == "" {
+		t.Fatalf("initializer Job did not complete: %q", job)
+	}
+	for _, c := range []struct{ ns, name string }{{"spaceone", "inventory-scheduler"}, {"spaceone", "inventory-worker"}, {"root-supervisor", "supervisor"}} {
+		created := mustKubectl(t, "-n", c.ns, "get", "deployment", c.name, "-o", "jsonpath={.metadata.creationTimestamp}")
+		if created < completed { // RFC 3339 UTC timestamps compare as strings
+			t.Errorf("token consumer %s created at %s, before the initializer completed at %s", c.name, created, completed)
+		}
+	}
+	sa := "system:serviceaccount:root-supervisor:supervisor"
+	checks := []struct {
+		verb, resource, ns string
+		want               string
+	}{
+		{"create", "deployments.apps", "root-supervisor", "yes"},
+		{"get", "deployments.apps", "root-supervisor", "yes"},
+		{"delete", "deployments.apps", "root-supervisor", "yes"},
+		{"create", "services", "root-supervisor", "yes"},
+		{"list", "services", "root-supervisor", "yes"},
+		{"delete", "services", "root-supervisor", "yes"},
+		{"get", "endpoints", "root-supervisor", "yes"},
+		{"update", "deployments.apps", "root-supervisor", "no"},
+		{"list", "deployments.apps", "root-supervisor", "no"},
+		{"get", "secrets", "root-supervisor", "no"},
+		{"create", "pods", "root-supervisor", "no"},
+		{"create", "roles.rbac.authorization.k8s.io", "root-supervisor", "no"},
+		{"create", "deployments.apps", "spaceone", "no"},
+		{"get", "services", "spaceone", "no"},
+		{"get", "secrets", "spaceone", "no"},
+		{"create", "deployments.apps", "default", "no"},
+		{"list", "namespaces", "", "no"},
+		{"list", "nodes", "", "no"},
+	}
+	for _, c := range checks {
+		args := []string{"auth", "can-i", c.verb, c.resource, "--as", sa}
+		if c.ns != "" {
+			args = append(args, "-n", c.ns)
+		}
+		out, _ := kubectl(t, args...) // exit status 1 means "no"
+		lines := strings.Split(strings.TrimSpace(out), "\n") // the answer is the last line, after any warning
+		if got := lines[len(lines)-1]; got != c.want {
+			t.Errorf("supervisor can-i %s %s -n %q = %q, want %q", c.verb, c.resource, c.ns, got, c.want)
+		}
 	}
 }

@@ -23,12 +23,14 @@ const GRPCPort = 50051
 
 // Release is one SpaceONE release.
 type Release struct {
-	Version   string              `yaml:"release"`
-	Spacectl  Image               `yaml:"spacectl"`
-	Resources Resources           `yaml:"resources"` // default per container
-	Services  map[string]*Service `yaml:"services"`
-	Frontend  map[string]Image    `yaml:"frontend"`
-	names     []string
+	Version  string `yaml:"release"`
+	Spacectl Image  `yaml:"spacectl"`
+	// Supervisor runs plugins; it is deployed by its own component (RBAC, plugin namespace).
+	Supervisor Image               `yaml:"supervisor"`
+	Resources  Resources           `yaml:"resources"` // default per container
+	Services   map[string]*Service `yaml:"services"`
+	Frontend   map[string]Image    `yaml:"frontend"`
+	names      []string
 }
 
 // Image is a repository and a pinned tag.

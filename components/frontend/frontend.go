@@ -11,6 +11,7 @@ import (
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/spaceone-pulumi/spaceone/components/kube"
@@ -36,7 +37,17 @@ type Args struct {
 	}
 	// NodePorts, when set, expose console and console-api on fixed node ports.
 	ConsoleNodePort, APINodePort int
-	WaitFor                      []pulumi.Resource
+	// Ingress, when set, routes Host to console and APIHost to console-api.
+	Ingress *Ingress
+	WaitFor []pulumi.Resource
+}
+
+// Ingress exposes console and console-api by host name.
+type Ingress struct {
+	Class         string // IngressClass: nginx (minikube addon), alb (EKS)
+	Host, APIHost string
+	TLSSecret     string // optional kubernetes.io/tls Secret for both hosts
+	Annotations   map[string]string
 }
 
 // Frontend is console plus console-api.
@@ -44,6 +55,7 @@ type Frontend struct {
 	pulumi.ResourceState
 	ConsoleService, APIService *corev1.Service
 	Console, API               *appsv1.Deployment
+	Ingress                    *networkingv1.Ingress
 }
 
 // New deploys both.
@@ -105,7 +117,44 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
+	if args.Ingress != nil {
+		if f.Ingress, err = f.ingress(ctx, args); err != nil {
+			return nil, err
+		}
+	}
 	return f, ctx.RegisterResourceOutputs(f, pulumi.Map{"apiURL": pulumi.String(args.APIURL)})
+}
+
+func (f *Frontend) ingress(ctx *pulumi.Context, args *Args) (*networkingv1.Ingress, error) {
+	in := args.Ingress
+	rule := func(host, service string) networkingv1.IngressRuleArgs {
+		return networkingv1.IngressRuleArgs{
+			Host: pulumi.String(host),
+			Http: &networkingv1.HTTPIngressRuleValueArgs{Paths: networkingv1.HTTPIngressPathArray{networkingv1.HTTPIngressPathArgs{
+				Path: pulumi.String("/"), PathType: pulumi.String("Prefix"),
+				Backend: &networkingv1.IngressBackendArgs{Service: &networkingv1.IngressServiceBackendArgs{
+					Name: pulumi.String(service), Port: &networkingv1.ServiceBackendPortArgs{Name: pulumi.String("http")},
+				}},
+			}}},
+		}
+	}
+	spec := &networkingv1.IngressSpecArgs{
+		IngressClassName: pulumi.String(in.Class),
+		Rules:            networkingv1.IngressRuleArray{rule(in.Host, "console"), rule(in.APIHost, "console-api")},
+	}
+	if in.TLSSecret != "" {
+		spec.Tls = networkingv1.IngressTLSArray{networkingv1.IngressTLSArgs{
+			Hosts: pulumi.StringArray{pulumi.String(in.Host), pulumi.String(in.APIHost)}, SecretName: pulumi.String(in.TLSSecret),
+		}}
+	}
+	meta := kube.Meta("console", args.Namespace, kube.Labels("console", "frontend", args.ConsoleTag))
+	meta.Annotations = pulumi.ToStringMap(in.Annotations)
+	ing, err := networkingv1.NewIngress(ctx, "console", &networkingv1.IngressArgs{Metadata: meta, Spec: spec},
+		pulumi.Parent(f), pulumi.DependsOn([]pulumi.Resource{f.ConsoleService, f.APIService}))
+	if err != nil {
+		return nil, fmt.Errorf("creating ingress: %w", err)
+	}
+	return ing, nil
 }
 
 type webApp struct {

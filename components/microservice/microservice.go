@@ -32,6 +32,9 @@ type Args struct {
 	HasDB    bool
 	// WaitFor are resources the Deployments must wait for (stores, the services it calls).
 	WaitFor []pulumi.Resource
+	// Deferred variants are deployed by Finish, after something New cannot wait for yet
+	// (the token consumers wait for the initializer to hand them the API key).
+	Deferred []string
 }
 
 // Microservice is a deployed SpaceONE backend service.
@@ -41,11 +44,13 @@ type Microservice struct {
 	Name        string
 	Service     *corev1.Service // the gRPC Service, named after the service
 	Deployments map[string]*appsv1.Deployment
+	args        *Args
+	dbSecret    *corev1.Secret
 }
 
 // New deploys a service.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Microservice, error) {
-	m := &Microservice{Name: name, Deployments: map[string]*appsv1.Deployment{}}
+	m := &Microservice{Name: name, Deployments: map[string]*appsv1.Deployment{}, args: args}
 	if err := ctx.RegisterComponentResource("spaceone:services:Microservice", name, m, opts...); err != nil {
 		return nil, err
 	}
@@ -65,7 +70,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, fmt.Errorf("creating %s database secret: %w", name, err)
 		}
 	}
+	m.dbSecret = dbSecret
 	for _, variant := range args.Variants {
+		if contains(args.Deferred, variant) {
+			continue
+		}
 		d, err := m.deployVariant(ctx, args, variant, dbSecret)
 		if err != nil {
 			return nil, err
@@ -88,8 +97,34 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}
 		m.Service = s
 	}
-	outs := pulumi.Map{"image": pulumi.String(args.Image)}
-	return m, ctx.RegisterResourceOutputs(m, outs)
+	return m, nil
+}
+
+// Finish deploys the deferred variants, each also waiting for waitFor, and completes the
+// component. Call it once for every service New returned.
+func (m *Microservice) Finish(ctx *pulumi.Context, waitFor []pulumi.Resource) error {
+	a := *m.args
+	a.WaitFor = append(append([]pulumi.Resource{}, a.WaitFor...), waitFor...)
+	for _, variant := range m.args.Variants {
+		if !contains(m.args.Deferred, variant) {
+			continue
+		}
+		d, err := m.deployVariant(ctx, &a, variant, m.dbSecret)
+		if err != nil {
+			return err
+		}
+		m.Deployments[variant] = d
+	}
+	return ctx.RegisterResourceOutputs(m, pulumi.Map{"image": pulumi.String(m.args.Image)})
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 func workloadName(service, variant string) string {

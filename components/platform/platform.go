@@ -4,6 +4,7 @@ package platform
 
 import (
 	"fmt"
+	"strings"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -11,10 +12,12 @@ import (
 
 	"github.com/spaceone-pulumi/spaceone/components/cluster"
 	"github.com/spaceone-pulumi/spaceone/components/frontend"
+	"github.com/spaceone-pulumi/spaceone/components/initializer"
 	"github.com/spaceone-pulumi/spaceone/components/kube"
 	"github.com/spaceone-pulumi/spaceone/components/microservice"
 	"github.com/spaceone-pulumi/spaceone/components/settings"
 	"github.com/spaceone-pulumi/spaceone/components/stores"
+	"github.com/spaceone-pulumi/spaceone/components/supervisor"
 )
 
 // Args is everything the platform is built from.
@@ -35,12 +38,16 @@ type Platform struct {
 	Consul          *stores.Consul
 	Services        map[string]*microservice.Microservice
 	Frontend        *frontend.Frontend
+	Initializer     *initializer.Initializer
+	Supervisor      *supervisor.Supervisor
+	AdminPassword   pulumi.StringOutput // secret
+	Images          map[string]string   // images outside the catalogue's services, by workload
 }
 
 // New deploys the platform. Every Kubernetes resource goes through the cluster's provider.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Platform, error) {
 	s := args.Settings
-	p := &Platform{}
+	p := &Platform{Images: map[string]string{}}
 	opts = append(opts, pulumi.Provider(args.Cluster.Provider()))
 	if err := ctx.RegisterComponentResource("spaceone:platform:Platform", name, p, opts...); err != nil {
 		return nil, err
@@ -59,10 +66,19 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := p.deployStores(ctx, args, core); err != nil {
 		return nil, err
 	}
+	for name, img := range stores.Images() {
+		if (name == "mongodb" && s.Stores.MongoDB.External == nil) || (name == "redis" && s.Stores.Redis.External == nil) ||
+			(name == "consul" && s.Stores.Consul.External == nil) {
+			p.Images[name] = kube.Image(strings.Split(img, ":")[0], strings.Split(img, ":")[1], s.Images.Registry)
+		}
+	}
 	if err := p.deployServices(ctx, args, core); err != nil {
 		return nil, err
 	}
 	if err := p.deployFrontend(ctx, args, core); err != nil {
+		return nil, err
+	}
+	if err := p.firstInstall(ctx, args, core, plugins); err != nil {
 		return nil, err
 	}
 	return p, ctx.RegisterResourceOutputs(p, pulumi.Map{

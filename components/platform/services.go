@@ -64,8 +64,15 @@ func (p *Platform) deployServices(ctx *pulumi.Context, args *Args, core *corev1.
 				waitFor = append(waitFor, d, p.Services[callee].Service)
 			}
 		}
+		var deferred []string
+		for _, v := range sp.Variants {
+			if spec := sp.Service.Variants[v]; v != "grpc" && spec != nil && spec.Token {
+				deferred = append(deferred, v) // token consumers start after the initializer
+			}
+		}
 		ma := &microservice.Args{
-			Service: sp.Service, Namespace: core.Metadata.Name().Elem(), Image: sp.Image,
+			Deferred: deferred,
+			Service:  sp.Service, Namespace: core.Metadata.Name().Elem(), Image: sp.Image,
 			Variants: sp.Variants, Replicas: sp.Replicas, Resources: sp.Resources,
 			PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
 			Configs: configs, WaitFor: waitFor,
@@ -102,8 +109,27 @@ func (p *Platform) deployFrontend(ctx *pulumi.Context, args *Args, core *corev1.
 		Backends: p.wiring(args.Plan).GRPC,
 	}
 	fa.Redis.Host, fa.Redis.Port = p.Redis.Endpoint.Host, p.Redis.Endpoint.Port
-	if s.Console.Expose == "nodePort" {
+	p.Images["console"], p.Images["console-api"] = fa.ConsoleImage, fa.ConsoleAPIImage
+	switch s.Console.Expose {
+	case "nodePort":
 		fa.ConsoleNodePort, fa.APINodePort = s.Console.NodePort, s.Console.APINodePort
+	case "ingress":
+		class := s.Console.IngressClass
+		if class == "" {
+			class = args.Cluster.Capabilities().IngressClass
+		}
+		if class == "" {
+			class = "nginx" // minikube's ingress addon
+		}
+		fa.Ingress = &frontend.Ingress{Class: class, Host: s.Console.Host, APIHost: s.Console.APIHost, TLSSecret: s.Console.TLSSecret}
+		if class == "alb" {
+			// ALB: internet-facing, health check on the apps' /check, HTTPS when a certificate is given.
+			fa.Ingress.Annotations = map[string]string{
+				"alb.ingress.kubernetes.io/scheme":           "internet-facing",
+				"alb.ingress.kubernetes.io/target-type":      "ip",
+				"alb.ingress.kubernetes.io/healthcheck-path": "/check",
+			}
+		}
 	}
 	for _, m := range p.Services {
 		for _, d := range m.Deployments {

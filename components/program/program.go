@@ -13,35 +13,79 @@ import (
 	"github.com/spaceone-pulumi/spaceone/components/settings"
 )
 
-// Run reads the stack configuration, validates all of it, and only then registers resources.
+// Run is the Pulumi program: Build, then export its outputs.
 func Run(ctx *pulumi.Context) error {
+	outputs, err := Build(ctx)
+	if err != nil {
+		return err
+	}
+	for k, v := range outputs {
+		ctx.Export(k, v)
+	}
+	return nil
+}
+
+// Build reads the stack configuration, validates all of it, and only then registers
+// resources. It returns the stack outputs.
+func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 	release, ok := ctx.GetConfig("spaceone:release")
 	if !ok {
 		release = "1.10.4"
 	}
 	rel, err := catalog.Load(release)
 	if err != nil {
-		return fmt.Errorf("spaceone:release: %w", err)
+		return nil, fmt.Errorf("spaceone:release: %w", err)
 	}
 	s, err := settings.Load(ctx, rel)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	plan, err := platform.NewPlan(s, rel)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cl, err := newCluster(ctx, s)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p, err := platform.New(ctx, "spaceone", &platform.Args{Settings: s, Cluster: cl, Plan: plan})
 	if err != nil {
-		return fmt.Errorf("deploying spaceone: %w", err)
+		return nil, fmt.Errorf("deploying spaceone: %w", err)
 	}
-	ctx.Export("namespace", p.Namespace)
-	ctx.Export("pluginNamespace", p.PluginNamespace)
-	return nil
+	return outputs(s, plan, p), nil
+}
+
+// outputs are what a user needs after `up`: where the console is, how to log in, what runs.
+func outputs(s *settings.Settings, plan *platform.Plan, p *platform.Platform) pulumi.Map {
+	images := pulumi.StringMap{}
+	for _, sp := range plan.Services {
+		images[sp.Name] = pulumi.String(sp.Image)
+	}
+	for name, img := range p.Images {
+		images[name] = pulumi.String(img)
+	}
+	return pulumi.Map{
+		"namespace":       p.Namespace,
+		"pluginNamespace": p.PluginNamespace,
+		"consoleUrl":      pulumi.String(s.ConsoleURL()),
+		"consoleApiUrl":   pulumi.String(s.ConsoleAPIURL()),
+		"adminDomain":     pulumi.String(s.Domain),
+		"adminUser":       pulumi.String(s.AdminUser),
+		"adminPassword":   p.AdminPassword, // a secret: `pulumi stack output adminPassword --show-secrets`
+		"images":          images,
+		"openConsole":     pulumi.String(openConsole(s)),
+	}
+}
+
+// openConsole is the command that brings the console to a laptop's browser.
+func openConsole(s *settings.Settings) string {
+	switch s.Console.Expose {
+	case "portForward":
+		return fmt.Sprintf("kubectl -n %[1]s port-forward svc/console 8080:80 & kubectl -n %[1]s port-forward svc/console-api 8081:80 & open %[2]s",
+			s.Namespace, s.ConsoleURL())
+	default:
+		return "open " + s.ConsoleURL()
+	}
 }
 
 func newCluster(ctx *pulumi.Context, s *settings.Settings) (cluster.Cluster, error) {

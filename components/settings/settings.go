@@ -29,6 +29,16 @@ type Settings struct {
 	Stores          Stores
 	Console         Console
 	Domain          string // SpaceONE domain the console signs in to
+	AdminUser       string // owner of Domain: the console login
+	// AdminPassword is the console password when given as a secret (spaceone:adminPassword);
+	// otherwise the platform generates one.
+	AdminPassword    pulumi.StringOutput
+	HasAdminPassword bool
+	// MarketplaceToken registers the public plugin marketplace (needs internet).
+	MarketplaceToken    pulumi.StringOutput
+	HasMarketplaceToken bool
+	Initializer         Initializer
+	Supervisor          Supervisor
 	// RenderDir, when set, makes the provider write YAML manifests there instead of talking
 	// to a cluster (`make render`).
 	RenderDir string
@@ -57,6 +67,17 @@ type ServiceOverride struct {
 	Variants  []string       `json:"variants"`  // replaces the catalogue's default variants
 	Resources *Resources     `json:"resources"` // requests/limits for every container of the service
 	Config    map[string]any `json:"config"`    // merged into the service's GLOBAL config
+}
+
+// Initializer configures the first-install Job.
+type Initializer struct {
+	TimeoutMinutes int `json:"timeoutMinutes"` // how long pulumi waits for the Job
+}
+
+// Supervisor configures the plugin runner.
+type Supervisor struct {
+	Enabled  *bool          `json:"enabled"`
+	Replicas map[string]int `json:"replicas"` // plugin replicas per kind, e.g. {"inventory.Collector": 2}
 }
 
 // Resources are container requests and limits in Kubernetes quantity notation.
@@ -101,6 +122,10 @@ type Console struct {
 	Address     string `json:"address"`     // node address the browser uses when expose=nodePort (minikube ip)
 	Host        string `json:"host"`        // console host when expose=ingress
 	APIHost     string `json:"apiHost"`     // console-api host when expose=ingress
+	// IngressClass is the IngressClass of the ingress ("" = the cluster's: nginx on minikube).
+	IngressClass string `json:"ingressClass"`
+	// TLSSecret names a kubernetes.io/tls Secret in the core namespace for both hosts.
+	TLSSecret string `json:"tlsSecret"`
 }
 
 // Source is where configuration values come from: *pulumi.Context in a program, a map in tests.
@@ -175,6 +200,8 @@ func Load(src Source, known Known) (*Settings, error) {
 		Release:         l.str("release", "1.10.4"),
 		RenderDir:       l.str("renderDir", ""),
 		Domain:          l.str("domain", "root"),
+		AdminUser:       l.str("adminUser", "admin"),
+		Initializer:     Initializer{TimeoutMinutes: 20},
 		Images:          Images{PullPolicy: "IfNotPresent"},
 		Stores: Stores{
 			MongoDB: Store{Size: "8Gi"},
@@ -193,6 +220,26 @@ func Load(src Source, known Known) (*Settings, error) {
 	l.object("services", &s.Services)
 	l.object("stores", &s.Stores)
 	l.object("console", &s.Console)
+	l.object("initializer", &s.Initializer)
+	l.object("supervisor", &s.Supervisor)
+	s.AdminPassword, s.HasAdminPassword = l.secret("adminPassword")
+	s.MarketplaceToken, s.HasMarketplaceToken = l.secret("marketplaceToken")
+	if s.Initializer.TimeoutMinutes < 1 || s.Initializer.TimeoutMinutes > 240 {
+		l.fail("initializer.timeoutMinutes", "%d is out of range; use 1 to 240", s.Initializer.TimeoutMinutes)
+	}
+	if !isDNSLabel(s.AdminUser) {
+		l.fail("adminUser", "%q is not a valid user id (lower-case letters, digits and '-')", s.AdminUser)
+	}
+	if s.HasAdminPassword {
+		if pw, _ := l.src.GetConfig(Project + ":adminPassword"); !strongPassword(pw) {
+			l.fail("adminPassword", "is too weak for SpaceONE; use at least 8 characters with upper- and lower-case letters, a digit and a symbol")
+		}
+	}
+	for k, n := range s.Supervisor.Replicas {
+		if n < 0 || n > 20 {
+			l.fail("supervisor.replicas."+k, "%d is out of range; use 0 to 20", n)
+		}
+	}
 	s.Stores.MongoDB.Password, s.Stores.MongoDB.HasPassword = l.secret("mongodbPassword")
 
 	switch s.Cluster.Type {
@@ -390,6 +437,12 @@ func (l *loader) checkConsole(c *Console) {
 			l.fail("console.apiNodePort", "must differ from console.nodePort (%d)", c.NodePort)
 		}
 	case "ingress":
+		if c.IngressClass != "" && !isDNSSubdomain(c.IngressClass) {
+			l.fail("console.ingressClass", "%q is not an IngressClass name (e.g. nginx, alb)", c.IngressClass)
+		}
+		if c.TLSSecret != "" && !isDNSSubdomain(c.TLSSecret) {
+			l.fail("console.tlsSecret", "%q is not a Secret name", c.TLSSecret)
+		}
 		if err := CheckHost(c.Host); err != nil {
 			l.fail("console.host", "%v (required when console.expose is ingress)", err)
 		}
@@ -418,7 +471,7 @@ func (s *Settings) ConsoleAPIURL() string {
 	case "nodePort":
 		return fmt.Sprintf("http://%s:%d", s.Console.Address, s.Console.APINodePort)
 	case "ingress":
-		return "http://" + s.Console.APIHost
+		return s.scheme() + s.Console.APIHost
 	default:
 		return "http://localhost:8081" // kubectl port-forward svc/console-api 8081:80
 	}
@@ -430,8 +483,37 @@ func (s *Settings) ConsoleURL() string {
 	case "nodePort":
 		return fmt.Sprintf("http://%s:%d", s.Console.Address, s.Console.NodePort)
 	case "ingress":
-		return "http://" + s.Console.Host
+		return s.scheme() + s.Console.Host
 	default:
 		return "http://localhost:8080" // kubectl port-forward svc/console 8080:80
 	}
+}
+
+func (s *Settings) scheme() string {
+	if s.Console.TLSSecret != "" {
+		return "https://"
+	}
+	return "http://"
+}
+
+// SupervisorEnabled reports whether the plugin runner is deployed (default yes).
+func (s *Settings) SupervisorEnabled() bool {
+	return s.Supervisor.Enabled == nil || *s.Supervisor.Enabled
+}
+
+func strongPassword(pw string) bool {
+	var up, low, digit, sym bool
+	for _, c := range pw {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			up = true
+		case c >= 'a' && c <= 'z':
+			low = true
+		case c >= '0' && c <= '9':
+			digit = true
+		default:
+			sym = true
+		}
+	}
+	return len(pw) >= 8 && up && low && digit && sym
 }

@@ -137,3 +137,12 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, c Common, w workload) (
 	}
 	return sts, svc, nil
 }
+
+// Images are the stores' pinned images (before any registry override).
+func Images() map[string]string {
+	return map[string]string{
+		"mongodb": mongoRepository + ":" + mongoTag,
+		"redis":   redisRepository + ":" + redisTag,
+		"consul":  consulRepository + ":" + consulTag,
+	}
+}

@@ -1,0 +1,263 @@
+// Package initializer runs `spacectl apply` once the gRPC services are up: it creates the
+// root domain and its owner (the console login), an API user with a system role and an API
+// key, and writes that key to Consul (root/api_key/TOKEN), where every token consumer reads
+// it. No one copies a token out of a pod log.
+package initializer
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+
+	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
+
+	"github.com/spaceone-pulumi/spaceone/components/kube"
+)
+
+// Args configures the initializer.
+type Args struct {
+	Namespace   pulumi.StringInput
+	Image       string
+	Tag         string
+	PullPolicy  string
+	PullSecrets []string
+	// Endpoints maps each gRPC service spacectl may call to grpc://host:port.
+	Endpoints     map[string]string
+	Consul        string // host:port of Consul's HTTP API
+	Domain        string // root domain name
+	AdminUser     string
+	AdminPassword pulumi.StringOutput // secret
+	APIUser       string
+	// MarketplaceToken, when set, also registers the public marketplace (needs internet).
+	MarketplaceToken    pulumi.StringOutput
+	HasMarketplaceToken bool
+	MarketplaceEndpoint string
+	TimeoutMinutes      int
+	WaitFor             []pulumi.Resource
+}
+
+// Initializer is the spacectl Job and its files.
+type Initializer struct {
+	pulumi.ResourceState
+	Job   *batchv1.Job
+	Files map[string]string // the non-secret files, by name (for tests and review)
+}
+
+const filesDir, secretDir = "/spacectl", "/spacectl-secret"
+
+// Files renders the spacectl task files. None holds a secret: the password and tokens live
+// in main.yaml's var block, which is a Secret.
+func Files(a *Args) (map[string]string, error) {
+	names := make([]string, 0, len(a.Endpoints))
+	for n := range a.Endpoints {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	endpoints := map[string]string{}
+	for _, n := range names {
+		endpoints[n] = a.Endpoints[n]
+	}
+	env, err := yaml.Marshal(map[string]any{"endpoints": endpoints})
+	if err != nil {
+		return nil, err
+	}
+	rootDomain, err := yaml.Marshal(rootDomainTasks(a.Consul))
+	if err != nil {
+		return nil, err
+	}
+	files := map[string]string{
+		"environment.yml": "environment: default\n",
+		"default.yml":     string(env),
+		"root_domain.yaml": "# Root domain, its owner (the console login), an API user with a system role and its key,\n" +
+			"# the key written to Consul for the token consumers. Re-running finds what exists (NO_UPDATE)\n" +
+			"# and issues a fresh key.\n" + string(rootDomain),
+		"initialize.sh": initializeSh,
+	}
+	if a.HasMarketplaceToken {
+		mk, err := yaml.Marshal(marketplaceTasks())
+		if err != nil {
+			return nil, err
+		}
+		files["marketplace.yaml"] = string(mk)
+	}
+	return files, nil
+}
+
+// New creates the Job (auto-named: a change to any input makes a new Job) and waits for it.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Initializer, error) {
+	in := &Initializer{}
+	if err := ctx.RegisterComponentResource("spaceone:initializer:Initializer", name, in, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(in)
+	labels := kube.Labels("initializer", "initializer", args.Tag)
+	files, err := Files(args)
+	if err != nil {
+		return nil, err
+	}
+	in.Files = files
+	data := pulumi.StringMap{}
+	for k, v := range files {
+		data[k] = pulumi.String(v)
+	}
+	cm, err := corev1.NewConfigMap(ctx, name+"-files", &corev1.ConfigMapArgs{
+		Metadata: &metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: labels}, Immutable: pulumi.Bool(true), Data: data,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating initializer files: %w", err)
+	}
+	imports := []string{filesDir + "/root_domain.yaml"}
+	if args.HasMarketplaceToken {
+		imports = append(imports, filesDir+"/marketplace.yaml")
+	}
+	token := pulumi.String("").ToStringOutput()
+	if args.HasMarketplaceToken {
+		token = args.MarketplaceToken
+	}
+	mainYAML := pulumi.ToSecret(pulumi.All(args.AdminPassword, token).ApplyT(func(v []any) (string, error) {
+		b, err := yaml.Marshal(map[string]any{
+			"import": imports,
+			"var": map[string]any{
+				"domain":               map[string]any{"root": args.Domain},
+				"default_language":     "en",
+				"default_timezone":     "UTC",
+				"domain_owner":         map[string]any{"id": args.AdminUser, "password": v[0].(string)},
+				"user":                 map[string]any{"id": args.APIUser},
+				"marketplace_endpoint": args.MarketplaceEndpoint,
+				"marketplace_token":    v[1].(string),
+			},
+			"tasks": []any{},
+		})
+		return string(b), err
+	})).(pulumi.StringOutput)
+	sec, err := corev1.NewSecret(ctx, name+"-main", &corev1.SecretArgs{
+		Metadata: &metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: labels}, Immutable: pulumi.Bool(true),
+		Type: pulumi.String("Opaque"), StringData: pulumi.StringMap{"main.yaml": mainYAML},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating initializer secret: %w", err)
+	}
+	timeout := args.TimeoutMinutes
+	if timeout <= 0 {
+		timeout = 20
+	}
+	job, err := batchv1.NewJob(ctx, name, &batchv1.JobArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Namespace: args.Namespace, Labels: labels,
+			Annotations: pulumi.StringMap{"pulumi.com/timeoutSeconds": pulumi.String(strconv.Itoa(timeout * 60))},
+		},
+		Spec: &batchv1.JobSpecArgs{
+			BackoffLimit:          pulumi.Int(4),
+			ActiveDeadlineSeconds: pulumi.Int(timeout * 60),
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{Labels: labels},
+				Spec: &corev1.PodSpecArgs{
+					RestartPolicy:                 pulumi.String("Never"),
+					AutomountServiceAccountToken:  pulumi.Bool(false),
+					TerminationGracePeriodSeconds: pulumi.Int(5),
+					ImagePullSecrets:              kube.PullSecrets(args.PullSecrets),
+					Volumes: corev1.VolumeArray{
+						corev1.VolumeArgs{Name: pulumi.String("files"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name().Elem()}},
+						corev1.VolumeArgs{Name: pulumi.String("main"), Secret: &corev1.SecretVolumeSourceArgs{SecretName: sec.Metadata.Name().Elem()}},
+						corev1.VolumeArgs{Name: pulumi.String("home"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
+					},
+					Containers: corev1.ContainerArray{corev1.ContainerArgs{
+						Name:            pulumi.String("spacectl"),
+						Image:           pulumi.String(args.Image),
+						ImagePullPolicy: pulumi.String(args.PullPolicy),
+						Command:         pulumi.ToStringArray([]string{"sh", filesDir + "/initialize.sh"}),
+						VolumeMounts: corev1.VolumeMountArray{
+							corev1.VolumeMountArgs{Name: pulumi.String("files"), MountPath: pulumi.String(filesDir), ReadOnly: pulumi.Bool(true)},
+							corev1.VolumeMountArgs{Name: pulumi.String("main"), MountPath: pulumi.String(secretDir), ReadOnly: pulumi.Bool(true)},
+							corev1.VolumeMountArgs{Name: pulumi.String("home"), MountPath: pulumi.String("/root/.spaceone")},
+						},
+						Resources:       kube.Resources("50m", "128Mi", "1", "512Mi"),
+						SecurityContext: kube.RestrictedContainer(),
+					}},
+				},
+			},
+		},
+	}, parent, pulumi.DependsOn(append([]pulumi.Resource{cm, sec}, args.WaitFor...)),
+		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: fmt.Sprintf("%dm", timeout), Update: fmt.Sprintf("%dm", timeout)}))
+	if err != nil {
+		return nil, fmt.Errorf("creating initializer job: %w", err)
+	}
+	in.Job = job
+	return in, ctx.RegisterResourceOutputs(in, pulumi.Map{"job": job.Metadata.Name()})
+}
+
+// initializeSh copies spacectl's environment into its writable home (it saves the API key
+// there) and applies main.yaml. spacectl exits non-zero on any failed task; the Job retries.
+const initializeSh = `set -eu
+mkdir -p /root/.spaceone/environments
+cp /spacectl/environment.yml /root/.spaceone/environment.yml
+cp /spacectl/default.yml /root/.spaceone/environments/default.yml
+echo "spaceone initializer: applying /spacectl-secret/main.yaml"
+spacectl apply /spacectl-secret/main.yaml -o none
+echo "spaceone initializer: done"
+`
+
+func rootDomainTasks(consul string) []any {
+	res := func(id, name, typ, mode string, data map[string]any, extra map[string]any) map[string]any {
+		t := map[string]any{"id": id, "name": name, "uses": "@modules/resource", "resource_type": typ, "mode": mode, "data": data}
+		for k, v := range extra {
+			t[k] = v
+		}
+		return t
+	}
+	domainID := "${{ tasks.domain.output.domain_id }}"
+	return []any{
+		res("domain", "Create root domain", "identity.Domain", "NO_UPDATE",
+			map[string]any{"name": "${{ var.domain.root }}", "config": map[string]any{"LANGUAGE": "${{ var.default_language }}", "TIMEZONE": "${{ var.default_timezone }}"}},
+			map[string]any{"matches": []string{"name"}}),
+		res("domain_owner", "Create domain owner", "identity.DomainOwner", "NO_UPDATE",
+			map[string]any{"name": "Domain Admin", "owner_id": "${{ var.domain_owner.id }}", "password": "${{ var.domain_owner.password }}", "domain_id": domainID},
+			map[string]any{"verb": map[string]any{"read": "get"}, "matches": []string{"domain_id"}}),
+		res("domain_owner_token", "Issue domain owner token", "identity.Token", "EXEC",
+			map[string]any{"user_id": "${{ var.domain_owner.id }}", "user_type": "DOMAIN_OWNER",
+				"credentials": map[string]any{"password": "${{ var.domain_owner.password }}"}, "domain_id": domainID},
+			map[string]any{"verb": map[string]any{"exec": "issue"}}),
+		map[string]any{"id": "owner_login", "name": "Use the owner token", "uses": "@modules/shell",
+			"run": "spacectl config set api_key ${{ tasks.domain_owner_token.output.access_token }} > /dev/null\n"},
+		res("system_policy", "Create system policy", "identity.Policy", "NO_UPDATE",
+			map[string]any{"name": "System Full Access", "permissions": []string{"*"}, "domain_id": domainID},
+			map[string]any{"matches": []string{"name", "domain_id"}}),
+		res("system_role", "Create system role", "identity.Role", "NO_UPDATE",
+			map[string]any{"name": "System Admin", "role_type": "SYSTEM", "domain_id": domainID,
+				"policies": []any{map[string]any{"policy_type": "CUSTOM", "policy_id": "${{ tasks.system_policy.output.policy_id }}"}}},
+			map[string]any{"matches": []string{"name", "domain_id"}}),
+		res("api_user", "Create API user", "identity.User", "NO_UPDATE",
+			map[string]any{"user_id": "${{ var.user.id }}", "user_type": "API_USER", "backend": "LOCAL", "domain_id": domainID},
+			map[string]any{"matches": []string{"user_id", "domain_id"}}),
+		res("api_user_role", "Bind the system role to the API user", "identity.RoleBinding", "NO_UPDATE",
+			map[string]any{"resource_type": "identity.User", "resource_id": "${{ var.user.id }}",
+				"role_id": "${{ tasks.system_role.output.role_id }}", "domain_id": domainID},
+			map[string]any{"matches": []string{"resource_id", "role_id", "domain_id"}}),
+		res("api_key", "Create the API key", "identity.APIKey", "EXEC",
+			map[string]any{"user_id": "${{ var.user.id }}", "domain_id": domainID},
+			map[string]any{"verb": map[string]any{"exec": "create"}}),
+		map[string]any{"id": "api_key_login", "name": "Use the API key", "uses": "@modules/shell",
+			"run": "spacectl config set api_key ${{ tasks.api_key.output.api_key }} > /dev/null\n"},
+		map[string]any{"id": "consul", "name": "Hand the API key to the token consumers (Consul root/api_key/TOKEN)", "uses": "@modules/shell",
+			"run": "curl -fsS -X PUT http://" + consul + "/v1/kv/root/api_key/TOKEN --data-binary '${{ tasks.api_key.output.api_key }}' > /dev/null\n"},
+	}
+}
+
+func marketplaceTasks() []any {
+	domainID := "${{ tasks.domain.output.domain_id }}"
+	return []any{
+		map[string]any{"id": "marketplace_secret", "name": "Store the marketplace token", "uses": "@modules/resource",
+			"resource_type": "secret.Secret", "mode": "NO_UPDATE", "matches": []string{"name", "domain_id"},
+			"data": map[string]any{"name": "marketplace-token", "secret_type": "CREDENTIALS", "domain_id": domainID,
+				"data": map[string]any{"token": "${{ var.marketplace_token }}"}}},
+		map[string]any{"id": "marketplace", "name": "Register the marketplace repository", "uses": "@modules/resource",
+			"resource_type": "repository.Repository", "mode": "NO_UPDATE", "matches": []string{"name", "domain_id"},
+			"verb": map[string]any{"create": "register"},
+			"data": map[string]any{"name": "Marketplace", "repository_type": "remote", "endpoint": "${{ var.marketplace_endpoint }}",
+				"secret_id": "${{ tasks.marketplace_secret.output.secret_id }}", "domain_id": domainID}},
+	}
+}

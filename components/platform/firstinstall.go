@@ -1,0 +1,95 @@
+package platform
+
+import (
+	"fmt"
+	"sort"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
+	"github.com/spaceone-pulumi/spaceone/components/credentials"
+	"github.com/spaceone-pulumi/spaceone/components/initializer"
+	"github.com/spaceone-pulumi/spaceone/components/kube"
+	"github.com/spaceone-pulumi/spaceone/components/supervisor"
+)
+
+// adminPassword is the console password: the stack's secret, or generated once.
+func (p *Platform) adminPassword(ctx *pulumi.Context, args *Args, core *corev1.Namespace) (pulumi.StringOutput, error) {
+	s := args.Settings
+	if s.HasAdminPassword {
+		return s.AdminPassword, nil
+	}
+	g, err := credentials.NewGenerated(ctx, "admin-password", "spaceone-admin", core.Metadata.Name().Elem(),
+		kube.Labels("initializer", "credentials", ""), []string{"password"}, pulumi.Parent(p), pulumi.DependsOn([]pulumi.Resource{core}))
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	// SpaceONE wants upper- and lower-case letters, a digit and a symbol in a password.
+	return pulumi.ToSecret(g.Value("password").ApplyT(func(pw string) string { return pw[:24] + "!aA7" })).(pulumi.StringOutput), nil
+}
+
+// firstInstall runs the initializer once every gRPC service is ready, then starts the token
+// consumers (schedulers, workers, supervisor), so the first install has no crash loops and no
+// manual step.
+func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *corev1.Namespace) error {
+	s := args.Settings
+	rel := args.Plan.Release
+	var err error
+	if p.AdminPassword, err = p.adminPassword(ctx, args, core); err != nil {
+		return err
+	}
+	endpoints := map[string]string{}
+	var grpcReady []pulumi.Resource
+	names := make([]string, 0, len(p.Services))
+	for n := range p.Services {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		m := p.Services[n]
+		endpoints[n] = fmt.Sprintf("grpc://%s:%d", n, catalog.GRPCPort)
+		if d := m.Deployments["grpc"]; d != nil {
+			grpcReady = append(grpcReady, d, m.Service)
+		}
+	}
+	grpcReady = append(grpcReady, p.Consul.Ready...)
+	ia := &initializer.Args{
+		Namespace: core.Metadata.Name().Elem(),
+		Image:     kube.Image(rel.Spacectl.Repository, rel.Spacectl.Tag, s.Images.Registry), Tag: rel.Spacectl.Tag,
+		PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
+		Endpoints: endpoints, Consul: fmt.Sprintf("%s:%d", p.Consul.Endpoint.Host, p.Consul.Endpoint.Port),
+		Domain: s.Domain, AdminUser: s.AdminUser, AdminPassword: p.AdminPassword, APIUser: "root_api_key",
+		MarketplaceToken: s.MarketplaceToken, HasMarketplaceToken: s.HasMarketplaceToken,
+		MarketplaceEndpoint: "grpc://repository.portal.spaceone.dev:50051",
+		TimeoutMinutes:      s.Initializer.TimeoutMinutes,
+		WaitFor:             grpcReady,
+	}
+	p.Images["initializer"] = ia.Image
+	if p.Initializer, err = initializer.New(ctx, "initializer", ia, pulumi.Parent(p)); err != nil {
+		return fmt.Errorf("initializer: %w", err)
+	}
+	gate := []pulumi.Resource{p.Initializer.Job}
+	for _, n := range names {
+		if err := p.Services[n].Finish(ctx, gate); err != nil {
+			return fmt.Errorf("service %s: %w", n, err)
+		}
+	}
+	if !s.SupervisorEnabled() {
+		return nil
+	}
+	sa := &supervisor.Args{
+		Namespace: plugins.Metadata.Name().Elem(), NamespaceName: s.PluginNamespace, CoreNamespace: s.Namespace,
+		Image: kube.Image(rel.Supervisor.Repository, rel.Supervisor.Tag, s.Images.Registry), Tag: rel.Supervisor.Tag,
+		PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
+		Replicas: s.Supervisor.Replicas,
+		WaitFor:  append([]pulumi.Resource{plugins}, gate...),
+	}
+	sa.Redis.Host, sa.Redis.Port = p.Redis.Endpoint.Host, p.Redis.Endpoint.Port
+	sa.Consul.Host, sa.Consul.Port = p.Consul.Endpoint.Host, p.Consul.Endpoint.Port
+	p.Images["supervisor"] = sa.Image
+	if p.Supervisor, err = supervisor.New(ctx, "supervisor", sa, pulumi.Parent(p)); err != nil {
+		return fmt.Errorf("supervisor: %w", err)
+	}
+	return nil
+}
