@@ -14,8 +14,8 @@ sed "s#.sim/admin.kubeconfig#$SIM_DIR/admin.kubeconfig#" "$ROOT/stacks/Pulumi.si
 cd "$work/project"
 export PULUMI_BACKEND_URL=file://$work/state PULUMI_CONFIG_PASSPHRASE=bench PULUMI_HOME=$work/home
 unset PULUMI_CONFIG_PASSPHRASE_FILE
-pulumi stack init sim >/dev/null
-echo "pulumi up, empty -> everything ready: $(t pulumi up --yes --skip-preview)s ($(grep -o '[0-9]* created' "$work/last.log" | head -1))"
+pulumi stack init sim >/dev/null 2>&1
+echo "pulumi up, empty -> everything ready: $(t pulumi up --yes --skip-preview --color=never)s ($(grep -o '[0-9][0-9]* created' "$work/last.log" | tail -1))"
 echo "pulumi up, no changes: $(t pulumi up --yes --skip-preview --expect-no-changes)s"
 echo "pulumi preview, no changes: $(t pulumi preview --expect-no-changes)s"
 echo "pulumi destroy: $(t pulumi destroy --yes --skip-preview)s"

@@ -227,7 +227,7 @@ func (f *Frontend) webApp(ctx *pulumi.Context, args *Args, w webApp) (*appsv1.De
 		port.NodePort = pulumi.Int(w.nodePort)
 	}
 	spec.Ports = corev1.ServicePortArray{port}
-	s, err := corev1.NewService(ctx, w.name, &corev1.ServiceArgs{Metadata: kube.Meta(w.name, args.Namespace, labels), Spec: spec}, parent)
+	s, err := corev1.NewService(ctx, w.name, &corev1.ServiceArgs{Metadata: kube.ServiceMeta(w.name, args.Namespace, labels), Spec: spec}, parent)
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating service %s: %w", w.name, err)
 	}

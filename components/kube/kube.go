@@ -38,6 +38,15 @@ func Meta(name string, namespace pulumi.StringInput, labels pulumi.StringMap) *m
 	return &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: namespace, Labels: labels}
 }
 
+// ServiceMeta is Meta for a ClusterIP or NodePort Service. Pulumi's Service await only
+// watches endpoints appear, which the Deployment await behind them already proves; skipping it
+// saves ~10 s per Service and keeps them from serialising a first install.
+func ServiceMeta(name string, namespace pulumi.StringInput, labels pulumi.StringMap) *metav1.ObjectMetaArgs {
+	m := Meta(name, namespace, labels)
+	m.Annotations = pulumi.StringMap{"pulumi.com/skipAwait": pulumi.String("true")}
+	return m
+}
+
 // RestrictedContainer is the container security context every workload gets: no privilege
 // escalation, no added capabilities.
 func RestrictedContainer() *corev1.SecurityContextArgs {

@@ -83,7 +83,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	if d := m.Deployments["grpc"]; d != nil {
 		s, err := corev1.NewService(ctx, name, &corev1.ServiceArgs{
-			Metadata: kube.Meta(name, args.Namespace, kube.Labels(name, "grpc", svc.Tag)),
+			Metadata: kube.ServiceMeta(name, args.Namespace, kube.Labels(name, "grpc", svc.Tag)),
 			Spec: &corev1.ServiceSpecArgs{
 				Selector: kube.SelectorLabels(name),
 				Ports: corev1.ServicePortArray{corev1.ServicePortArgs{

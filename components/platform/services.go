@@ -60,8 +60,10 @@ func (p *Platform) deployServices(ctx *pulumi.Context, args *Args, core *corev1.
 		}
 		waitFor := append([]pulumi.Resource{}, storesReady...)
 		for _, callee := range sp.Calls {
+			// The callee's pods being ready is what matters; its Service exists as soon as it
+			// is created (waiting on a Service's endpoints would only serialise ~10 s awaits).
 			if d := p.Services[callee].Deployments["grpc"]; d != nil {
-				waitFor = append(waitFor, d, p.Services[callee].Service)
+				waitFor = append(waitFor, d)
 			}
 		}
 		var deferred []string

@@ -57,7 +57,7 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, c Common, w workload) (
 	labels := kube.Labels(w.name, "store", w.tag)
 	opt := pulumi.Parent(parent)
 	svc, err := corev1.NewService(ctx, w.name, &corev1.ServiceArgs{
-		Metadata: kube.Meta(w.name, c.Namespace, labels),
+		Metadata: kube.ServiceMeta(w.name, c.Namespace, labels),
 		Spec: &corev1.ServiceSpecArgs{
 			Selector: kube.SelectorLabels(w.name),
 			Ports: corev1.ServicePortArray{corev1.ServicePortArgs{
@@ -131,7 +131,7 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, c Common, w workload) (
 				Spec:     pvcSpec,
 			}},
 		},
-	}, opt, pulumi.DependsOn(append([]pulumi.Resource{svc}, w.deps...)))
+	}, opt, pulumi.DependsOn(w.deps))
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating statefulset %s: %w", w.name, err)
 	}
