@@ -16,6 +16,9 @@ type Capabilities struct {
 	IngressClass  string // IngressClass for console and console-api ("" = no ingress controller known)
 	LoadBalancers bool   // LoadBalancer Services get an address
 	Rendering     bool   // manifests are written to disk; nothing reads live state
+	// Ready are cluster add-ons the platform's objects must depend on, so they are deleted
+	// before them (the CSI driver's StorageClass, the ingress controller).
+	Ready []pulumi.Resource
 }
 
 // Cluster is what every implementation hands to the platform.

@@ -52,11 +52,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := ctx.RegisterComponentResource("spaceone:platform:Platform", name, p, opts...); err != nil {
 		return nil, err
 	}
-	core, err := namespace(ctx, p, s.Namespace, "core")
+	// Everything lives in these namespaces, so hanging them after the cluster's add-ons orders
+	// the whole platform after them: created later, deleted first.
+	after := args.Cluster.Capabilities().Ready
+	core, err := namespace(ctx, p, s.Namespace, "core", after)
 	if err != nil {
 		return nil, err
 	}
-	plugins, err := namespace(ctx, p, s.PluginNamespace, "plugins")
+	plugins, err := namespace(ctx, p, s.PluginNamespace, "plugins", after)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +90,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	})
 }
 
-func namespace(ctx *pulumi.Context, parent pulumi.Resource, name, role string) (*corev1.Namespace, error) {
+func namespace(ctx *pulumi.Context, parent pulumi.Resource, name, role string, after []pulumi.Resource) (*corev1.Namespace, error) {
 	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{
 			Name: pulumi.String(name),
@@ -97,7 +100,7 @@ func namespace(ctx *pulumi.Context, parent pulumi.Resource, name, role string) (
 				"spaceone.dev/namespace-role":  pulumi.String(role),
 			},
 		},
-	}, pulumi.Parent(parent))
+	}, pulumi.Parent(parent), pulumi.DependsOn(after))
 	if err != nil {
 		return nil, fmt.Errorf("creating namespace %s: %w", name, err)
 	}
@@ -114,7 +117,7 @@ func (p *Platform) deployStores(ctx *pulumi.Context, args *Args, core *corev1.Na
 		return stores.Common{
 			Namespace: core.Metadata.Name().Elem(), Registry: s.Images.Registry,
 			PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
-			StorageClass: storageClass, Size: size, KeepVolumes: s.Stores.KeepVolumes,
+			StorageClass: storageClass, Size: size, KeepVolumes: *s.Stores.KeepVolumes,
 		}
 	}
 	inNS := []pulumi.ResourceOption{pulumi.Parent(p), pulumi.DependsOn([]pulumi.Resource{core})}

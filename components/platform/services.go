@@ -130,6 +130,12 @@ func (p *Platform) deployFrontend(ctx *pulumi.Context, args *Args, core *corev1.
 				"alb.ingress.kubernetes.io/scheme":           "internet-facing",
 				"alb.ingress.kubernetes.io/target-type":      "ip",
 				"alb.ingress.kubernetes.io/healthcheck-path": "/check",
+				"alb.ingress.kubernetes.io/group.name":       "spaceone",
+			}
+			if arn := s.Console.CertificateARN; arn != "" {
+				fa.Ingress.Annotations["alb.ingress.kubernetes.io/certificate-arn"] = arn
+				fa.Ingress.Annotations["alb.ingress.kubernetes.io/listen-ports"] = `[{"HTTP": 80}, {"HTTPS": 443}]`
+				fa.Ingress.Annotations["alb.ingress.kubernetes.io/ssl-redirect"] = "443"
 			}
 		}
 	}

@@ -52,7 +52,13 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("deploying spaceone: %w", err)
 	}
-	return outputs(s, plan, p), nil
+	outs := outputs(s, plan, p)
+	if e, ok := cl.(*cluster.Eks); ok {
+		outs["kubeconfig"] = e.Kubeconfig // secret: pulumi stack output kubeconfig --show-secrets > kubeconfig.json
+		outs["clusterName"] = pulumi.String(s.Cluster.EKS.Name)
+		outs["region"] = pulumi.String(s.Cluster.EKS.Region)
+	}
+	return outs, nil
 }
 
 // outputs are what a user needs after `up`: where the console is, how to log in, what runs.
@@ -89,12 +95,15 @@ func openConsole(s *settings.Settings) string {
 }
 
 func newCluster(ctx *pulumi.Context, s *settings.Settings) (cluster.Cluster, error) {
-	switch s.Cluster.Type {
-	case "local":
+	switch {
+	case s.RenderDir != "" && s.Cluster.Type == "eks":
+		// Rendering needs no cluster: the Kubernetes side of an EKS stack, without AWS.
+		return cluster.NewLocal(ctx, "cluster", &cluster.LocalArgs{RenderDir: s.RenderDir, StorageClass: "gp3", IngressClass: "alb"})
+	case s.Cluster.Type == "eks":
+		return cluster.NewEks(ctx, "eks", &cluster.EksArgs{Settings: s.Cluster.EKS, KeepVolumes: *s.Stores.KeepVolumes})
+	default:
 		return cluster.NewLocal(ctx, "cluster", &cluster.LocalArgs{
 			KubeContext: s.Cluster.KubeContext, Kubeconfig: s.Cluster.Kubeconfig, RenderDir: s.RenderDir,
 		})
-	default:
-		return nil, fmt.Errorf("spaceone:clusterType %q: not available in this build", s.Cluster.Type)
 	}
 }

@@ -49,6 +49,41 @@ type Cluster struct {
 	Type        string // "local" (an existing kube context or kubeconfig file) or "eks"
 	KubeContext string // local: context name in the user's kubeconfig
 	Kubeconfig  string // local: path of a kubeconfig file (the sim stack); overrides the default file
+	EKS         EKS    // eks only
+}
+
+// EKS is the AWS cluster the eks stack provisions.
+type EKS struct {
+	Region            string   `json:"region"`
+	Name              string   `json:"name"`              // EKS cluster name
+	KubernetesVersion string   `json:"kubernetesVersion"` // e.g. "1.30"
+	AvailabilityZones []string `json:"availabilityZones"` // 2 or 3
+	VPC               VPC      `json:"vpc"`
+	Nodes             Nodes    `json:"nodes"`
+	// EndpointPublicAccess / EndpointPrivateAccess of the Kubernetes API.
+	EndpointPublicAccess  *bool    `json:"endpointPublicAccess"`
+	EndpointPrivateAccess *bool    `json:"endpointPrivateAccess"`
+	PublicAccessCidrs     []string `json:"publicAccessCidrs"`
+	// LoadBalancerControllerVersion is the aws-load-balancer-controller chart version.
+	LoadBalancerControllerVersion string `json:"loadBalancerControllerVersion"`
+}
+
+// VPC is a new VPC (CIDR, NAT) or an existing one (VpcID and subnets).
+type VPC struct {
+	CIDR             string   `json:"cidr"`
+	NATGateways      string   `json:"natGateways"` // "single" (default) or "perAz"
+	VpcID            string   `json:"vpcId"`
+	PublicSubnetIDs  []string `json:"publicSubnetIds"`
+	PrivateSubnetIDs []string `json:"privateSubnetIds"`
+}
+
+// Nodes is the managed node group.
+type Nodes struct {
+	InstanceTypes []string `json:"instanceTypes"`
+	Min           int      `json:"min"`
+	Desired       int      `json:"desired"`
+	Max           int      `json:"max"`
+	DiskSizeGiB   int      `json:"diskSizeGiB"`
 }
 
 // Images controls where images come from (air-gapped installs use Registry).
@@ -91,8 +126,8 @@ type Resources struct {
 // Stores configures MongoDB, Redis and Consul.
 type Stores struct {
 	StorageClass string `json:"storageClass"` // "" = the cluster's default StorageClass
-	// KeepVolumes keeps the stores' PersistentVolumeClaims when the stack is destroyed.
-	KeepVolumes bool  `json:"keepVolumes"`
+	// KeepVolumes keeps the stores' volumes when the stack is destroyed (default: on eks only).
+	KeepVolumes *bool `json:"keepVolumes"`
 	MongoDB     Store `json:"mongodb"`
 	Redis       Store `json:"redis"`
 	Consul      Store `json:"consul"`
@@ -126,6 +161,8 @@ type Console struct {
 	IngressClass string `json:"ingressClass"`
 	// TLSSecret names a kubernetes.io/tls Secret in the core namespace for both hosts.
 	TLSSecret string `json:"tlsSecret"`
+	// CertificateARN is an ACM certificate for the ALB ingress (eks).
+	CertificateARN string `json:"certificateArn"`
 }
 
 // Source is where configuration values come from: *pulumi.Context in a program, a map in tests.
@@ -216,6 +253,7 @@ func Load(src Source, known Known) (*Settings, error) {
 	} else {
 		s.Cluster.KubeContext = l.str("kubeContext", "")
 	}
+	l.object("eks", &s.Cluster.EKS)
 	l.object("images", &s.Images)
 	l.object("services", &s.Services)
 	l.object("stores", &s.Stores)
@@ -245,6 +283,7 @@ func Load(src Source, known Known) (*Settings, error) {
 	switch s.Cluster.Type {
 	case "local":
 	case "eks":
+		l.checkEKS(&s.Cluster.EKS)
 	default:
 		l.fail("clusterType", "%q is not a cluster type; use \"local\" (an existing kube context, e.g. minikube) or \"eks\"", s.Cluster.Type)
 	}
@@ -261,6 +300,10 @@ func Load(src Source, known Known) (*Settings, error) {
 	l.checkDNSLabel("pluginNamespace", s.PluginNamespace)
 	if s.Namespace == s.PluginNamespace {
 		l.fail("pluginNamespace", "must differ from spaceone:namespace (%q): plugins run apart from the core services", s.Namespace)
+	}
+	if s.Stores.KeepVolumes == nil {
+		keep := s.Cluster.Type == "eks" // data on a cloud cluster outlives a destroy unless told otherwise
+		s.Stores.KeepVolumes = &keep
 	}
 	if !isDNSLabel(s.Domain) {
 		l.fail("domain", "%q is not a valid SpaceONE domain name (lower-case letters, digits and '-')", s.Domain)
@@ -440,6 +483,9 @@ func (l *loader) checkConsole(c *Console) {
 		if c.IngressClass != "" && !isDNSSubdomain(c.IngressClass) {
 			l.fail("console.ingressClass", "%q is not an IngressClass name (e.g. nginx, alb)", c.IngressClass)
 		}
+		if c.CertificateARN != "" && !arnPattern.MatchString(c.CertificateARN) {
+			l.fail("console.certificateArn", "%q is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)", c.CertificateARN)
+		}
 		if c.TLSSecret != "" && !isDNSSubdomain(c.TLSSecret) {
 			l.fail("console.tlsSecret", "%q is not a Secret name", c.TLSSecret)
 		}
@@ -490,7 +536,7 @@ func (s *Settings) ConsoleURL() string {
 }
 
 func (s *Settings) scheme() string {
-	if s.Console.TLSSecret != "" {
+	if s.Console.TLSSecret != "" || s.Console.CertificateARN != "" {
 		return "https://"
 	}
 	return "http://"

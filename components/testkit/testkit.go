@@ -33,6 +33,8 @@ type Mocks struct {
 	Resources []Resource
 	// Outputs lets a test supply outputs for a type token (remote components, cloud resources).
 	Outputs map[string]func(args pulumi.MockResourceArgs) resource.PropertyMap
+	// Invokes answers function calls (e.g. aws:eks/getCluster:getCluster) by token.
+	Invokes map[string]func(args pulumi.MockCallArgs) resource.PropertyMap
 }
 
 // NewResource implements pulumi.MockResourceMonitor.
@@ -60,6 +62,9 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 
 // Call implements pulumi.MockResourceMonitor (no invokes are expected by default).
 func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	if f := m.Invokes[args.Token]; f != nil {
+		return f(args), nil
+	}
 	return resource.PropertyMap{}, nil
 }
 
