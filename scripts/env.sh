@@ -2,7 +2,7 @@
 # offline and inside this checkout (local file backend, no update check, no plugin downloads).
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 . "$ROOT/scripts/versions.sh"
-for d in "$KUBE_DIR" "$LANGGO_DIR" "$PULUMI_CLI_DIR"; do
+for d in "$KUBE_DIR" "$LANGGO_DIR" "$LANGGO_DIR/shim" "$PULUMI_CLI_DIR"; do
   [ -d "$d" ] && PATH=$d:$PATH
 done
 export PATH

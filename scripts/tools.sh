@@ -55,6 +55,17 @@ elif ! have "$LANGGO_DIR/pulumi-language-go"; then
   rm -rf "$w"; trap - EXIT
 fi
 
+# 2b. The CLI now hands runtime options (Pulumi.yaml runtime.options.buildTarget) to the
+#     language host in its requests, which this v3.62 host predates; it only reads flags. This
+#     shim passes a build target as a flag, so `go build` finds an unchanged program up to date
+#     and skips relinking it (~10 s per preview/up/destroy). The path is relative to the project.
+if [ -x "$LANGGO_DIR/pulumi-language-go" ]; then
+  mkdir -p "$LANGGO_DIR/shim"
+  printf '#!/bin/sh\n# spaceone-pulumi: a fixed build target for the v3.62 Go language host (see scripts/tools.sh)\nexec "%s" -buildTarget=.pulumi/bin/spaceone-program "$@"\n' \
+    "$LANGGO_DIR/pulumi-language-go" > "$LANGGO_DIR/shim/pulumi-language-go.tmp"
+  chmod +x "$LANGGO_DIR/shim/pulumi-language-go.tmp" && mv "$LANGGO_DIR/shim/pulumi-language-go.tmp" "$LANGGO_DIR/shim/pulumi-language-go"
+fi
+
 # 3. Kubernetes provider: the module zip lacks its generated go:embed files and replaces sdk/v4
 #    with ../sdk, so copy the source, drop the replace, generate, build.
 if ! have "$K8S_PROVIDER_DIR/pulumi-resource-kubernetes"; then
