@@ -4,7 +4,7 @@ STACK ?= minikube
 OUT ?= rendered/$(STACK)
 ARGS ?=
 
-.PHONY: help tools up preview destroy render test test-unit test-integration bench sim-up sim-down sim-status clean
+.PHONY: help tools up preview destroy render test test-unit test-integration bench sim-up sim-down sim-status dev-connect clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ test-unit: ## unit tests only
 
 bench: tools ## measure tools, tests and pulumi up/no-op up/destroy on the sim; writes bench/*.txt
 	@scripts/bench.sh
+
+dev-connect: ## forward every gRPC service and store of $(STACK) to fixed localhost ports (Ctrl-C stops)
+	@scripts/dev-connect.sh $(STACK)
 
 sim-up: tools ## start the sim control plane (loopback-only network namespace)
 	@scripts/sim.sh up

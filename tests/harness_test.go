@@ -139,7 +139,7 @@ func simStackConfig() string {
 
 func (p *project) try(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	if args[0] != "stack" {
+	if args[0] != "stack" && args[0] != "config" {
 		args = append(args, "--stack", p.stack)
 	}
 	args = append(args, "--non-interactive")
@@ -168,4 +168,17 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// devConnectPrint runs `scripts/dev-connect.sh <stack> --print` against this project.
+func (p *project) devConnectPrint(t *testing.T) string {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(root, "scripts/dev-connect.sh"), p.stack, "--print")
+	cmd.Env = append(p.env, "SPACEONE_PROJECT_DIR="+p.dir)
+	cmd.Dir = p.dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("dev-connect --print: %v\n%s", err, out)
+	}
+	return string(out)
 }

@@ -117,7 +117,7 @@ func firstInstallChecks(t *testing.T) {
 		if c.ns != "" {
 			args = append(args, "-n", c.ns)
 		}
-		out, _ := kubectl(t, args...) // exit status 1 means "no"
+		out, _ := kubectl(t, args...)                        // exit status 1 means "no"
 		lines := strings.Split(strings.TrimSpace(out), "\n") // the answer is the last line, after any warning
 		if got := lines[len(lines)-1]; got != c.want {
 			t.Errorf("supervisor can-i %s %s -n %q = %q, want %q", c.verb, c.resource, c.ns, got, c.want)

@@ -55,6 +55,7 @@ type Service struct {
 	Package    string              `yaml:"package"`  // python package, e.g. spaceone.identity
 	Database   string              `yaml:"database"` // MongoDB database ("" = none)
 	Calls      []string            `yaml:"calls"`    // services it calls: start order and the README graph
+	DevPort    int                 `yaml:"devPort"`  // laptop port of `make dev-connect`
 	UsesConsul bool                `yaml:"usesConsul"`
 	Enabled    *bool               `yaml:"enabled"` // default true
 	Resources  Resources           `yaml:"resources"`
@@ -104,6 +105,9 @@ func (r *Release) check() error {
 		if s.Image == "" || s.Tag == "" || s.Package == "" {
 			return fmt.Errorf("service %s needs image, tag and package", name)
 		}
+		if s.DevPort < 50100 || s.DevPort > 50199 {
+			return fmt.Errorf("service %s needs a devPort in 50100-50199", name)
+		}
 		if s.Variants["grpc"] == nil {
 			return fmt.Errorf("service %s has no grpc variant", name)
 		}
@@ -124,6 +128,9 @@ func (r *Release) check() error {
 	sort.Strings(r.names)
 	return nil
 }
+
+// DevNodePort is the NodePort of a service when the stack exposes gRPC services on nodes.
+func (s *Service) DevNodePort() int { return s.DevPort - 50151 + 30151 }
 
 // ServiceNames lists the backend services, sorted.
 func (r *Release) ServiceNames() []string { return append([]string(nil), r.names...) }

@@ -188,11 +188,34 @@ func lookup(key string, w Wiring) (any, error) {
 		if !deployed {
 			return nil, fmt.Errorf("refers to service %q, which this stack does not deploy", svc)
 		}
-		ep := "grpc://" + host + ":" + strconv.Itoa(catalog.GRPCPort)
+		ep := "grpc://" + host
+		if !strings.Contains(host, ":") { // in the cluster every gRPC server listens on 50051
+			ep += ":" + strconv.Itoa(catalog.GRPCPort)
+		}
 		if kind == "grpcv1" {
 			ep += "/v1"
 		}
 		return ep, nil
 	}
 	return nil, fmt.Errorf("unknown placeholder ${%s}", key)
+}
+
+// InlineDatabase turns a config.yaml into one file that runs outside the cluster: the
+// REMOTE_URL to the mounted database.yaml is replaced by the database login itself.
+func InlineDatabase(configYAML, db string, mongo Endpoint, username, password string) (string, error) {
+	var doc map[string]any
+	if err := yaml.Unmarshal([]byte(configYAML), &doc); err != nil {
+		return "", err
+	}
+	delete(doc, "REMOTE_URL")
+	g, _ := doc["GLOBAL"].(map[string]any)
+	if g == nil {
+		g = map[string]any{}
+	}
+	g["DATABASES"] = map[string]any{"default": map[string]any{
+		"db": db, "host": mongo.Host, "port": mongo.Port, "username": username, "password": password, "maxPoolSize": 50,
+	}}
+	doc["GLOBAL"] = g
+	b, err := yaml.Marshal(doc)
+	return string(b), err
 }

@@ -32,6 +32,12 @@ type Args struct {
 	HasDB    bool
 	// WaitFor are resources the Deployments must wait for (stores, the services it calls).
 	WaitFor []pulumi.Resource
+	// NodePort, when set, also exposes the gRPC Service on this port of every node
+	// (spaceone:dev.expose nodePort), for a laptop to reach.
+	NodePort int
+	// Local, when set, runs the service outside the cluster (a developer's laptop): no pods,
+	// and its Service sends traffic to Local.Host:Local.Port.
+	Local *Endpoint
 	// Deferred variants are deployed by Finish, after something New cannot wait for yet
 	// (the token consumers wait for the initializer to hand them the API key).
 	Deferred []string
@@ -56,6 +62,16 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	svc := args.Service
 	parent := pulumi.Parent(m)
+	if l := args.Local; l != nil {
+		s, err := kube.ExternalService(ctx, name, args.Namespace, kube.Labels(name, "grpc", svc.Tag),
+			"grpc", catalog.GRPCPort, l.Host, l.Port, parent)
+		if err != nil {
+			return nil, err
+		}
+		m.Service = s
+		m.args = &Args{Service: svc, Image: args.Image} // Finish deploys nothing
+		return m, nil
+	}
 	var dbSecret *corev1.Secret
 	if args.HasDB {
 		var err error
@@ -82,16 +98,20 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		m.Deployments[variant] = d
 	}
 	if d := m.Deployments["grpc"]; d != nil {
+		port := corev1.ServicePortArgs{
+			Name: pulumi.String("grpc"), Port: pulumi.Int(catalog.GRPCPort), TargetPort: pulumi.String("grpc"),
+			AppProtocol: pulumi.String("grpc"),
+		}
+		spec := &corev1.ServiceSpecArgs{Selector: kube.SelectorLabels(name), Type: pulumi.String("ClusterIP")}
+		if args.NodePort != 0 {
+			spec.Type = pulumi.String("NodePort")
+			port.NodePort = pulumi.Int(args.NodePort)
+		}
+		spec.Ports = corev1.ServicePortArray{port}
 		s, err := corev1.NewService(ctx, name, &corev1.ServiceArgs{
 			Metadata: kube.ServiceMeta(name, args.Namespace, kube.Labels(name, "grpc", svc.Tag)),
-			Spec: &corev1.ServiceSpecArgs{
-				Selector: kube.SelectorLabels(name),
-				Ports: corev1.ServicePortArray{corev1.ServicePortArgs{
-					Name: pulumi.String("grpc"), Port: pulumi.Int(catalog.GRPCPort), TargetPort: pulumi.String("grpc"),
-					AppProtocol: pulumi.String("grpc"),
-				}},
-			},
-		}, parent)
+			Spec:     spec,
+		}, append([]pulumi.ResourceOption{parent}, kube.ServiceOptions()...)...)
 		if err != nil {
 			return nil, fmt.Errorf("creating service %s: %w", name, err)
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/kube"
+	"github.com/spaceone-pulumi/spaceone/components/microservice"
 	"github.com/spaceone-pulumi/spaceone/components/settings"
 )
 
@@ -19,6 +20,8 @@ type ServicePlan struct {
 	Replicas  map[string]int
 	Resources catalog.Resources
 	Extra     map[string]any // merged into every variant's GLOBAL config
+	// Local, when set, means the service runs outside the cluster (spaceone:localServices).
+	Local *microservice.Endpoint
 }
 
 // Plan is the resolved release: which services run, how, and in which order.
@@ -43,7 +46,11 @@ func NewPlan(s *settings.Settings, rel *catalog.Release) (*Plan, error) {
 		if o.Enabled != nil {
 			enabled = *o.Enabled
 		}
+		addr, local := s.LocalServices[name]
 		if !enabled {
+			if local {
+				fail("localServices."+name, "routes %s to %s:%d, but services.%s.enabled is false; remove one of the two", name, addr.Host, addr.Port, name)
+			}
 			continue
 		}
 		sp := &ServicePlan{Service: svc, ImageTag: svc.Tag, Variants: svc.DefaultVariants(), Replicas: o.Replicas, Extra: o.Config}
@@ -79,6 +86,9 @@ func NewPlan(s *settings.Settings, rel *catalog.Release) (*Plan, error) {
 		sp.Resources = mergeResources(rel.Resources, svc.Resources)
 		if r := o.Resources; r != nil {
 			sp.Resources = mergeResources(sp.Resources, catalog.Resources{CPURequest: r.CPURequest, MemoryRequest: r.MemoryRequest, CPULimit: r.CPULimit, MemoryLimit: r.MemoryLimit})
+		}
+		if local {
+			sp.Local = &microservice.Endpoint{Host: addr.Host, Port: addr.Port}
 		}
 		p.ByName[name] = sp
 	}

@@ -42,6 +42,10 @@ type Platform struct {
 	Supervisor      *supervisor.Supervisor
 	AdminPassword   pulumi.StringOutput // secret
 	Images          map[string]string   // images outside the catalogue's services, by workload
+	// DevPorts is where a laptop reaches each gRPC service and store (host:port), and
+	// DevConfig a ready-to-run config file per service for running it there (secret).
+	DevPorts  map[string]string
+	DevConfig pulumi.StringMapOutput
 }
 
 // New deploys the platform. Every Kubernetes resource goes through the cluster's provider.
@@ -70,8 +74,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	for name, img := range stores.Images() {
-		if (name == "mongodb" && s.Stores.MongoDB.External == nil) || (name == "redis" && s.Stores.Redis.External == nil) ||
-			(name == "consul" && s.Stores.Consul.External == nil) {
+		_, local := s.LocalServices[name]
+		if !local && ((name == "mongodb" && s.Stores.MongoDB.External == nil) || (name == "redis" && s.Stores.Redis.External == nil) ||
+			(name == "consul" && s.Stores.Consul.External == nil)) {
 			p.Images[name] = kube.Image(strings.Split(img, ":")[0], strings.Split(img, ":")[1], s.Images.Registry)
 		}
 	}
@@ -82,6 +87,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	if err := p.firstInstall(ctx, args, core, plugins); err != nil {
+		return nil, err
+	}
+	if err := p.devAccess(args); err != nil {
 		return nil, err
 	}
 	return p, ctx.RegisterResourceOutputs(p, pulumi.Map{
@@ -113,16 +121,23 @@ func (p *Platform) deployStores(ctx *pulumi.Context, args *Args, core *corev1.Na
 	if storageClass == "" {
 		storageClass = args.Cluster.Capabilities().StorageClass
 	}
-	common := func(size string) stores.Common {
-		return stores.Common{
+	common := func(store, size string) stores.Common {
+		c := stores.Common{
 			Namespace: core.Metadata.Name().Elem(), Registry: s.Images.Registry,
 			PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
 			StorageClass: storageClass, Size: size, KeepVolumes: *s.Stores.KeepVolumes,
 		}
+		if a, ok := s.LocalServices[store]; ok {
+			c.Local = &stores.Endpoint{Host: a.Host, Port: a.Port}
+		}
+		if s.Dev.Expose == "nodePort" {
+			c.NodePort = stores.DevPorts[store].NodePort
+		}
+		return c
 	}
 	inNS := []pulumi.ResourceOption{pulumi.Parent(p), pulumi.DependsOn([]pulumi.Resource{core})}
 
-	mongo := &stores.MongoDBArgs{Common: common(s.Stores.MongoDB.Size), Users: dbUsers(args.Plan)}
+	mongo := &stores.MongoDBArgs{Common: common("mongodb", s.Stores.MongoDB.Size), Users: dbUsers(args.Plan)}
 	if ext := s.Stores.MongoDB.External; ext != nil {
 		mongo.External = &stores.ExternalMongoDB{Host: ext.Host, Port: ext.Port, Username: ext.Username, Password: s.Stores.MongoDB.Password}
 	}
@@ -130,14 +145,14 @@ func (p *Platform) deployStores(ctx *pulumi.Context, args *Args, core *corev1.Na
 	if p.MongoDB, err = stores.NewMongoDB(ctx, "mongodb", mongo, inNS...); err != nil {
 		return fmt.Errorf("mongodb: %w", err)
 	}
-	redis := &stores.RedisArgs{Common: common(s.Stores.Redis.Size)}
+	redis := &stores.RedisArgs{Common: common("redis", s.Stores.Redis.Size)}
 	if ext := s.Stores.Redis.External; ext != nil {
 		redis.External = &stores.Endpoint{Host: ext.Host, Port: ext.Port}
 	}
 	if p.Redis, err = stores.NewRedis(ctx, "redis", redis, inNS...); err != nil {
 		return fmt.Errorf("redis: %w", err)
 	}
-	consul := &stores.ConsulArgs{Common: common(s.Stores.Consul.Size)}
+	consul := &stores.ConsulArgs{Common: common("consul", s.Stores.Consul.Size)}
 	if ext := s.Stores.Consul.External; ext != nil {
 		consul.External = &stores.Endpoint{Host: ext.Host, Port: ext.Port}
 	}

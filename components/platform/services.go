@@ -10,6 +10,7 @@ import (
 	"github.com/spaceone-pulumi/spaceone/components/frontend"
 	"github.com/spaceone-pulumi/spaceone/components/kube"
 	"github.com/spaceone-pulumi/spaceone/components/microservice"
+	"github.com/spaceone-pulumi/spaceone/components/settings"
 	"github.com/spaceone-pulumi/spaceone/components/stores"
 )
 
@@ -74,6 +75,8 @@ func (p *Platform) deployServices(ctx *pulumi.Context, args *Args, core *corev1.
 		}
 		ma := &microservice.Args{
 			Deferred: deferred,
+			Local:    sp.Local,
+			NodePort: devNodePort(s, sp),
 			Service:  sp.Service, Namespace: core.Metadata.Name().Elem(), Image: sp.Image,
 			Variants: sp.Variants, Replicas: sp.Replicas, Resources: sp.Resources,
 			PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
@@ -150,4 +153,11 @@ func (p *Platform) deployFrontend(ctx *pulumi.Context, args *Args, core *corev1.
 		return fmt.Errorf("frontend: %w", err)
 	}
 	return nil
+}
+
+func devNodePort(s *settings.Settings, sp *ServicePlan) int {
+	if s.Dev.Expose == "nodePort" {
+		return sp.DevNodePort()
+	}
+	return 0
 }

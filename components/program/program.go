@@ -80,6 +80,8 @@ func outputs(s *settings.Settings, plan *platform.Plan, p *platform.Platform) pu
 		"adminPassword":   p.AdminPassword, // a secret: `pulumi stack output adminPassword --show-secrets`
 		"images":          images,
 		"openConsole":     pulumi.String(openConsole(s)),
+		"devPorts":        pulumi.ToStringMap(p.DevPorts),
+		"devConfig":       p.DevConfig, // secret: `pulumi stack output devConfig --show-secrets`
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -39,6 +40,10 @@ type Settings struct {
 	HasMarketplaceToken bool
 	Initializer         Initializer
 	Supervisor          Supervisor
+	// LocalServices routes a service (or store) to a process outside the cluster, e.g. on a
+	// developer's laptop: its Service keeps name and port, its pods are not run.
+	LocalServices map[string]Address
+	Dev           Dev
 	// RenderDir, when set, makes the provider write YAML manifests there instead of talking
 	// to a cluster (`make render`).
 	RenderDir string
@@ -102,6 +107,21 @@ type ServiceOverride struct {
 	Variants  []string       `json:"variants"`  // replaces the catalogue's default variants
 	Resources *Resources     `json:"resources"` // requests/limits for every container of the service
 	Config    map[string]any `json:"config"`    // merged into the service's GLOBAL config
+}
+
+// Address is a host and port outside the cluster.
+type Address struct {
+	Host string
+	Port int
+}
+
+// IsIP reports whether the host is an IPv4 address (an EndpointSlice) rather than a name (ExternalName).
+func (a Address) IsIP() bool { return isIPv4(a.Host) }
+
+// Dev says how a laptop reaches the cluster's services (`make dev-connect` and devConfig).
+type Dev struct {
+	Expose  string `json:"expose"`  // portForward (default) or nodePort
+	Address string `json:"address"` // node address for nodePort (minikube ip)
 }
 
 // Initializer configures the first-install Job.
@@ -259,6 +279,9 @@ func Load(src Source, known Known) (*Settings, error) {
 	l.object("stores", &s.Stores)
 	l.object("console", &s.Console)
 	l.object("initializer", &s.Initializer)
+	l.object("dev", &s.Dev)
+	s.LocalServices = l.localServices(known)
+	l.checkDev(&s.Dev)
 	l.object("supervisor", &s.Supervisor)
 	s.AdminPassword, s.HasAdminPassword = l.secret("adminPassword")
 	s.MarketplaceToken, s.HasMarketplaceToken = l.secret("marketplaceToken")
@@ -562,4 +585,71 @@ func strongPassword(pw string) bool {
 		}
 	}
 	return len(pw) >= 8 && up && low && digit && sym
+}
+
+// StoreNames are the stores a developer may route to a laptop too.
+var StoreNames = []string{"mongodb", "redis", "consul"}
+
+func (l *loader) localServices(known Known) map[string]Address {
+	raw := map[string]string{}
+	l.object("localServices", &raw)
+	out := map[string]Address{}
+	for _, name := range sortedKeys(raw) {
+		key := "localServices." + name
+		isStore := false
+		for _, s := range StoreNames {
+			isStore = isStore || s == name
+		}
+		if !isStore && known != nil && !known.HasService(name) {
+			l.fail(key, "%q is neither a service of this release nor a store; use one of: %s, %s", name, strings.Join(known.ServiceNames(), ", "), strings.Join(StoreNames, ", "))
+			continue
+		}
+		host, portText, ok := strings.Cut(raw[name], ":")
+		port, err := strconv.Atoi(portText)
+		switch {
+		case !ok || err != nil:
+			l.fail(key, "%q is not <address>:<port> (e.g. 192.168.49.1:50051 or host.minikube.internal:50051)", raw[name])
+			continue
+		case port < 1 || port > 65535:
+			l.fail(key, "port %d is out of range 1-65535", port)
+			continue
+		}
+		if err := CheckHost(host); err != nil {
+			l.fail(key, "%v (e.g. host.minikube.internal:50051)", err)
+			continue
+		}
+		a := Address{Host: host, Port: port}
+		if !a.IsIP() && !isStore && port != 50051 {
+			// An ExternalName Service is a DNS alias: callers keep dialing port 50051.
+			l.fail(key, "a host name is reached through an ExternalName Service, which cannot change the port: run the service on port 50051, or give an IP address")
+			continue
+		}
+		out[name] = a
+	}
+	return out
+}
+
+func (l *loader) checkDev(d *Dev) {
+	switch d.Expose {
+	case "", "portForward":
+		d.Expose = "portForward"
+	case "nodePort":
+		if d.Address == "" {
+			d.Address = "192.168.49.2"
+		}
+		if err := CheckHost(d.Address); err != nil {
+			l.fail("dev.address", "%v (the node address your laptop reaches: minikube ip)", err)
+		}
+	default:
+		l.fail("dev.expose", "%q: use portForward (make dev-connect) or nodePort (fixed node ports 30151+ on minikube)", d.Expose)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

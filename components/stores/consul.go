@@ -59,6 +59,9 @@ func NewConsul(ctx *pulumi.Context, name string, args *ConsulArgs, opts ...pulum
 		return nil, err
 	}
 	c.Endpoint = Endpoint{Host: "consul", Port: 8500}
-	c.Ready = []pulumi.Resource{sts, svc}
-	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"host": pulumi.String("consul"), "statefulSet": sts.Metadata.Name()})
+	c.Ready = []pulumi.Resource{svc}
+	if sts != nil {
+		c.Ready = append(c.Ready, sts)
+	}
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"host": pulumi.String("consul")})
 }

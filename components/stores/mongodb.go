@@ -151,8 +151,11 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 		return nil, err
 	}
 	m.Endpoint = Endpoint{Host: "mongodb", Port: 27017}
-	m.Ready = []pulumi.Resource{sts, svc}
-	return m, ctx.RegisterResourceOutputs(m, pulumi.Map{"host": pulumi.String("mongodb"), "statefulSet": sts.Metadata.Name()})
+	m.Ready = []pulumi.Resource{svc}
+	if sts != nil {
+		m.Ready = append(m.Ready, sts)
+	}
+	return m, ctx.RegisterResourceOutputs(m, pulumi.Map{"host": pulumi.String("mongodb")})
 }
 
 // Username is the login of service's database user.

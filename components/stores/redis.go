@@ -48,6 +48,9 @@ func NewRedis(ctx *pulumi.Context, name string, args *RedisArgs, opts ...pulumi.
 		return nil, err
 	}
 	r.Endpoint = Endpoint{Host: "redis", Port: 6379}
-	r.Ready = []pulumi.Resource{sts, svc}
-	return r, ctx.RegisterResourceOutputs(r, pulumi.Map{"host": pulumi.String("redis"), "statefulSet": sts.Metadata.Name()})
+	r.Ready = []pulumi.Resource{svc}
+	if sts != nil {
+		r.Ready = append(r.Ready, sts)
+	}
+	return r, ctx.RegisterResourceOutputs(r, pulumi.Map{"host": pulumi.String("redis")})
 }

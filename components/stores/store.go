@@ -31,6 +31,11 @@ type Common struct {
 	// KeepVolumes keeps the claim when the StatefulSet is deleted; otherwise destroy deletes
 	// it, so `pulumi destroy` ends promptly instead of waiting on a bound volume.
 	KeepVolumes bool
+	// NodePort, when set, also exposes the store on this port of every node (dev.expose nodePort).
+	NodePort int
+	// Local routes the store's Service to a process outside the cluster (a developer's
+	// laptop) instead of running it: configs keep their host and port.
+	Local *Endpoint
 }
 
 // workload is what differs between the three stores: data, not code.
@@ -56,15 +61,21 @@ type workload struct {
 func deploy(ctx *pulumi.Context, parent pulumi.Resource, c Common, w workload) (*appsv1.StatefulSet, *corev1.Service, error) {
 	labels := kube.Labels(w.name, "store", w.tag)
 	opt := pulumi.Parent(parent)
+	if l := c.Local; l != nil {
+		svc, err := kube.ExternalService(ctx, w.name, c.Namespace, labels, w.portName, w.port, l.Host, l.Port, opt)
+		return nil, svc, err
+	}
+	port := corev1.ServicePortArgs{Name: pulumi.String(w.portName), Port: pulumi.Int(w.port), TargetPort: pulumi.Int(w.port)}
+	spec := &corev1.ServiceSpecArgs{Selector: kube.SelectorLabels(w.name), Type: pulumi.String("ClusterIP")}
+	if c.NodePort != 0 {
+		spec.Type = pulumi.String("NodePort")
+		port.NodePort = pulumi.Int(c.NodePort)
+	}
+	spec.Ports = corev1.ServicePortArray{port}
 	svc, err := corev1.NewService(ctx, w.name, &corev1.ServiceArgs{
 		Metadata: kube.ServiceMeta(w.name, c.Namespace, labels),
-		Spec: &corev1.ServiceSpecArgs{
-			Selector: kube.SelectorLabels(w.name),
-			Ports: corev1.ServicePortArray{corev1.ServicePortArgs{
-				Name: pulumi.String(w.portName), Port: pulumi.Int(w.port), TargetPort: pulumi.Int(w.port),
-			}},
-		},
-	}, opt)
+		Spec:     spec,
+	}, append([]pulumi.ResourceOption{opt}, kube.ServiceOptions()...)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating service %s: %w", w.name, err)
 	}
@@ -145,4 +156,15 @@ func Images() map[string]string {
 		"redis":   redisRepository + ":" + redisTag,
 		"consul":  consulRepository + ":" + consulTag,
 	}
+}
+
+// DevPort is where a laptop reaches a store: `make dev-connect` forwards Port to localhost,
+// and with dev.expose nodePort the Service also listens on NodePort.
+type DevPort struct{ Port, NodePort int }
+
+// DevPorts of the stores, stable across runs (and off the ports a laptop's own stores use).
+var DevPorts = map[string]DevPort{
+	"mongodb": {Port: 27018, NodePort: 30017},
+	"redis":   {Port: 6380, NodePort: 30079},
+	"consul":  {Port: 8501, NodePort: 30500},
 }

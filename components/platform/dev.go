@@ -1,0 +1,79 @@
+package platform
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/spaceone-pulumi/spaceone/components/microservice"
+	"github.com/spaceone-pulumi/spaceone/components/stores"
+)
+
+// devAccess computes where a laptop reaches every gRPC service and store — forwarded to
+// localhost by `make dev-connect`, or on the nodes with dev.expose nodePort — and, per service,
+// the config file to run it on the laptop: the in-cluster config with every endpoint rewritten
+// to those addresses and the database login inlined (so the whole map is a secret).
+func (p *Platform) devAccess(args *Args) error {
+	s := args.Settings
+	addr := func(port, nodePort int) string {
+		if s.Dev.Expose == "nodePort" {
+			return fmt.Sprintf("%s:%d", s.Dev.Address, nodePort)
+		}
+		return fmt.Sprintf("localhost:%d", port)
+	}
+	p.DevPorts = map[string]string{}
+	w := microservice.Wiring{GRPC: map[string]string{}}
+	for _, sp := range args.Plan.Services {
+		a := addr(sp.DevPort, sp.DevNodePort())
+		p.DevPorts[sp.Name] = a
+		w.GRPC[sp.Name] = a
+	}
+	storeAddr := map[string]microservice.Endpoint{}
+	for _, name := range []string{"mongodb", "redis", "consul"} {
+		dp := stores.DevPorts[name]
+		a := addr(dp.Port, dp.NodePort)
+		p.DevPorts[name] = a
+		port := dp.Port
+		host := "localhost"
+		if s.Dev.Expose == "nodePort" {
+			host, port = s.Dev.Address, dp.NodePort
+		}
+		storeAddr[name] = microservice.Endpoint{Host: host, Port: port}
+	}
+	// External stores are reached where they are, not through the cluster.
+	if e := p.Redis.Endpoint; s.Stores.Redis.External != nil {
+		storeAddr["redis"], p.DevPorts["redis"] = microservice.Endpoint{Host: e.Host, Port: e.Port}, fmt.Sprintf("%s:%d", e.Host, e.Port)
+	}
+	if e := p.Consul.Endpoint; s.Stores.Consul.External != nil {
+		storeAddr["consul"], p.DevPorts["consul"] = microservice.Endpoint{Host: e.Host, Port: e.Port}, fmt.Sprintf("%s:%d", e.Host, e.Port)
+	}
+	if e := p.MongoDB.Endpoint; s.Stores.MongoDB.External != nil {
+		storeAddr["mongodb"], p.DevPorts["mongodb"] = microservice.Endpoint{Host: e.Host, Port: e.Port}, fmt.Sprintf("%s:%d", e.Host, e.Port)
+	}
+	w.Redis, w.Consul = storeAddr["redis"], storeAddr["consul"]
+
+	configs := pulumi.StringMap{}
+	names := make([]string, 0, len(args.Plan.ByName))
+	for n := range args.Plan.ByName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		sp := args.Plan.ByName[n]
+		text, err := microservice.RenderConfig(sp.Service, "grpc", w, sp.Extra)
+		if err != nil {
+			return fmt.Errorf("devConfig %s: %w", n, err)
+		}
+		if sp.Database == "" {
+			configs[n] = pulumi.String(text)
+			continue
+		}
+		db, user := sp.Database, p.MongoDB.Username(n)
+		configs[n] = p.MongoDB.Password(n).ApplyT(func(pw string) (string, error) {
+			return microservice.InlineDatabase(text, db, storeAddr["mongodb"], user, pw)
+		}).(pulumi.StringOutput)
+	}
+	p.DevConfig = pulumi.ToSecret(configs.ToStringMapOutput()).(pulumi.StringMapOutput)
+	return nil
+}

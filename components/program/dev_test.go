@@ -1,0 +1,176 @@
+package program
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+
+	"github.com/spaceone-pulumi/spaceone/components/testkit"
+)
+
+func TestLocalServiceByIPRoutesTheServiceToTheLaptop(t *testing.T) {
+	before := configData(run(t, simConfig()))
+	cfg := simConfig()
+	cfg["localServices"] = map[string]any{"identity": "192.168.49.1:50061"}
+	m := run(t, cfg)
+	if m.Find(deployment, "identity") != nil {
+		t.Error("identity still runs in the cluster")
+	}
+	svc := m.Find(service, "identity")
+	if svc == nil || svc.KubeName() != "identity" {
+		t.Fatal("the identity Service is gone; callers need its name")
+	}
+	if len(svc.Object("spec.selector")) != 0 {
+		t.Errorf("identity Service still selects pods: %v", svc.Object("spec.selector"))
+	}
+	port := svc.Array("spec.ports")[0].ObjectValue()
+	if port["port"].NumberValue() != 50051 || port["targetPort"].NumberValue() != 50061 {
+		t.Errorf("identity Service port = %v, want 50051 -> 50061", port)
+	}
+	slice := m.Find("kubernetes:discovery.k8s.io/v1:EndpointSlice", "identity")
+	if slice == nil {
+		t.Fatal("no EndpointSlice for identity")
+	}
+	if a := slice.Array("endpoints")[0].ObjectValue()["addresses"].ArrayValue()[0].StringValue(); a != "192.168.49.1" {
+		t.Errorf("EndpointSlice address = %s", a)
+	}
+	if p := slice.Array("ports")[0].ObjectValue()["port"].NumberValue(); p != 50061 {
+		t.Errorf("EndpointSlice port = %v", p)
+	}
+	if l := slice.Object("metadata.labels"); l["kubernetes.io/service-name"].StringValue() != "identity" {
+		t.Errorf("EndpointSlice labels = %v", l)
+	}
+	// Every caller keeps its config unchanged.
+	after := configData(m)
+	for name, text := range before {
+		if strings.HasPrefix(name, "identity-config/") {
+			continue
+		}
+		if after[name] != text {
+			t.Errorf("%s changed when identity moved to the laptop", name)
+		}
+	}
+}
+
+func TestLocalServiceByNameIsAnExternalName(t *testing.T) {
+	cfg := simConfig()
+	cfg["localServices"] = map[string]any{"inventory": "host.minikube.internal:50051", "mongodb": "host.minikube.internal:27017"}
+	m := run(t, cfg)
+	for _, name := range []string{"inventory", "mongodb"} {
+		svc := m.Find(service, name)
+		if svc == nil || svc.String("spec.type") != "ExternalName" || svc.String("spec.externalName") != "host.minikube.internal" {
+			t.Errorf("%s Service is not an ExternalName for host.minikube.internal", name)
+		}
+	}
+	for _, gone := range []string{"inventory", "inventory-scheduler", "inventory-worker"} {
+		if m.Find(deployment, gone) != nil {
+			t.Errorf("%s still runs in the cluster", gone)
+		}
+	}
+	if m.Find(stateful, "mongodb") != nil {
+		t.Error("mongodb still runs in the cluster")
+	}
+}
+
+func TestBadLocalServicesAreRefused(t *testing.T) {
+	for _, c := range []struct {
+		value map[string]any
+		key   string
+	}{
+		{map[string]any{"nosuch": "10.0.0.1:50051"}, "spaceone:localServices.nosuch"},
+		{map[string]any{"identity": "10.0.0.1:70000"}, "spaceone:localServices.identity"},
+		{map[string]any{"identity": ":50051"}, "spaceone:localServices.identity"},
+		{map[string]any{"identity": "10.0.0.1"}, "spaceone:localServices.identity"},
+		{map[string]any{"identity": "laptop.local:50061"}, "spaceone:localServices.identity"},
+	} {
+		cfg := simConfig()
+		cfg["localServices"] = c.value
+		m, err := testkit.Run(Run, cfg)
+		if err == nil || !strings.Contains(err.Error(), c.key+":") {
+			t.Errorf("%v: err = %v, want one naming %s", c.value, err, c.key)
+		}
+		for _, r := range m.Resources {
+			if r.Type != "pulumi:pulumi:Stack" {
+				t.Errorf("%v: registered %s %s", c.value, r.Type, r.Name)
+			}
+		}
+	}
+}
+
+// devOutputs returns the devPorts and devConfig outputs of a run.
+func devOutputs(t *testing.T, cfg testkit.Config) (map[string]string, map[string]string, bool) {
+	t.Helper()
+	var ports, configs map[string]string
+	var secret bool
+	err := testkit.RunWith(&testkit.Mocks{}, func(ctx *pulumi.Context) error {
+		outs, err := Build(ctx)
+		if err != nil {
+			return err
+		}
+		p, err := internals.UnsafeAwaitOutput(ctx.Context(), pulumi.ToOutput(outs["devPorts"]))
+		if err != nil {
+			return err
+		}
+		c, err := internals.UnsafeAwaitOutput(ctx.Context(), pulumi.ToOutput(outs["devConfig"]))
+		if err != nil {
+			return err
+		}
+		ports, configs, secret = p.Value.(map[string]string), c.Value.(map[string]string), c.Secret
+		return nil
+	}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ports, configs, secret
+}
+
+func TestDevConfigNamesOnlyAddressesTheLaptopCanReach(t *testing.T) {
+	for _, expose := range []string{"portForward", "nodePort"} {
+		cfg := simConfig()
+		cfg["dev"] = map[string]any{"expose": expose, "address": "192.168.49.2"}
+		ports, configs, secret := devOutputs(t, cfg)
+		if !secret {
+			t.Errorf("%s: devConfig is not a secret (it holds database passwords)", expose)
+		}
+		reachable := map[string]bool{}
+		for _, a := range ports {
+			reachable[a] = true
+		}
+		if ports["identity"] != map[string]string{"portForward": "localhost:50151", "nodePort": "192.168.49.2:30151"}[expose] {
+			t.Errorf("%s: identity is at %q", expose, ports["identity"])
+		}
+		text := configs["inventory"]
+		if !strings.Contains(text, "DATABASES") || strings.Contains(text, "REMOTE_URL") {
+			t.Errorf("%s: inventory devConfig does not inline its database:\n%s", expose, text)
+		}
+		n := 0
+		for svc, text := range configs {
+			for _, ep := range regexp.MustCompile(`grpc://([^/\s]+)`).FindAllStringSubmatch(text, -1) {
+				if ep[1] == "localhost:50051" && svc == "identity" {
+					continue // identity's own handlers
+				}
+				n++
+				if !reachable[ep[1]] {
+					t.Errorf("%s: %s devConfig names %s, which neither dev-connect nor a NodePort opens", expose, svc, ep[1])
+				}
+			}
+			for _, st := range regexp.MustCompile(`host: (\S+)\n\s+port: ([0-9]+)`).FindAllStringSubmatch(text, -1) {
+				if !reachable[st[1]+":"+st[2]] {
+					t.Errorf("%s: %s devConfig names store %s:%s, which is not opened", expose, svc, st[1], st[2])
+				}
+			}
+		}
+		if n < 30 {
+			t.Errorf("%s: only %d endpoints in devConfig", expose, n)
+		}
+		if expose == "nodePort" {
+			m := run(t, cfg)
+			if s := m.Find(service, "identity"); s.String("spec.type") != "NodePort" || s.Array("spec.ports")[0].ObjectValue()["nodePort"].NumberValue() != 30151 {
+				t.Error("identity is not on NodePort 30151")
+			}
+		}
+	}
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# make dev-connect [STACK=]: forward every gRPC service and store of a stack to stable ports on
+# localhost, through the Kubernetes API (kubectl port-forward), so a service run on the laptop
+# with its devConfig reaches the rest in the cluster — on minikube and EKS alike. Ctrl-C stops
+# every forward.   --print: show the table and the commands, start nothing.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+STACK=${1:?stack}; MODE=${2:-run}
+. "$ROOT/scripts/env.sh"
+PROJECT=${SPACEONE_PROJECT_DIR:-$ROOT}   # the tests point this at a throwaway project copy
+cd "$PROJECT"
+out() { pulumi stack output "$@" --stack "$STACK"; }
+ns=$(out namespace) || { echo "stack $STACK has no outputs yet: run 'make up STACK=$STACK' first" >&2; exit 1; }
+ports=$(out devPorts --json)
+local_json=$(pulumi config get localServices --stack "$STACK" 2>/dev/null || echo '{}')
+KUBECTL=(kubectl)
+cfg=stacks/Pulumi.$STACK.yaml
+get() { awk -v k="spaceone:$1:" '$1==k {print $2; exit}' "$cfg" | tr -d '"'; }
+if [ "$(get clusterType)" = eks ]; then
+  kc=$(mktemp); trap 'rm -f "$kc"' EXIT
+  out kubeconfig --show-secrets > "$kc"; KUBECTL+=(--kubeconfig "$kc")
+elif [ -n "$(get kubeconfig)" ]; then KUBECTL+=(--kubeconfig "$(get kubeconfig)")
+else ctx=$(get kubeContext); KUBECTL+=(--context "${ctx:-minikube}"); fi
+
+# name  local-port  remote-port, from the devPorts output (the same numbers devConfig uses)
+table=$(printf '%s' "$ports" | python3 -c '
+import json, sys
+ports = json.load(sys.stdin); local = json.loads(sys.argv[1] or "{}")
+remote = {"mongodb": 27017, "redis": 6379, "consul": 8500}
+for name in sorted(ports):
+    host, port = ports[name].rsplit(":", 1)
+    if name in local: print(name, "-", "-", "runs-on-your-laptop:" + local[name]); continue
+    if host not in ("localhost", "127.0.0.1"): print(name, "-", "-", "reach-it-at:" + ports[name]); continue
+    print(name, port, remote.get(name, 50051), "localhost:" + port)
+' "$local_json")
+printf '%-14s %-28s %s\n' SERVICE "ON YOUR LAPTOP" "IN THE CLUSTER"
+while read -r name lport rport where; do
+  [ "$lport" = - ] && { printf '%-14s %-28s %s\n' "$name" "${where#*:}" "(${where%%:*})"; continue; }
+  printf '%-14s %-28s %s\n' "$name" "$where" "svc/$name:$rport -n $ns"
+done <<< "$table"
+if [ "$MODE" = --print ]; then
+  while read -r name lport rport where; do
+    [ "$lport" = - ] || echo "${KUBECTL[*]} -n $ns port-forward --address 127.0.0.1 svc/$name $lport:$rport"
+  done <<< "$table"
+  exit 0
+fi
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; echo; echo "dev-connect: all forwards stopped"; }
+trap cleanup EXIT INT TERM
+while read -r name lport rport where; do
+  [ "$lport" = - ] && continue
+  "${KUBECTL[@]}" -n "$ns" port-forward --address 127.0.0.1 "svc/$name" "$lport:$rport" >/dev/null 2>&1 &
+  pids+=($!)
+done <<< "$table"
+echo "dev-connect: forwarding ${#pids[@]} services; Ctrl-C to stop"
+wait
