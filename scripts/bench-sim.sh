@@ -19,3 +19,24 @@ echo "pulumi up, empty -> everything ready: $(t pulumi up --yes --skip-preview -
 echo "pulumi up, no changes: $(t pulumi up --yes --skip-preview --expect-no-changes)s"
 echo "pulumi preview, no changes: $(t pulumi preview --expect-no-changes)s"
 echo "pulumi destroy: $(t pulumi destroy --yes --skip-preview)s"
+"$ROOT/scripts/sim.sh" volumes >/dev/null
+up=$(t pulumi up --yes --skip-preview --color=never)
+echo "pulumi up again, program already built, empty -> everything ready: ${up}s"
+t pulumi destroy --yes --skip-preview >/dev/null
+"$ROOT/scripts/sim.sh" volumes >/dev/null
+
+# The floor: the same manifests applied server-side by kubectl, then waiting for the same readiness.
+render=$work/render
+(cd "$ROOT" && PULUMI_BACKEND_URL= PULUMI_CONFIG_PASSPHRASE= PULUMI_HOME= "$ROOT/scripts/render.sh" sim "$render" >/dev/null 2>&1)
+export KUBECONFIG=$SIM_DIR/admin.kubeconfig
+floor() {
+  kubectl apply --server-side -f "$render/1-manifest" >/dev/null 2>&1 || kubectl apply --server-side -f "$render/1-manifest" >/dev/null
+  for ns in spaceone root-supervisor; do
+    kubectl -n "$ns" wait --for=condition=Available deployment --all --timeout=300s >/dev/null
+  done
+  for s in mongodb redis consul; do kubectl -n spaceone rollout status "statefulset/$s" --timeout=300s >/dev/null; done
+  kubectl -n spaceone wait --for=condition=Complete job --all --timeout=300s >/dev/null
+}
+f=$(t floor)
+echo "kubectl apply --server-side of the rendered manifests + wait for the same readiness: ${f}s"
+echo "ratio pulumi up / kubectl floor: $(awk -v a="$up" -v b="$f" 'BEGIN{printf "%.2f", a/b}') (target <= 1.5)"

@@ -14,6 +14,14 @@ t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); awk -
   echo "make tools (warm cache): $(t scripts/tools.sh)s"
   go test ./components/... >/dev/null 2>&1 || true
   echo "unit tests (warm build cache, -count=1): $(t go test -count=1 ./components/...)s"
+  go test -count=1 -run TestMinikubeRequestsFit -v ./components/program 2>&1 | sed -n 's/.*\(minikube stack requests: .*\)/\1 (fits minikube --cpus 4 --memory 8g)/p'
+  # The program's own build (what the language host runs before every preview/up), cold and warm:
+  # wall seconds and peak memory of the go command and the compilers/linker it starts.
+  gc=$(mktemp -d)
+  cold=$( { GOCACHE=$gc /usr/bin/time -f '%e s, peak RSS %M KB' go build -o "$gc/prog" . >/dev/null; } 2>&1 | tail -1)
+  warm=$( { /usr/bin/time -f '%e s, peak RSS %M KB' go build -o "$gc/prog2" . >/dev/null; } 2>&1 | tail -1)
+  rm -rf "$gc"
+  echo "program build (go build), cold build cache: $cold; warm cache: $warm"
   go mod download
   "$ROOT/scripts/isolated.sh" env GOFLAGS=-mod=mod GOPROXY=off "$ROOT/scripts/bench-sim.sh"
 } | tee -a "$OUT"

@@ -7,6 +7,7 @@
 #                                      SPACEONE_BUILD_PULUMI=1 builds ours anyway)
 #   pulumi-resource-kubernetes       (label = pulumi-kubernetes/sdk/v4 version in go.mod)
 #   etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok  (the sim stack)
+#   kube-score                       (manifest lint in the tests)
 #
 # Nothing is downloaded from release pages: only `go` talks to the module proxy.
 set -euo pipefail
@@ -107,6 +108,11 @@ if [ ! -s "$KWOK_DIR/stages.yaml" ]; then
            pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
     echo '---'; cat "$kd/kustomize/stage/$f"
   done > "$KWOK_DIR/stages.yaml.tmp" && mv "$KWOK_DIR/stages.yaml.tmp" "$KWOK_DIR/stages.yaml"
+fi
+
+# 5. kube-score, the manifest linter the tests run over `make render` output.
+if ! have "$KUBE_SCORE_DIR/kube-score"; then
+  GOBIN="$KUBE_SCORE_DIR" step go install "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION"
 fi
 
 # Stable names inside the checkout (gitignored) for Pulumi.yaml's plugins.providers path.

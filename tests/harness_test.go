@@ -7,6 +7,7 @@ package tests
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -181,4 +182,13 @@ func (p *project) devConnectPrint(t *testing.T) string {
 		t.Fatalf("dev-connect --print: %v\n%s", err, out)
 	}
 	return string(out)
+}
+
+func decodeB64(t *testing.T, s string) string {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatalf("not base64: %q", s)
+	}
+	return string(b)
 }

@@ -10,7 +10,7 @@ import (
 func TestSimLifecycle(t *testing.T) {
 	needSim(t)
 	p := newProject(t, "sim", simStackConfig())
-	p.run(t, "up", "--yes", "--skip-preview")
+	upOutput := p.run(t, "up", "--yes", "--skip-preview")
 
 	for _, ns := range []string{"spaceone", "root-supervisor"} {
 		mustKubectl(t, "get", "namespace", ns)
@@ -39,6 +39,8 @@ func TestSimLifecycle(t *testing.T) {
 		}
 	}
 	firstInstallChecks(t)
+	secretsStayHidden(t, p, upOutput)
+	storePodComesBackWithItsData(t, p)
 
 	// No secret value in any ConfigMap: the Mongo root password lives in a Secret only.
 	pw := mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}")
@@ -111,6 +113,20 @@ func firstInstallChecks(t *testing.T) {
 		{"create", "deployments.apps", "default", "no"},
 		{"list", "namespaces", "", "no"},
 		{"list", "nodes", "", "no"},
+		{"create", "clusterrolebindings.rbac.authorization.k8s.io", "", "no"},
+	}
+	// The services and the initializer run as their namespace's default account, which may do nothing.
+	for _, acct := range []string{"system:serviceaccount:spaceone:default", "system:serviceaccount:root-supervisor:default"} {
+		for _, c := range []struct{ verb, resource, ns string }{
+			{"get", "secrets", "spaceone"}, {"list", "pods", "spaceone"}, {"create", "deployments.apps", "root-supervisor"},
+			{"get", "configmaps", "spaceone"}, {"delete", "services", "root-supervisor"},
+		} {
+			out, _ := kubectl(t, "auth", "can-i", c.verb, c.resource, "-n", c.ns, "--as", acct)
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			if lines[len(lines)-1] != "no" {
+				t.Errorf("%s can %s %s in %s", acct, c.verb, c.resource, c.ns)
+			}
+		}
 	}
 	for _, c := range checks {
 		args := []string{"auth", "can-i", c.verb, c.resource, "--as", sa}
@@ -123,4 +139,46 @@ func firstInstallChecks(t *testing.T) {
 			t.Errorf("supervisor can-i %s %s -n %q = %q, want %q", c.verb, c.resource, c.ns, got, c.want)
 		}
 	}
+}
+
+// secretsStayHidden: the generated admin and MongoDB passwords are in no ConfigMap, not in the
+// state file in clear, and not in the CLI's output.
+func secretsStayHidden(t *testing.T, p *project, upOutput string) {
+	t.Helper()
+	adminPw := strings.TrimSpace(p.run(t, "stack", "output", "adminPassword", "--show-secrets", "--stack", p.stack))
+	rootPw := decodeB64(t, mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}"))
+	if len(adminPw) < 16 || len(rootPw) < 16 {
+		t.Fatalf("generated passwords too short: %d, %d characters", len(adminPw), len(rootPw))
+	}
+	state := p.run(t, "stack", "export", "--stack", p.stack)
+	configMaps := mustKubectl(t, "get", "configmaps", "-A", "-o", "yaml")
+	for what, text := range map[string]string{"the state file": state, "a ConfigMap": configMaps, "the output of pulumi up": upOutput} {
+		for name, pw := range map[string]string{"admin": adminPw, "mongodb root": rootPw} {
+			if strings.Contains(text, pw) {
+				t.Errorf("the %s password appears in clear text in %s", name, what)
+			}
+		}
+	}
+}
+
+// storePodComesBackWithItsData: a deleted MongoDB pod is recreated on the same volume claim,
+// and the platform is unchanged.
+func storePodComesBackWithItsData(t *testing.T, p *project) {
+	t.Helper()
+	claim := mustKubectl(t, "-n", "spaceone", "get", "pvc", "data-mongodb-0", "-o", "jsonpath={.metadata.uid} {.spec.volumeName}")
+	oldPod := mustKubectl(t, "-n", "spaceone", "get", "pod", "mongodb-0", "-o", "jsonpath={.metadata.uid}")
+	mustKubectl(t, "-n", "spaceone", "delete", "pod", "mongodb-0", "--wait=true")
+	mustKubectl(t, "-n", "spaceone", "wait", "--for=condition=Ready", "pod/mongodb-0", "--timeout=60s")
+	if pod := mustKubectl(t, "-n", "spaceone", "get", "pod", "mongodb-0", "-o", "jsonpath={.metadata.uid}"); pod == oldPod {
+		t.Fatal("mongodb-0 was not recreated")
+	}
+	vol := mustKubectl(t, "-n", "spaceone", "get", "pod", "mongodb-0", "-o", `jsonpath={.spec.volumes[?(@.name=="data")].persistentVolumeClaim.claimName}`)
+	if vol != "data-mongodb-0" {
+		t.Errorf("recreated mongodb-0 mounts claim %q", vol)
+	}
+	if again := mustKubectl(t, "-n", "spaceone", "get", "pvc", "data-mongodb-0", "-o", "jsonpath={.metadata.uid} {.spec.volumeName}"); again != claim {
+		t.Errorf("mongodb's claim changed from %q to %q: its data would be lost", claim, again)
+	}
+	mustKubectl(t, "-n", "spaceone", "rollout", "status", "statefulset/mongodb", "--timeout=60s")
+	p.run(t, "preview", "--expect-no-changes")
 }

@@ -13,16 +13,7 @@ import (
 // a real kube-apiserver accepts (server-side dry run), with no cluster needed to render.
 func TestRenderedManifestsAreAcceptedByTheAPIServer(t *testing.T) {
 	needSim(t)
-	out := t.TempDir()
-	cmd := exec.Command("make", "-s", "render", "STACK=minikube", "OUT="+out)
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("make render: %v\n%s", err, b)
-	}
-	files, _ := filepath.Glob(filepath.Join(out, "1-manifest", "*.yaml"))
-	if len(files) == 0 {
-		t.Fatalf("make render wrote no manifests into %s", out)
-	}
+	files := rendered(t, "minikube")
 	// Namespaces must exist for a dry run of the objects inside them: create those for real.
 	var rest []string
 	for _, f := range files {

@@ -207,9 +207,13 @@ func (f *Frontend) webApp(ctx *pulumi.Context, args *Args, w webApp) (*appsv1.De
 						VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{
 							Name: pulumi.String("config"), MountPath: pulumi.String(w.configPath), SubPath: pulumi.String(file), ReadOnly: pulumi.Bool(true),
 						}},
-						StartupProbe:    probe(5, 60),
-						ReadinessProbe:  probe(10, 3),
-						LivenessProbe:   probe(20, 3),
+						StartupProbe:   probe(5, 60),
+						ReadinessProbe: probe(10, 3),
+						// Liveness only asks whether the server accepts connections; readiness asks the app.
+						LivenessProbe: &corev1.ProbeArgs{
+							TcpSocket:     &corev1.TCPSocketActionArgs{Port: pulumi.String("http")},
+							PeriodSeconds: pulumi.Int(20), FailureThreshold: pulumi.Int(3),
+						},
 						Resources:       w.resources,
 						SecurityContext: w.security,
 					}},

@@ -136,7 +136,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	})).(pulumi.StringOutput)
 	sec, err := corev1.NewSecret(ctx, name+"-main", &corev1.SecretArgs{
 		Metadata: &metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: labels}, Immutable: pulumi.Bool(true),
-		Type: pulumi.String("Opaque"), StringData: pulumi.StringMap{"main.yaml": mainYAML},
+		Type: pulumi.String("Opaque"), Data: kube.SecretData(map[string]pulumi.StringOutput{"main.yaml": mainYAML}),
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("creating initializer secret: %w", err)

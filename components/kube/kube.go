@@ -3,6 +3,7 @@
 package kube
 
 import (
+	"encoding/base64"
 	"strings"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -56,9 +57,21 @@ func RestrictedContainer() *corev1.SecurityContextArgs {
 	}
 }
 
-// Resources builds requests and limits; empty values are left out.
+// SecretData base64-encodes secret values for a Secret's data. Unlike stringData, data is
+// never written back in clear text (rendered manifests, kubectl output).
+func SecretData(values map[string]pulumi.StringOutput) pulumi.StringMap {
+	out := pulumi.StringMap{}
+	for k, v := range values {
+		out[k] = pulumi.ToSecret(v.ApplyT(func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) })).(pulumi.StringOutput)
+	}
+	return out
+}
+
+// Resources builds requests and limits; empty values are left out. Every container also gets
+// an ephemeral-storage request and limit: its logs and scratch files are bounded.
 func Resources(cpuReq, memReq, cpuLim, memLim string) *corev1.ResourceRequirementsArgs {
-	req, lim := pulumi.StringMap{}, pulumi.StringMap{}
+	req := pulumi.StringMap{"ephemeral-storage": pulumi.String("64Mi")}
+	lim := pulumi.StringMap{"ephemeral-storage": pulumi.String("2Gi")}
 	if cpuReq != "" {
 		req["cpu"] = pulumi.String(cpuReq)
 	}

@@ -77,10 +77,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		var err error
 		// Auto-named: a new name on change rolls this service's pods and no other's.
 		dbSecret, err = corev1.NewSecret(ctx, name+"-database", &corev1.SecretArgs{
-			Metadata:   &metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: kube.Labels(name, "config", svc.Tag)},
-			Type:       pulumi.String("Opaque"),
-			Immutable:  pulumi.Bool(true),
-			StringData: pulumi.StringMap{"database.yaml": args.Database},
+			Metadata:  &metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: kube.Labels(name, "config", svc.Tag)},
+			Type:      pulumi.String("Opaque"),
+			Immutable: pulumi.Bool(true),
+			Data:      kube.SecretData(map[string]pulumi.StringOutput{"database.yaml": args.Database}),
 		}, parent)
 		if err != nil {
 			return nil, fmt.Errorf("creating %s database secret: %w", name, err)

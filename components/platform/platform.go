@@ -70,6 +70,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	p.Namespace = core.Metadata.Name().Elem()
 	p.PluginNamespace = plugins.Metadata.Name().Elem()
 
+	if err := p.networkPolicies(ctx, args, core, plugins); err != nil {
+		return nil, err
+	}
 	if err := p.deployStores(ctx, args, core); err != nil {
 		return nil, err
 	}

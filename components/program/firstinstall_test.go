@@ -95,11 +95,8 @@ func TestInitializerFilesNameTheDomainAndNoPassword(t *testing.T) {
 	// The domain and the password go in main.yaml, a Secret.
 	var main string
 	for _, s := range m.OfType(secretType) {
-		if v := s.Object("stringData")["main.yaml"]; !v.IsNull() {
-			if v.IsSecret() {
-				v = v.SecretValue().Element
-			}
-			main = v.StringValue()
+		if v, ok := s.SecretString("main.yaml"); ok {
+			main = v
 		}
 	}
 	if !strings.Contains(main, "root: acme") || !strings.Contains(main, "password: Given-Passw0rd!") {

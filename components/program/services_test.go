@@ -175,12 +175,19 @@ func TestSelectorsMatchPodLabels(t *testing.T) {
 func secretValues(m *testkit.Mocks) []string {
 	var out []string
 	for _, s := range m.OfType(secretType) {
-		for _, v := range s.Object("data") {
+		for k, v := range s.Object("data") {
 			if v.IsSecret() {
 				v = v.SecretValue().Element
 			}
 			if b, err := base64.StdEncoding.DecodeString(v.StringValue()); err == nil {
 				out = append(out, string(b))
+				if k == "database.yaml" || k == "main.yaml" {
+					for _, line := range strings.Split(string(b), "\n") {
+						if k, val, ok := strings.Cut(strings.TrimSpace(line), "password: "); ok && k == "" {
+							out = append(out, val)
+						}
+					}
+				}
 			}
 		}
 		for _, v := range s.Object("stringData") {
@@ -296,15 +303,11 @@ func TestExternalMongoDBIsNotDeployedAndEveryConfigUsesIt(t *testing.T) {
 	}
 	n := 0
 	for _, s := range m.OfType(secretType) {
-		db := s.Object("stringData")["database.yaml"]
-		if db.IsNull() {
+		text, ok := s.SecretString("database.yaml")
+		if !ok {
 			continue
 		}
-		if db.IsSecret() {
-			db = db.SecretValue().Element
-		}
 		n++
-		text := db.StringValue()
 		for _, want := range []string{"host: mongo.example.com", "port: 27018", "username: spaceone", "password: s3cret-from-config-123"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("%s database.yaml lacks %q:\n%s", s.Name, want, text)

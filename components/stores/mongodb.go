@@ -81,7 +81,7 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 
 	// One derived password per service user; the init script reads them from the
 	// environment, so the script itself (a ConfigMap) holds no secret.
-	userData := pulumi.StringMap{}
+	userData := map[string]pulumi.StringOutput{}
 	type initUser struct {
 		User string `json:"user"`
 		DB   string `json:"db"`
@@ -108,9 +108,9 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 		env = append(env, secretEnv(envName, "mongodb-users", u.Username))
 	}
 	usersSecret, err := corev1.NewSecret(ctx, name+"-users", &corev1.SecretArgs{
-		Metadata:   kube.Meta("mongodb-users", args.Namespace, labels),
-		Type:       pulumi.String("Opaque"),
-		StringData: userData,
+		Metadata: kube.Meta("mongodb-users", args.Namespace, labels),
+		Type:     pulumi.String("Opaque"),
+		Data:     kube.SecretData(userData),
 	}, pulumi.Parent(m))
 	if err != nil {
 		return nil, fmt.Errorf("creating secret mongodb-users: %w", err)
@@ -145,6 +145,7 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 			Name: pulumi.String("init"), MountPath: pulumi.String("/docker-entrypoint-initdb.d"), ReadOnly: pulumi.Bool(true),
 		}},
 		resources: kube.Resources("100m", "256Mi", "1", "1Gi"),
+		readiness: execProbe("mongosh", "--quiet", "--eval", "db.adminCommand('ping').ok"),
 		deps:      []pulumi.Resource{root.Secret, usersSecret, initScript},
 	})
 	if err != nil {

@@ -43,6 +43,7 @@ func NewRedis(ctx *pulumi.Context, name string, args *RedisArgs, opts ...pulumi.
 		port: 6379, portName: "redis", uid: 999, gid: 999, dataPath: "/data",
 		args:      []string{"redis-server", "--appendonly", "yes", "--dir", "/data", "--protected-mode", "no"},
 		resources: kube.Resources("50m", "64Mi", "500m", "256Mi"),
+		readiness: execProbe("redis-cli", "ping"),
 	})
 	if err != nil {
 		return nil, err

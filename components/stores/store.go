@@ -79,6 +79,18 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, c Common, w workload) (
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating service %s: %w", w.name, err)
 	}
+	// The StatefulSet's governing Service: headless, giving the pod a stable DNS name.
+	headless, err := corev1.NewService(ctx, w.name+"-headless", &corev1.ServiceArgs{
+		Metadata: kube.ServiceMeta(w.name+"-headless", c.Namespace, labels),
+		Spec: &corev1.ServiceSpecArgs{
+			ClusterIP: pulumi.String("None"), PublishNotReadyAddresses: pulumi.Bool(true),
+			Selector: kube.SelectorLabels(w.name),
+			Ports:    corev1.ServicePortArray{corev1.ServicePortArgs{Name: pulumi.String(w.portName), Port: pulumi.Int(w.port), TargetPort: pulumi.Int(w.port)}},
+		},
+	}, opt)
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating service %s-headless: %w", w.name, err)
+	}
 	tcp := &corev1.ProbeArgs{
 		TcpSocket:        &corev1.TCPSocketActionArgs{Port: pulumi.Int(w.port)},
 		PeriodSeconds:    pulumi.Int(10),
@@ -104,7 +116,7 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, c Common, w workload) (
 		Metadata: kube.Meta(w.name, c.Namespace, labels),
 		Spec: &appsv1.StatefulSetSpecArgs{
 			Replicas:    pulumi.Int(1),
-			ServiceName: pulumi.String(w.name),
+			ServiceName: headless.Metadata.Name().Elem(),
 			Selector:    &metav1.LabelSelectorArgs{MatchLabels: kube.SelectorLabels(w.name)},
 			PersistentVolumeClaimRetentionPolicy: &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs{
 				WhenDeleted: pulumi.String(retention), WhenScaled: pulumi.String("Retain"),
@@ -167,4 +179,13 @@ var DevPorts = map[string]DevPort{
 	"mongodb": {Port: 27018, NodePort: 30017},
 	"redis":   {Port: 6380, NodePort: 30079},
 	"consul":  {Port: 8501, NodePort: 30500},
+}
+
+func execProbe(command ...string) *corev1.ProbeArgs {
+	return &corev1.ProbeArgs{
+		Exec:             &corev1.ExecActionArgs{Command: pulumi.ToStringArray(command)},
+		PeriodSeconds:    pulumi.Int(10),
+		TimeoutSeconds:   pulumi.Int(5),
+		FailureThreshold: pulumi.Int(3),
+	}
 }

@@ -226,3 +226,26 @@ func keepStored(args pulumi.MockResourceArgs, out resource.PropertyMap) {
 	}
 	out["data"] = v
 }
+
+// SecretString is the clear value of key in a Secret's inputs (data, base64-decoded, or
+// stringData), and whether it is there.
+func (r Resource) SecretString(key string) (string, bool) {
+	unwrap := func(v resource.PropertyValue) resource.PropertyValue {
+		if v.IsSecret() {
+			return v.SecretValue().Element
+		}
+		return v
+	}
+	if v, ok := r.Object("data")[resource.PropertyKey(key)]; ok {
+		if v = unwrap(v); v.IsString() {
+			b, err := base64.StdEncoding.DecodeString(v.StringValue())
+			return string(b), err == nil
+		}
+	}
+	if v, ok := r.Object("stringData")[resource.PropertyKey(key)]; ok {
+		if v = unwrap(v); v.IsString() {
+			return v.StringValue(), true
+		}
+	}
+	return "", false
+}

@@ -70,7 +70,11 @@ up() {
   start kube-scheduler "$KUBE_DIR/kube-scheduler" \
     --kubeconfig="$PKI/scheduler.kubeconfig" \
     --authentication-kubeconfig="$PKI/scheduler.kubeconfig" --authorization-kubeconfig="$PKI/scheduler.kubeconfig" \
-    --bind-address=127.0.0.1 --secure-port="$SCHED_PORT" --leader-elect=false --profiling=false
+    --bind-address=127.0.0.1 --secure-port="$SCHED_PORT" --leader-elect=false --profiling=false \
+    --pod-max-in-unschedulable-pods-duration=5s
+  # ^ A StatefulSet's pod can reach the scheduler before its claim reaches the scheduler's cache
+  #   ("unbound immediate PersistentVolumeClaims. not found"); the claim's later events do not
+  #   always requeue it, and the default retry is after 5 minutes. A test bed retries in seconds.
   echo "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ) stdout F simulated container: sim runs no containers" > "$RUN/fake-container.log"
   printf 'apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterLogs\nmetadata: {name: all}\nspec:\n  logs:\n  - logsFile: %s\n' \
     "$RUN/fake-container.log" > "$RUN/kwok-logs.yaml"

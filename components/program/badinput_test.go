@@ -1,0 +1,91 @@
+package program
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/spaceone-pulumi/spaceone/components/testkit"
+)
+
+// The bad-input corpus: each configuration is refused before any resource is registered, with
+// a message that names the setting and says what is accepted.
+func TestBadInputCorpus(t *testing.T) {
+	svc := func(name string, o map[string]any) map[string]any {
+		return map[string]any{"services": map[string]any{name: o}}
+	}
+	cases := []struct {
+		name    string
+		cfg     map[string]any
+		secrets []string
+		key     string // the setting the message must name
+		hint    string // what the message must say is accepted
+	}{
+		{"unknown cluster type", map[string]any{"clusterType": "gke"}, nil, "spaceone:clusterType", `"local"`},
+		{"unknown service", svc("nosuch", map[string]any{"tag": "1.10.4"}), nil, "spaceone:services.nosuch", "known services: board"},
+		{"latest tag", svc("identity", map[string]any{"tag": "latest"}), nil, "spaceone:services.identity.tag", "MAJOR.MINOR.SPRINT"},
+		{"malformed tag", svc("identity", map[string]any{"tag": "v1.10"}), nil, "spaceone:services.identity.tag", "1.10.4"},
+		{"tag in image", svc("identity", map[string]any{"image": "me/identity:dev"}), nil, "spaceone:services.identity.image", "without tag"},
+		{"negative replicas", svc("identity", map[string]any{"replicas": map[string]any{"grpc": -1}}), nil, "spaceone:services.identity.replicas.grpc", "0 to 50"},
+		{"unknown variant", svc("identity", map[string]any{"variants": []string{"grpc", "cron"}}), nil, "spaceone:services.identity.variants[1]", "grpc, scheduler, worker or rest"},
+		{"variant the service lacks", svc("identity", map[string]any{"variants": []string{"grpc", "worker"}}), nil, "spaceone:services.identity.variants[1]", "it has [grpc]"},
+		{"callee switched off", svc("identity", map[string]any{"enabled": false}), nil, "spaceone:services.identity.enabled", "enable it"},
+		{"bad quantity", svc("identity", map[string]any{"resources": map[string]any{"memoryLimit": "1 GB"}}), nil, "spaceone:services.identity.resources.memoryLimit", "256Mi"},
+		{"misspelt field", svc("identity", map[string]any{"tga": "1.10.4"}), nil, "spaceone:services", "unknown field"},
+		{"bad pull policy", map[string]any{"images": map[string]any{"pullPolicy": "Sometimes"}}, nil, "spaceone:images.pullPolicy", "IfNotPresent, Always or Never"},
+		{"registry with scheme", map[string]any{"images": map[string]any{"registry": "https://reg.local/x"}}, nil, "spaceone:images.registry", "no scheme"},
+		{"bad namespace", map[string]any{"namespace": "SpaceONE"}, nil, "spaceone:namespace", "lower-case"},
+		{"same namespaces", map[string]any{"namespace": "x", "pluginNamespace": "x"}, nil, "spaceone:pluginNamespace", "must differ"},
+		{"bad volume size", map[string]any{"stores": map[string]any{"mongodb": map[string]any{"size": "lots"}}}, nil, "spaceone:stores.mongodb.size", "8Gi"},
+		{"malformed external address", map[string]any{"stores": map[string]any{"redis": map[string]any{"external": map[string]any{"host": "redis:6379"}}}}, nil, "spaceone:stores.redis.external.host", "host name or IPv4"},
+		{"external port out of range", map[string]any{"stores": map[string]any{"redis": map[string]any{"external": map[string]any{"host": "r.example.com", "port": 70000}}}}, nil, "spaceone:stores.redis.external.port", "1-65535"},
+		{"external mongo without password", map[string]any{"stores": map[string]any{"mongodb": map[string]any{"external": map[string]any{"host": "m.example.com", "username": "u"}}}}, nil, "spaceone:mongodbPassword", "--secret"},
+		{"password in plain text", map[string]any{"mongodbPassword": "hunter2", "stores": map[string]any{"mongodb": map[string]any{"external": map[string]any{"host": "m.example.com", "username": "u"}}}}, nil, "spaceone:mongodbPassword", "pulumi config set --secret"},
+		{"admin password in plain text", map[string]any{"adminPassword": "Secret-Passw0rd"}, nil, "spaceone:adminPassword", "--secret"},
+		{"weak admin password", map[string]any{"adminPassword": "password"}, []string{"adminPassword"}, "spaceone:adminPassword", "upper- and lower-case"},
+		{"bad expose", map[string]any{"console": map[string]any{"expose": "loadBalancer"}}, nil, "spaceone:console.expose", "portForward, nodePort or ingress"},
+		{"unknown ingress class", map[string]any{"console": map[string]any{"expose": "ingress", "host": "c.example.com", "apiHost": "a.example.com", "ingressClass": "Traefik!"}}, nil, "spaceone:console.ingressClass", "nginx, alb"},
+		{"nodePort out of range", map[string]any{"console": map[string]any{"expose": "nodePort", "nodePort": 8080}}, nil, "spaceone:console.nodePort", "30000-32767"},
+		{"ingress without host", map[string]any{"console": map[string]any{"expose": "ingress", "apiHost": "api.example.com"}}, nil, "spaceone:console.host", "required when console.expose is ingress"},
+		{"bad certificate", map[string]any{"console": map[string]any{"expose": "ingress", "host": "c.example.com", "apiHost": "a.example.com", "certificateArn": "my-cert"}}, nil, "spaceone:console.certificateArn", "arn:aws:acm"},
+		{"bad domain", map[string]any{"domain": "My Domain"}, nil, "spaceone:domain", "domain name"},
+		{"empty context", map[string]any{"kubeContext": ""}, nil, "spaceone:kubeContext", "minikube"},
+		{"initializer timeout", map[string]any{"initializer": map[string]any{"timeoutMinutes": 0}}, nil, "spaceone:initializer.timeoutMinutes", "1 to 240"},
+		{"unknown local service", map[string]any{"localServices": map[string]any{"nosuch": "10.0.0.1:50051"}}, nil, "spaceone:localServices.nosuch", "mongodb, redis, consul"},
+		{"local port out of range", map[string]any{"localServices": map[string]any{"identity": "10.0.0.1:0"}}, nil, "spaceone:localServices.identity", "1-65535"},
+		{"local address without port", map[string]any{"localServices": map[string]any{"identity": "10.0.0.1"}}, nil, "spaceone:localServices.identity", "<address>:<port>"},
+		{"bad dev expose", map[string]any{"dev": map[string]any{"expose": "vpn"}}, nil, "spaceone:dev.expose", "portForward"},
+		{"unknown release", map[string]any{"release": "1.12.0"}, nil, "spaceone:release", "known: 1.10.4"},
+		{"eks without region", map[string]any{"clusterType": "eks"}, nil, "spaceone:eks.region", "us-east-1"},
+		{"eks min above max", map[string]any{"clusterType": "eks", "eks": map[string]any{"region": "us-east-1", "nodes": map[string]any{"min": 5, "max": 3}}}, nil, "spaceone:eks.nodes.min", "min <= desired <= max"},
+		{"eks instance type", map[string]any{"clusterType": "eks", "eks": map[string]any{"region": "us-east-1", "nodes": map[string]any{"instanceTypes": []string{"big"}}}}, nil, "spaceone:eks.nodes.instanceTypes[0]", "t3.large"},
+		{"eks one zone", map[string]any{"clusterType": "eks", "eks": map[string]any{"region": "us-east-1", "availabilityZones": []string{"us-east-1a"}}}, nil, "spaceone:eks.availabilityZones", "give 2 or 3"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := testkit.Config{}
+			for k, v := range c.cfg {
+				cfg[k] = v
+			}
+			m := eksMocks()
+			err := testkit.RunWith(m, Run, cfg, c.secrets...)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, c.key+":") {
+				t.Errorf("message does not name %s:\n%s", c.key, msg)
+			}
+			if !strings.Contains(msg, c.hint) {
+				t.Errorf("message does not say %q:\n%s", c.hint, msg)
+			}
+			for _, r := range m.Resources {
+				if r.Type != "pulumi:pulumi:Stack" {
+					t.Errorf("registered %s %s before refusing", r.Type, r.Name)
+				}
+			}
+		})
+	}
+	if len(cases) < 25 {
+		t.Errorf("corpus has %d cases, want at least 25", len(cases))
+	}
+}

@@ -1,0 +1,53 @@
+package program
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/spaceone-pulumi/spaceone/components/testkit"
+)
+
+// quantity parses the Kubernetes quantities this program uses (m, Mi, Gi, plain numbers).
+func quantity(t *testing.T, q string) float64 {
+	t.Helper()
+	for suffix, mult := range map[string]float64{"Gi": 1 << 30, "Mi": 1 << 20, "Ki": 1 << 10, "m": 0.001} {
+		if strings.HasSuffix(q, suffix) {
+			v, err := strconv.ParseFloat(strings.TrimSuffix(q, suffix), 64)
+			if err != nil {
+				t.Fatalf("quantity %q: %v", q, err)
+			}
+			return v * mult
+		}
+	}
+	v, err := strconv.ParseFloat(q, 64)
+	if err != nil {
+		t.Fatalf("quantity %q: %v", q, err)
+	}
+	return v
+}
+
+// TestMinikubeRequestsFit: the minikube stack's requests (every container times its replicas)
+// fit `minikube start --cpus 4 --memory 8g` with room for the system pods (~1 CPU, ~1 GiB) and
+// for the Python services' peaks. `make bench` records the figure this logs.
+func TestMinikubeRequestsFit(t *testing.T) {
+	m := run(t, testkit.Config{"clusterType": "local", "kubeContext": "minikube"})
+	var cpu, mem float64
+	for _, typ := range []string{deployment, stateful} {
+		for _, w := range m.OfType(typ) {
+			replicas := 1.0
+			if r := w.Get("spec.replicas"); r.IsNumber() {
+				replicas = r.NumberValue()
+			}
+			for _, c := range w.Array("spec.template.spec.containers") {
+				req := c.ObjectValue()["resources"].ObjectValue()["requests"].ObjectValue()
+				cpu += replicas * quantity(t, req["cpu"].StringValue())
+				mem += replicas * quantity(t, req["memory"].StringValue())
+			}
+		}
+	}
+	t.Logf("minikube stack requests: cpu %.2f cores, memory %.2f GiB", cpu, mem/(1<<30))
+	if cpu > 2.5 || mem > 5.5*(1<<30) {
+		t.Errorf("requests (%.2f CPU, %.2f GiB) do not fit a 4-CPU / 8 GiB minikube with room for its system pods", cpu, mem/(1<<30))
+	}
+}

@@ -1,0 +1,121 @@
+package tests
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var (
+	renderMu sync.Mutex
+	renders  = map[string]string{}
+)
+
+// rendered runs `make render STACK=stack` once per test binary and returns the manifest files.
+func rendered(t *testing.T, stack string) []string {
+	t.Helper()
+	renderMu.Lock()
+	defer renderMu.Unlock()
+	dir, ok := renders[stack]
+	if !ok {
+		dir = filepath.Join(simDir, "render-"+stack)
+		cmd := exec.Command("make", "-s", "render", "STACK="+stack, "OUT="+dir)
+		cmd.Dir = root
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("make render STACK=%s: %v\n%s", stack, err, b)
+		}
+		renders[stack] = dir
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "1-manifest", "*.yaml"))
+	if len(files) == 0 {
+		t.Fatalf("make render STACK=%s wrote no manifests", stack)
+	}
+	return files
+}
+
+// kubeScoreIgnores reads scripts/kube-score.ignore: every switched-off check, with its reason.
+func kubeScoreIgnores(t *testing.T) []string {
+	f, err := os.Open(filepath.Join(root, "scripts", "kube-score.ignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var ids []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		id, reason, ok := strings.Cut(line, "#")
+		if !ok || strings.TrimSpace(reason) == "" {
+			t.Errorf("kube-score.ignore: %q has no reason", line)
+		}
+		ids = append(ids, strings.TrimSpace(id))
+	}
+	return ids
+}
+
+// TestKubeScoreFindsNothingCritical lints every stack's rendered manifests.
+func TestKubeScoreFindsNothingCritical(t *testing.T) {
+	needSim(t)
+	bin := filepath.Join(toolPath("KUBE_SCORE_DIR"), "kube-score")
+	ignores := kubeScoreIgnores(t)
+	for _, stack := range []string{"minikube", "sim", "eks"} {
+		files := rendered(t, stack)
+		args := append([]string{"score", "--output-format", "ci", "--ignore-test", strings.Join(ignores, ",")}, files...)
+		out, _ := exec.Command(bin, args...).CombinedOutput() // exits non-zero on any finding
+		var critical, ok int
+		for _, line := range strings.Split(string(out), "\n") {
+			switch {
+			case strings.HasPrefix(line, "[CRITICAL]"):
+				critical++
+				t.Errorf("%s: %s", stack, line)
+			case strings.HasPrefix(line, "[OK]"):
+				ok++
+			}
+		}
+		if ok < 100 {
+			t.Errorf("%s: kube-score reported only %d passing checks; did it run?\n%s", stack, ok, out)
+		}
+		t.Logf("%s: %d files, %d checks OK, %d critical", stack, len(files), ok, critical)
+	}
+}
+
+// TestRenderedManifestsHoldNoClearSecret: rendered Secrets carry base64 data only; no generated
+// password appears in clear text in any rendered file.
+func TestRenderedManifestsHoldNoClearSecret(t *testing.T) {
+	needSim(t)
+	files := rendered(t, "minikube")
+	var all strings.Builder
+	var secrets []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(b)
+		if strings.Contains(filepath.Base(f), "-secret-") && strings.Contains(string(b), "stringData") {
+			t.Errorf("%s uses stringData: its values would be rendered in clear", filepath.Base(f))
+		}
+		if strings.Contains(filepath.Base(f), "-secret-spaceone-mongodb-root") || strings.Contains(filepath.Base(f), "-secret-spaceone-spaceone-admin") {
+			for _, line := range strings.Split(string(b), "\n") {
+				if k, v, ok := strings.Cut(strings.TrimSpace(line), "password: "); ok && k == "" {
+					secrets = append(secrets, decodeB64(t, strings.Trim(v, `"`)))
+				}
+			}
+		}
+	}
+	if len(secrets) < 2 {
+		t.Fatalf("found %d generated passwords in the rendered Secrets, want the MongoDB root and the admin one", len(secrets))
+	}
+	for _, s := range secrets {
+		if len(s) < 16 || strings.Contains(all.String(), s) {
+			t.Errorf("a generated password appears in clear text in the rendered manifests")
+		}
+	}
+}
