@@ -34,7 +34,7 @@ floor() {
   for ns in spaceone root-supervisor; do
     kubectl -n "$ns" wait --for=condition=Available deployment --all --timeout=300s >/dev/null
   done
-  for s in mongodb redis consul; do kubectl -n spaceone rollout status "statefulset/$s" --timeout=300s >/dev/null; done
+  for st in mongodb redis consul; do kubectl -n spaceone rollout status "statefulset/$st" --timeout=300s >/dev/null; done
   kubectl -n spaceone wait --for=condition=Complete job --all --timeout=300s >/dev/null
 }
 f=$(t floor)
