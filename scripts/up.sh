@@ -18,6 +18,7 @@ else
   "$ROOT/scripts/preflight.sh" "$STACK"
 fi
 "${run[@]}" pulumi stack select --create "$STACK" >/dev/null
+[ "$ACTION" = preview ] || "${run[@]}" "$ROOT/scripts/recover.sh" "$STACK"
 case $ACTION in
   up) "${run[@]}" pulumi up --yes --stack "$STACK" "$@" ;;
   preview) "${run[@]}" pulumi preview --stack "$STACK" "$@" ;;
