@@ -6,6 +6,7 @@ package catalog
 import (
 	"embed"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -112,7 +113,7 @@ func (r *Release) check() error {
 			return fmt.Errorf("service %s has no grpc variant", name)
 		}
 		for v, spec := range s.Variants {
-			if !contains(VariantOrder, v) {
+			if !slices.Contains(VariantOrder, v) {
 				return fmt.Errorf("service %s: unknown variant %q", name, v)
 			}
 			if spec == nil {
@@ -189,13 +190,4 @@ func Merge(base, over map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

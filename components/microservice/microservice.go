@@ -5,6 +5,7 @@ package microservice
 
 import (
 	"fmt"
+	"slices"
 
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -88,7 +89,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	m.dbSecret = dbSecret
 	for _, variant := range args.Variants {
-		if contains(args.Deferred, variant) {
+		if slices.Contains(args.Deferred, variant) {
 			continue
 		}
 		d, err := m.deployVariant(ctx, args, variant, dbSecret)
@@ -126,7 +127,7 @@ func (m *Microservice) Finish(ctx *pulumi.Context, waitFor []pulumi.Resource) er
 	a := *m.args
 	a.WaitFor = append(append([]pulumi.Resource{}, a.WaitFor...), waitFor...)
 	for _, variant := range m.args.Variants {
-		if !contains(m.args.Deferred, variant) {
+		if !slices.Contains(m.args.Deferred, variant) {
 			continue
 		}
 		d, err := m.deployVariant(ctx, &a, variant, m.dbSecret)
@@ -136,15 +137,6 @@ func (m *Microservice) Finish(ctx *pulumi.Context, waitFor []pulumi.Resource) er
 		m.Deployments[variant] = d
 	}
 	return ctx.RegisterResourceOutputs(m, pulumi.Map{"image": pulumi.String(m.args.Image)})
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func workloadName(service, variant string) string {

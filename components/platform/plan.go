@@ -2,7 +2,8 @@ package platform
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/kube"
@@ -74,12 +75,12 @@ func NewPlan(s *settings.Settings, rel *catalog.Release) (*Plan, error) {
 				}
 				sp.Variants = append(sp.Variants, v)
 			}
-			if !contains(sp.Variants, "grpc") {
+			if !slices.Contains(sp.Variants, "grpc") {
 				fail("services."+name+".variants", "must include grpc: the gRPC server is what the other services and the console call")
 			}
 		}
 		for v := range o.Replicas {
-			if !contains(sp.Variants, v) {
+			if !slices.Contains(sp.Variants, v) {
 				fail("services."+name+".replicas."+v, "%s does not run a %q variant in this stack (variants: %v)", name, v, sp.Variants)
 			}
 		}
@@ -93,7 +94,7 @@ func NewPlan(s *settings.Settings, rel *catalog.Release) (*Plan, error) {
 		p.ByName[name] = sp
 	}
 	// A service whose callee is switched off would fail at its first call: refuse it now.
-	for _, name := range sortedKeys(p.ByName) {
+	for _, name := range slices.Sorted(maps.Keys(p.ByName)) {
 		for _, callee := range p.ByName[name].Calls {
 			if p.ByName[callee] == nil {
 				fail("services."+callee+".enabled", "%s is switched off, but %s calls it; enable it or also switch off %s", callee, name, name)
@@ -122,7 +123,7 @@ func startOrder(byName map[string]*ServicePlan) []*ServicePlan {
 		}
 		out = append(out, byName[n])
 	}
-	for _, n := range sortedKeys(byName) {
+	for _, n := range slices.Sorted(maps.Keys(byName)) {
 		visit(n)
 	}
 	return out
@@ -149,22 +150,4 @@ func variantsOf(s *catalog.Service) []string {
 		}
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -594,7 +596,7 @@ func (l *loader) localServices(known Known) map[string]Address {
 	raw := map[string]string{}
 	l.object("localServices", &raw)
 	out := map[string]Address{}
-	for _, name := range sortedKeys(raw) {
+	for _, name := range slices.Sorted(maps.Keys(raw)) {
 		key := "localServices." + name
 		isStore := false
 		for _, s := range StoreNames {
@@ -643,13 +645,4 @@ func (l *loader) checkDev(d *Dev) {
 	default:
 		l.fail("dev.expose", "%q: use portForward (make dev-connect) or nodePort (fixed node ports 30151+ on minikube)", d.Expose)
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
