@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -57,6 +59,8 @@ func TestSimLifecycle(t *testing.T) {
 	if again := mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}"); again != pw {
 		t.Error("mongodb-root password changed on the second up")
 	}
+
+	oneServiceChangeRollsOnlyIt(t, p)
 
 	p.run(t, "destroy", "--yes", "--skip-preview")
 	for _, ns := range []string{"spaceone", "root-supervisor"} {
@@ -181,4 +185,42 @@ func storePodComesBackWithItsData(t *testing.T, p *project) {
 	}
 	mustKubectl(t, "-n", "spaceone", "rollout", "status", "statefulset/mongodb", "--timeout=60s")
 	p.run(t, "preview", "--expect-no-changes")
+}
+
+// templateGenerations maps each Deployment to its generation, which moves exactly when its spec (the pod template) changes.
+func templateGenerations(t *testing.T) map[string]string {
+	t.Helper()
+	out := mustKubectl(t, "get", "deployments", "-A", "-o",
+		`jsonpath={range .items[*]}{.metadata.name}={.metadata.generation}{"\n"}{end}`)
+	hashes := map[string]string{}
+	for _, l := range strings.Fields(out) {
+		name, gen, _ := strings.Cut(l, "=")
+		hashes[name] = gen
+	}
+	return hashes
+}
+
+// oneServiceChangeRollsOnlyIt: a config change to monitoring rolls monitoring's pods and leaves
+// every other Deployment's pod template (its generation) as it was, on the real API server.
+func oneServiceChangeRollsOnlyIt(t *testing.T, p *project) {
+	t.Helper()
+	before := templateGenerations(t)
+	cfg := filepath.Join(p.dir, "stacks", "Pulumi."+p.stack+".yaml")
+	orig, err := os.ReadFile(cfg)
+	must(t, err)
+	changed := strings.Replace(string(orig), "config:\n",
+		"config:\n  spaceone:services:\n    monitoring:\n      config:\n        WEBHOOK_DOMAIN: https://alerts.example.com\n", 1)
+	must(t, os.WriteFile(cfg, []byte(changed), 0o644))
+	p.run(t, "up", "--yes", "--skip-preview")
+	after := templateGenerations(t)
+	if len(before) < 16 {
+		t.Fatalf("only %d Deployments seen", len(before))
+	}
+	for name, gen := range before {
+		changed := after[name] != gen
+		if want := name == "monitoring"; changed != want {
+			t.Errorf("deployment %s: template changed=%v, want %v (generation %s -> %s)", name, changed, want, gen, after[name])
+		}
+	}
+	must(t, os.WriteFile(cfg, orig, 0o644))
 }
