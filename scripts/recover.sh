@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Before `make up`/`make destroy`: repair what an interrupted run (the CLI killed, the laptop
 # slept, Ctrl-C twice) left behind, so a plain `make up` converges with no state surgery.
+#  0. A checkpoint cut short by the kill (unreadable) is replaced by the backend's own backup.
 #  1. A lock whose pulumi process no longer runs on this machine is stale: `pulumi cancel`.
 #  2. Operations left pending are dropped with `pulumi refresh --clear-pending-creates`; the next
 #     `up` then re-applies those objects (server-side apply adopts what already exists).
@@ -20,7 +21,30 @@ if [ -d "$locks" ]; then
     fi
   done
 fi
+ckpt=$state/.pulumi/stacks/spaceone/$STACK.json
+if [ -s "$ckpt.bak" ] && ! pulumi stack export --stack "$STACK" >/dev/null 2>&1; then
+  echo "recover: the checkpoint of stack $STACK is unreadable (cut short): restoring the backend's backup"
+  mv "$ckpt" "$ckpt.broken"; cp "$ckpt.bak" "$ckpt"
+  [ -e "$ckpt.bak.attrs" ] && cp "$ckpt.bak.attrs" "$ckpt.attrs"
+fi
 if pulumi stack export --stack "$STACK" 2>/dev/null | tr -d ' \n' | grep -q '"pending_operations":\[{'; then
-  echo "recover: an interrupted run left pending operations: pulumi refresh --clear-pending-creates"
+  # Objects the killed run was creating may exist already, generated credentials among them:
+  # import those (so their stored values are kept), then drop whatever was never created.
+  mapfile -t pairs < <(pulumi stack export --stack "$STACK" | python3 -c '
+import json, sys
+d = json.load(sys.stdin).get("deployment", {})
+for op in d.get("pending_operations") or []:
+    r = op.get("resource", {})
+    if op.get("type") != "creating" or not r.get("type", "").startswith("kubernetes:"):
+        continue
+    meta = (r.get("inputs") or {}).get("metadata") or {}
+    name, ns = meta.get("name"), meta.get("namespace")
+    if isinstance(name, str) and name:
+        print(r["urn"]); print(f"{ns}/{name}" if isinstance(ns, str) and ns else name)
+')
+  echo "recover: an interrupted run left pending operations: importing what exists, clearing the rest"
+  if [ ${#pairs[@]} -gt 0 ]; then
+    pulumi refresh --yes --skip-preview --stack "$STACK" --import-pending-creates "${pairs[@]}" >/dev/null 2>&1 || true
+  fi
   pulumi refresh --yes --skip-preview --clear-pending-creates --stack "$STACK" >/dev/null
 fi

@@ -122,6 +122,13 @@ func newProject(t *testing.T, stack string, config string) *project {
 		"KUBECONFIG=",
 	)
 	p.run(t, "stack", "init", stack)
+	// A failed test must not leave its objects to the next one (they share the sim).
+	t.Cleanup(func() {
+		if t.Failed() {
+			p.try(t, "destroy", "--yes", "--skip-preview")
+			clearSim(t)
+		}
+	})
 	return p
 }
 
@@ -191,4 +198,13 @@ func decodeB64(t *testing.T, s string) string {
 		t.Fatalf("not base64: %q", s)
 	}
 	return string(b)
+}
+
+// clearSim removes what a failed test left in the sim, so the next test starts clean.
+func clearSim(t *testing.T) {
+	t.Helper()
+	kubectl(t, "delete", "namespace", "spaceone", "root-supervisor", "--ignore-not-found", "--wait=true", "--timeout=120s")
+	if out, err := sim("volumes"); err != nil {
+		t.Logf("sim volumes: %v\n%s", err, out)
+	}
 }

@@ -21,7 +21,8 @@ func TestInterruptedUpConverges(t *testing.T) {
 	must(t, cmd.Start())
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		if _, err := kubectl(t, "-n", "spaceone", "get", "statefulset", "mongodb"); err == nil {
+		// The hardest moment: a generated credential exists, its creation not yet recorded.
+		if _, err := kubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root"); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -29,10 +30,15 @@ func TestInterruptedUpConverges(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	time.Sleep(1500 * time.Millisecond)
 	must(t, syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)) // the CLI and its plugins, mid-way
 	cmd.Wait()
-	t.Cleanup(func() { p.try(t, "destroy", "--yes", "--skip-preview") })
+	rootPw := mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}")
+	t.Cleanup(func() {
+		if out, err := p.try(t, "destroy", "--yes", "--skip-preview"); err != nil {
+			t.Logf("destroy failed (%v); clearing the sim for the next test:\n%s", err, out)
+			clearSim(t)
+		}
+	})
 
 	if _, err := p.try(t, "up", "--yes", "--skip-preview"); err == nil {
 		t.Log("note: up succeeded without recovery (the kill left no lock)")
@@ -46,6 +52,9 @@ func TestInterruptedUpConverges(t *testing.T) {
 	t.Logf("recover.sh: %s", strings.TrimSpace(string(out)))
 	p.run(t, "up", "--yes", "--skip-preview")
 	p.run(t, "preview", "--expect-no-changes")
+	if pw := mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}"); pw != rootPw {
+		t.Error("the MongoDB root password changed across the interruption: the data initialised with it would be locked out")
+	}
 	if ready := mustKubectl(t, "-n", "spaceone", "get", "deployment", "identity", "-o", "jsonpath={.status.readyReplicas}"); ready != "1" {
 		t.Errorf("identity not ready after recovery: %q", ready)
 	}
