@@ -1,8 +1,10 @@
 package tests
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -30,8 +32,9 @@ func TestInterruptedUpConverges(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	must(t, syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)) // the CLI and its plugins, mid-way
+	must(t, syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)) // the CLI, mid-way
 	cmd.Wait()
+	killPlugins(t, p.dir) // plugins run in process groups of their own; the killed CLI orphaned them
 	rootPw := mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}")
 	t.Cleanup(func() {
 		if out, err := p.try(t, "destroy", "--yes", "--skip-preview"); err != nil {
@@ -64,5 +67,20 @@ func TestInterruptedUpConverges(t *testing.T) {
 	}
 	if strings.Contains(state, `"pending_operations":[{`) {
 		t.Error("pending operations remain in the state")
+	}
+}
+
+// killPlugins stops the provider processes a killed CLI left running for project dir.
+func killPlugins(t *testing.T, dir string) {
+	t.Helper()
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range procs {
+		b, err := os.ReadFile(f)
+		if err != nil || !strings.Contains(string(b), dir+"/.tools/providers/") {
+			continue
+		}
+		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f))); err == nil {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
 	}
 }
