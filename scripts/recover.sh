@@ -43,8 +43,9 @@ for op in d.get("pending_operations") or []:
         print(r["urn"]); print(f"{ns}/{name}" if isinstance(ns, str) and ns else name)
 ')
   echo "recover: an interrupted run left pending operations: importing what exists, clearing the rest"
-  if [ ${#pairs[@]} -gt 0 ]; then
-    pulumi refresh --yes --skip-preview --stack "$STACK" --import-pending-creates "${pairs[@]}" >/dev/null 2>&1 || true
-  fi
+  # One at a time: an object the killed run never got to create must not stop the others.
+  for ((i = 0; i + 1 < ${#pairs[@]}; i += 2)); do
+    pulumi refresh --yes --skip-preview --stack "$STACK" --import-pending-creates "${pairs[i]}" "${pairs[i+1]}" >/dev/null 2>&1 || true
+  done
   pulumi refresh --yes --skip-preview --clear-pending-creates --stack "$STACK" >/dev/null
 fi
