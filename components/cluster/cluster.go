@@ -8,6 +8,8 @@ import (
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/spaceone-pulumi/spaceone/components/volumes"
 )
 
 // Capabilities is what the platform may assume about the cluster.
@@ -33,8 +35,10 @@ type LocalArgs struct {
 	KubeContext  string // context in the default kubeconfig (e.g. minikube)
 	Kubeconfig   string // path of a kubeconfig file; its current context is used unless KubeContext is set
 	RenderDir    string // when set: no cluster, write YAML here instead
-	StorageClass string
+	StorageClass string // "" = the cluster's default class
 	IngressClass string
+	// Retention, when set, keeps the stores' volumes across destroy (not when rendering).
+	Retention *Retention
 }
 
 // Local is an existing cluster reached through a kube context: minikube, the sim control
@@ -48,6 +52,13 @@ type Local struct {
 // NewLocal registers the provider for an existing cluster.
 func NewLocal(ctx *pulumi.Context, name string, args *LocalArgs, opts ...pulumi.ResourceOption) (*Local, error) {
 	l := &Local{caps: Capabilities{StorageClass: args.StorageClass, IngressClass: args.IngressClass}}
+	var keepClass *volumes.Class
+	if args.Retention != nil && args.RenderDir == "" {
+		var err error
+		if keepClass, err = retentionClass(args.StorageClass, args.Retention); err != nil {
+			return nil, err
+		}
+	}
 	if err := ctx.RegisterComponentResource("spaceone:cluster:Local", name, l, opts...); err != nil {
 		return nil, err
 	}
@@ -73,6 +84,11 @@ func NewLocal(ctx *pulumi.Context, name string, args *LocalArgs, opts ...pulumi.
 		return nil, fmt.Errorf("creating kubernetes provider %s: %w", name, err)
 	}
 	l.provider = p
+	if keepClass != nil {
+		if err := l.retain(ctx, keepClass, args.Retention); err != nil {
+			return nil, err
+		}
+	}
 	return l, ctx.RegisterResourceOutputs(l, pulumi.Map{})
 }
 

@@ -20,8 +20,9 @@ import (
 
 // EksArgs configures the EKS cluster.
 type EksArgs struct {
-	Settings    settings.EKS
-	KeepVolumes bool // the gp3 StorageClass retains volumes when their claims go
+	Settings     settings.EKS
+	StorageClass string // the stores' class ("" = the gp3 class made here)
+	KeepVolumes  bool   // the gp3 StorageClass retains volumes when their claims go
 }
 
 // Eks is an EKS cluster this program provisions: VPC, control plane (pulumi-eks), a managed
@@ -49,6 +50,9 @@ const (
 func NewEks(ctx *pulumi.Context, name string, args *EksArgs, opts ...pulumi.ResourceOption) (*Eks, error) {
 	e := args.Settings
 	c := &Eks{caps: Capabilities{StorageClass: "gp3", IngressClass: "alb", LoadBalancers: true}}
+	if args.StorageClass != "" {
+		c.caps.StorageClass = args.StorageClass
+	}
 	if err := ctx.RegisterComponentResource("spaceone:cluster:Eks", name, c, opts...); err != nil {
 		return nil, err
 	}

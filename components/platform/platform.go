@@ -76,12 +76,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := p.deployStores(ctx, args, core); err != nil {
 		return nil, err
 	}
-	for name, img := range stores.Images() {
-		_, local := s.LocalServices[name]
-		if !local && ((name == "mongodb" && s.Stores.MongoDB.External == nil) || (name == "redis" && s.Stores.Redis.External == nil) ||
-			(name == "consul" && s.Stores.Consul.External == nil)) {
-			p.Images[name] = kube.Image(strings.Split(img, ":")[0], strings.Split(img, ":")[1], s.Images.Registry)
-		}
+	for _, name := range s.InClusterStores() {
+		repo, tag, _ := strings.Cut(stores.Images()[name], ":")
+		p.Images[name] = kube.Image(repo, tag, s.Images.Registry)
 	}
 	if err := p.deployServices(ctx, args, core); err != nil {
 		return nil, err
@@ -120,10 +117,8 @@ func namespace(ctx *pulumi.Context, parent pulumi.Resource, name, role string, a
 
 func (p *Platform) deployStores(ctx *pulumi.Context, args *Args, core *corev1.Namespace) error {
 	s := args.Settings
-	storageClass := s.Stores.StorageClass
-	if storageClass == "" {
-		storageClass = args.Cluster.Capabilities().StorageClass
-	}
+	// The cluster settles the class: the user's, its own (gp3 on EKS), or a Retain twin.
+	storageClass := args.Cluster.Capabilities().StorageClass
 	common := func(store, size string) stores.Common {
 		c := stores.Common{
 			Namespace: core.Metadata.Name().Elem(), Registry: s.Images.Registry,

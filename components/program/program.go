@@ -11,6 +11,7 @@ import (
 	"github.com/spaceone-pulumi/spaceone/components/cluster"
 	"github.com/spaceone-pulumi/spaceone/components/platform"
 	"github.com/spaceone-pulumi/spaceone/components/settings"
+	"github.com/spaceone-pulumi/spaceone/components/volumes"
 )
 
 // Run is the Pulumi program: Build, then export its outputs.
@@ -100,12 +101,37 @@ func newCluster(ctx *pulumi.Context, s *settings.Settings) (cluster.Cluster, err
 	switch {
 	case s.RenderDir != "" && s.Cluster.Type == "eks":
 		// Rendering needs no cluster: the Kubernetes side of an EKS stack, without AWS.
-		return cluster.NewLocal(ctx, "cluster", &cluster.LocalArgs{RenderDir: s.RenderDir, StorageClass: "gp3", IngressClass: "alb"})
+		return cluster.NewLocal(ctx, "cluster", &cluster.LocalArgs{RenderDir: s.RenderDir, StorageClass: or(s.Stores.StorageClass, "gp3"), IngressClass: "alb"})
 	case s.Cluster.Type == "eks":
-		return cluster.NewEks(ctx, "eks", &cluster.EksArgs{Settings: s.Cluster.EKS, KeepVolumes: *s.Stores.KeepVolumes})
+		return cluster.NewEks(ctx, "eks", &cluster.EksArgs{Settings: s.Cluster.EKS, StorageClass: s.Stores.StorageClass, KeepVolumes: *s.Stores.KeepVolumes})
 	default:
-		return cluster.NewLocal(ctx, "cluster", &cluster.LocalArgs{
+		args := &cluster.LocalArgs{
 			KubeContext: s.Cluster.KubeContext, Kubeconfig: s.Cluster.Kubeconfig, RenderDir: s.RenderDir,
-		})
+			StorageClass: s.Stores.StorageClass,
+		}
+		if *s.Stores.KeepVolumes && s.RenderDir == "" {
+			vc, err := connectVolumes(s.Cluster.Kubeconfig, s.Cluster.KubeContext)
+			if err != nil {
+				return nil, fmt.Errorf("spaceone:stores.keepVolumes: %w", err)
+			}
+			args.Retention = &cluster.Retention{Volumes: vc}
+			for _, store := range s.InClusterStores() {
+				args.Retention.Claims = append(args.Retention.Claims, volumes.StoreClaim(s.Namespace, store))
+			}
+		}
+		return cluster.NewLocal(ctx, "cluster", args)
 	}
+}
+
+// connectVolumes reaches the API server of a local cluster for stores.keepVolumes; unit
+// tests replace it with a fake cluster.
+var connectVolumes = func(kubeconfig, kubeContext string) (volumes.Cluster, error) {
+	return volumes.NewKube(kubeconfig, kubeContext)
+}
+
+func or(s, fallback string) string {
+	if s != "" {
+		return s
+	}
+	return fallback
 }

@@ -155,6 +155,11 @@ type Stores struct {
 	Consul      Store `json:"consul"`
 }
 
+// ByName is each store under the name of its Service (mongodb, redis, consul).
+func (st *Stores) ByName() map[string]*Store {
+	return map[string]*Store{"mongodb": &st.MongoDB, "redis": &st.Redis, "consul": &st.Consul}
+}
+
 // Store is one store: in the cluster (Size) or External.
 type Store struct {
 	Size     string    `json:"size"`
@@ -565,6 +570,19 @@ func (s *Settings) scheme() string {
 		return "https://"
 	}
 	return "http://"
+}
+
+// InClusterStores are the stores that run in the cluster: neither external nor routed to a
+// developer's laptop (localServices). Sorted, so the resources they produce keep their order.
+func (s *Settings) InClusterStores() []string {
+	var names []string
+	for name, st := range s.Stores.ByName() {
+		if _, local := s.LocalServices[name]; st.External == nil && !local {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
 }
 
 // SupervisorEnabled reports whether the plugin runner is deployed (default yes).

@@ -33,6 +33,8 @@ type Mocks struct {
 	Resources []Resource
 	// Outputs lets a test supply outputs for a type token (remote components, cloud resources).
 	Outputs map[string]func(args pulumi.MockResourceArgs) resource.PropertyMap
+	// DryRun runs the program as a preview does.
+	DryRun bool
 	// Invokes answers function calls (e.g. aws:eks/getCluster:getCluster) by token.
 	Invokes map[string]func(args pulumi.MockCallArgs) resource.PropertyMap
 }
@@ -103,6 +105,7 @@ func RunWith(m *Mocks, program pulumi.RunFunc, cfg Config, secretKeys ...string)
 		secrets = append(secrets, k)
 	}
 	setConfig := func(info *pulumi.RunInfo) {
+		info.DryRun = m.DryRun
 		info.Config = conf
 		info.ConfigSecretKeys = secrets
 	}
