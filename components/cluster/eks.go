@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/spaceone-pulumi/spaceone/components/settings"
+	"github.com/spaceone-pulumi/spaceone/components/volumes"
 )
 
 // EksArgs configures the EKS cluster.
@@ -23,6 +24,9 @@ type EksArgs struct {
 	Settings     settings.EKS
 	StorageClass string // the stores' class ("" = the gp3 class made here)
 	KeepVolumes  bool   // the gp3 StorageClass retains volumes when their claims go
+	// Claims are the stores' claims: with KeepVolumes, the volumes an earlier destroy kept for
+	// them are given back.
+	Claims []volumes.Claim
 }
 
 // Eks is an EKS cluster this program provisions: VPC, control plane (pulumi-eks), a managed
@@ -148,9 +152,11 @@ func NewEks(ctx *pulumi.Context, name string, args *EksArgs, opts ...pulumi.Reso
 		reclaim = "Retain"
 	}
 	sc, err := storagev1.NewStorageClass(ctx, name+"-gp3", &storagev1.StorageClassArgs{
-		Metadata:             &metav1.ObjectMetaArgs{Name: pulumi.String("gp3")},
-		Provisioner:          pulumi.String("ebs.csi.aws.com"),
-		Parameters:           pulumi.StringMap{"type": pulumi.String("gp3"), "fsType": pulumi.String("ext4"), "encrypted": pulumi.String("true")},
+		Metadata:    &metav1.ObjectMetaArgs{Name: pulumi.String("gp3")},
+		Provisioner: pulumi.String("ebs.csi.aws.com"),
+		Parameters: pulumi.StringMap{"type": pulumi.String("gp3"), "fsType": pulumi.String("ext4"), "encrypted": pulumi.String("true"),
+			// Marks the stack's volumes, so a later cluster of the same stack can find them.
+			"tagSpecification_1": pulumi.String(stackTag + "=" + stackID(ctx))},
 		VolumeBindingMode:    pulumi.String("WaitForFirstConsumer"),
 		ReclaimPolicy:        pulumi.String(reclaim),
 		AllowVolumeExpansion: pulumi.Bool(true),
@@ -187,6 +193,19 @@ func NewEks(ctx *pulumi.Context, name string, args *EksArgs, opts ...pulumi.Reso
 	// The platform depends on these, so its PVCs and Ingress are deleted while the CSI driver
 	// and the controller that own their cloud resources still run.
 	c.caps.Ready = []pulumi.Resource{sc, lb}
+	if args.KeepVolumes {
+		kept, err := findKept(ctx, args.Claims, pulumi.Provider(awsProvider))
+		if err != nil {
+			return nil, fmt.Errorf("spaceone:stores.keepVolumes: %w", err)
+		}
+		for _, k := range kept {
+			pv, err := giveBack(ctx, name, c.caps.StorageClass, k, sc, inAWS, inK8s)
+			if err != nil {
+				return nil, err
+			}
+			c.caps.Ready = append(c.caps.Ready, pv)
+		}
+	}
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"kubeconfig": c.Kubeconfig, "clusterName": clusterName})
 }
 

@@ -103,7 +103,8 @@ func newCluster(ctx *pulumi.Context, s *settings.Settings) (cluster.Cluster, err
 		// Rendering needs no cluster: the Kubernetes side of an EKS stack, without AWS.
 		return cluster.NewLocal(ctx, "cluster", &cluster.LocalArgs{RenderDir: s.RenderDir, StorageClass: or(s.Stores.StorageClass, "gp3"), IngressClass: "alb"})
 	case s.Cluster.Type == "eks":
-		return cluster.NewEks(ctx, "eks", &cluster.EksArgs{Settings: s.Cluster.EKS, StorageClass: s.Stores.StorageClass, KeepVolumes: *s.Stores.KeepVolumes})
+		return cluster.NewEks(ctx, "eks", &cluster.EksArgs{Settings: s.Cluster.EKS, StorageClass: s.Stores.StorageClass,
+			KeepVolumes: *s.Stores.KeepVolumes, Claims: storeClaims(s)})
 	default:
 		args := &cluster.LocalArgs{
 			KubeContext: s.Cluster.KubeContext, Kubeconfig: s.Cluster.Kubeconfig, RenderDir: s.RenderDir,
@@ -114,13 +115,19 @@ func newCluster(ctx *pulumi.Context, s *settings.Settings) (cluster.Cluster, err
 			if err != nil {
 				return nil, fmt.Errorf("spaceone:stores.keepVolumes: %w", err)
 			}
-			args.Retention = &cluster.Retention{Volumes: vc}
-			for _, store := range s.InClusterStores() {
-				args.Retention.Claims = append(args.Retention.Claims, volumes.StoreClaim(s.Namespace, store))
-			}
+			args.Retention = &cluster.Retention{Volumes: vc, Claims: storeClaims(s)}
 		}
 		return cluster.NewLocal(ctx, "cluster", args)
 	}
+}
+
+// storeClaims are the claims of the stores that run in the cluster.
+func storeClaims(s *settings.Settings) []volumes.Claim {
+	var claims []volumes.Claim
+	for _, store := range s.InClusterStores() {
+		claims = append(claims, volumes.StoreClaim(s.Namespace, store))
+	}
+	return claims
 }
 
 // connectVolumes reaches the API server of a local cluster for stores.keepVolumes; unit
