@@ -16,5 +16,5 @@ go mod download
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 go test -c -o "$tmp/integration.test" ./tests
 cd "$ROOT/tests"
-"$ROOT/scripts/isolated.sh" env SPACEONE_INTEGRATION=1 SPACEONE_TEST_INTERRUPT="${SPACEONE_TEST_INTERRUPT:-}" GOFLAGS=-mod=mod GOPROXY=off \
+"$ROOT/scripts/isolated.sh" env SPACEONE_INTEGRATION=1 SPACEONE_TEST_INTERRUPT_RUNS="${SPACEONE_TEST_INTERRUPT_RUNS:-}" GOFLAGS=-mod=mod GOPROXY=off \
   "$tmp/integration.test" -test.v -test.count=1 -test.timeout=45m ${TEST_RUN:+-test.run "$TEST_RUN"}

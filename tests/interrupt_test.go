@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,15 +14,20 @@ import (
 
 // TestInterruptedUpConverges: the CLI is killed (SIGKILL) while resources are being created;
 // the recovery step `make up` runs first, then a plain up, converge with no state surgery.
-//
-// Opt-in (SPACEONE_TEST_INTERRUPT=1): where the kill lands is timing-dependent, and one landing
-// (a StatefulSet whose create was cut short and could not be imported) still ends in a
-// server-side-apply conflict, so it is kept out of `make test` until that case is handled.
+// Where the kill lands varies from run to run (objects sent but not recorded, a checkpoint cut
+// short, a stale lock); every landing must converge. SPACEONE_TEST_INTERRUPT_RUNS=N repeats it.
 func TestInterruptedUpConverges(t *testing.T) {
 	needSim(t)
-	if os.Getenv("SPACEONE_TEST_INTERRUPT") != "1" {
-		t.Skip("opt-in: SPACEONE_TEST_INTERRUPT=1 (timing-dependent, see the comment)")
+	runs := 1
+	if n, err := strconv.Atoi(os.Getenv("SPACEONE_TEST_INTERRUPT_RUNS")); err == nil && n > 1 {
+		runs = n
 	}
+	for i := 1; i <= runs; i++ {
+		t.Run(fmt.Sprintf("run%d", i), interruptedUpConverges)
+	}
+}
+
+func interruptedUpConverges(t *testing.T) {
 	p := newProject(t, "sim", simStackConfig())
 	p.run(t, "preview") // build the program, so the kill lands during resource creation
 	cmd := exec.Command("pulumi", "up", "--yes", "--skip-preview", "--stack", p.stack, "--non-interactive")

@@ -15,6 +15,7 @@ import (
 	storagev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/storage/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/spaceone-pulumi/spaceone/components/kube"
 	"github.com/spaceone-pulumi/spaceone/components/settings"
 	"github.com/spaceone-pulumi/spaceone/components/volumes"
 )
@@ -152,7 +153,7 @@ func NewEks(ctx *pulumi.Context, name string, args *EksArgs, opts ...pulumi.Reso
 		reclaim = "Retain"
 	}
 	sc, err := storagev1.NewStorageClass(ctx, name+"-gp3", &storagev1.StorageClassArgs{
-		Metadata:    &metav1.ObjectMetaArgs{Name: pulumi.String("gp3")},
+		Metadata:    kube.Managed(&metav1.ObjectMetaArgs{Name: pulumi.String("gp3")}),
 		Provisioner: pulumi.String("ebs.csi.aws.com"),
 		Parameters: pulumi.StringMap{"type": pulumi.String("gp3"), "fsType": pulumi.String("ext4"), "encrypted": pulumi.String("true"),
 			// Marks the stack's volumes, so a later cluster of the same stack can find them.

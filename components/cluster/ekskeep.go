@@ -9,6 +9,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/spaceone-pulumi/spaceone/components/kube"
 	"github.com/spaceone-pulumi/spaceone/components/volumes"
 )
 
@@ -78,10 +79,10 @@ func findKept(ctx *pulumi.Context, claims []volumes.Claim, opts ...pulumi.Invoke
 func giveBack(ctx *pulumi.Context, name, storageClass string, k keptVolume, after pulumi.Resource,
 	inAWS, inK8s []pulumi.ResourceOption) (*corev1.PersistentVolume, error) {
 	pv, err := corev1.NewPersistentVolume(ctx, name+"-kept-"+k.claim.Name, &corev1.PersistentVolumeArgs{
-		Metadata: &metav1.ObjectMetaArgs{
+		Metadata: kube.Managed(&metav1.ObjectMetaArgs{
 			Name:   pulumi.String("spaceone-kept-" + k.id),
-			Labels: pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("spaceone")},
-		},
+			Labels: pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String(kube.PartOf)},
+		}),
 		Spec: &corev1.PersistentVolumeSpecArgs{
 			Capacity:                      pulumi.StringMap{"storage": pulumi.Sprintf("%dGi", k.sizeGi)},
 			AccessModes:                   pulumi.StringArray{pulumi.String("ReadWriteOnce")},

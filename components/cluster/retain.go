@@ -7,6 +7,7 @@ import (
 	storagev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/storage/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/spaceone-pulumi/spaceone/components/kube"
 	"github.com/spaceone-pulumi/spaceone/components/volumes"
 )
 
@@ -38,10 +39,10 @@ func (l *Local) retain(ctx *pulumi.Context, class *volumes.Class, r *Retention) 
 	l.caps.StorageClass = class.Name
 	if class.ReclaimPolicy != "Retain" {
 		twin, err := storagev1.NewStorageClass(ctx, "retain", &storagev1.StorageClassArgs{
-			Metadata: &metav1.ObjectMetaArgs{
+			Metadata: kube.Managed(&metav1.ObjectMetaArgs{
 				Name:   pulumi.String(class.Name + "-retain"),
-				Labels: pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("spaceone")},
-			},
+				Labels: pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String(kube.PartOf)},
+			}),
 			Provisioner:          pulumi.String(class.Provisioner),
 			Parameters:           pulumi.ToStringMap(class.Parameters),
 			ReclaimPolicy:        pulumi.String("Retain"),

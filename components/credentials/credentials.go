@@ -17,6 +17,8 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/spaceone-pulumi/spaceone/components/kube"
 )
 
 // alphabet avoids characters that need quoting in YAML, URLs or shells.
@@ -65,7 +67,7 @@ func NewGenerated(ctx *pulumi.Context, name, secretName string, namespace pulumi
 	}
 	opts = append(opts, pulumi.IgnoreChanges([]string{"data", "stringData"}))
 	sec, err := corev1.NewSecret(ctx, name, &corev1.SecretArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(secretName), Namespace: namespace, Labels: labels},
+		Metadata: kube.Managed(&metav1.ObjectMetaArgs{Name: pulumi.String(secretName), Namespace: namespace, Labels: labels}),
 		Type:     pulumi.String("Opaque"),
 		Data:     data,
 	}, opts...)

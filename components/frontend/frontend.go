@@ -148,7 +148,9 @@ func (f *Frontend) ingress(ctx *pulumi.Context, args *Args) (*networkingv1.Ingre
 		}}
 	}
 	meta := kube.Meta("console", args.Namespace, kube.Labels("console", "frontend", args.ConsoleTag))
-	meta.Annotations = pulumi.ToStringMap(in.Annotations)
+	for k, v := range in.Annotations {
+		meta.Annotations.(pulumi.StringMap)[k] = pulumi.String(v)
+	}
 	ing, err := networkingv1.NewIngress(ctx, "console", &networkingv1.IngressArgs{Metadata: meta, Spec: spec},
 		pulumi.Parent(f), pulumi.DependsOn([]pulumi.Resource{f.ConsoleService, f.APIService}))
 	if err != nil {
@@ -171,7 +173,7 @@ func (f *Frontend) webApp(ctx *pulumi.Context, args *Args, w webApp) (*appsv1.De
 	parent := pulumi.Parent(f)
 	file := w.configPath[strings.LastIndex(w.configPath, "/")+1:]
 	cm, err := corev1.NewConfigMap(ctx, w.name+"-config", &corev1.ConfigMapArgs{
-		Metadata:  &metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: labels},
+		Metadata:  kube.Managed(&metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: labels}),
 		Immutable: pulumi.Bool(true),
 		Data:      pulumi.StringMap{file: pulumi.String(w.config)},
 	}, parent)

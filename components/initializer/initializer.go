@@ -105,7 +105,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		data[k] = pulumi.String(v)
 	}
 	cm, err := corev1.NewConfigMap(ctx, name+"-files", &corev1.ConfigMapArgs{
-		Metadata: &metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: labels}, Immutable: pulumi.Bool(true), Data: data,
+		Metadata: kube.Managed(&metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: labels}), Immutable: pulumi.Bool(true), Data: data,
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("creating initializer files: %w", err)
@@ -135,7 +135,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return string(b), err
 	})).(pulumi.StringOutput)
 	sec, err := corev1.NewSecret(ctx, name+"-main", &corev1.SecretArgs{
-		Metadata: &metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: labels}, Immutable: pulumi.Bool(true),
+		Metadata: kube.Managed(&metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: labels}), Immutable: pulumi.Bool(true),
 		Type: pulumi.String("Opaque"), Data: kube.SecretData(map[string]pulumi.StringOutput{"main.yaml": mainYAML}),
 	}, parent)
 	if err != nil {
@@ -146,10 +146,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		timeout = 20
 	}
 	job, err := batchv1.NewJob(ctx, name, &batchv1.JobArgs{
-		Metadata: &metav1.ObjectMetaArgs{
+		Metadata: kube.Managed(&metav1.ObjectMetaArgs{
 			Namespace: args.Namespace, Labels: labels,
 			Annotations: pulumi.StringMap{"pulumi.com/timeoutSeconds": pulumi.String(strconv.Itoa(timeout * 60))},
-		},
+		}),
 		Spec: &batchv1.JobSpecArgs{
 			BackoffLimit:          pulumi.Int(4),
 			ActiveDeadlineSeconds: pulumi.Int(timeout * 60),

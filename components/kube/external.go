@@ -58,7 +58,7 @@ func ExternalService(ctx *pulumi.Context, name string, namespace pulumi.StringIn
 		sliceLabels[k] = v
 	}
 	if _, err := discoveryv1.NewEndpointSlice(ctx, name, &discoveryv1.EndpointSliceArgs{
-		Metadata:    &metav1.ObjectMetaArgs{Name: pulumi.String(name + "-external"), Namespace: namespace, Labels: sliceLabels},
+		Metadata:    Managed(&metav1.ObjectMetaArgs{Name: pulumi.String(name + "-external"), Namespace: namespace, Labels: sliceLabels}),
 		AddressType: pulumi.String("IPv4"),
 		Endpoints:   discoveryv1.EndpointArray{discoveryv1.EndpointArgs{Addresses: pulumi.StringArray{pulumi.String(host)}}},
 		Ports: discoveryv1.EndpointPortArray{discoveryv1.EndpointPortArgs{

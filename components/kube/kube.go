@@ -34,9 +34,30 @@ func Labels(workload, component, version string) pulumi.StringMap {
 	return l
 }
 
+// FieldManager is the server-side-apply field manager of every object this program manages.
+// The provider otherwise picks a random one per create, so an `up` cut short after an object
+// was sent (and before the state recorded it) would leave fields owned by a manager the next
+// `up` is not, and conflict on them (atomic lists with server defaults, e.g. a StatefulSet's
+// volumeClaimTemplates). One stable manager makes re-applying such an object a plain update.
+const FieldManager = "spaceone-pulumi"
+
+// Managed gives object metadata the stable field manager (see FieldManager). Every
+// top-level object's metadata goes through it; a unit test checks that none is missed.
+func Managed(m *metav1.ObjectMetaArgs) *metav1.ObjectMetaArgs {
+	annotations := pulumi.StringMap{}
+	if existing, ok := m.Annotations.(pulumi.StringMap); ok {
+		for k, v := range existing {
+			annotations[k] = v
+		}
+	}
+	annotations["pulumi.com/patchFieldManager"] = pulumi.String(FieldManager)
+	m.Annotations = annotations
+	return m
+}
+
 // Meta is ObjectMeta with a fixed name (other configs refer to it) in a namespace.
 func Meta(name string, namespace pulumi.StringInput, labels pulumi.StringMap) *metav1.ObjectMetaArgs {
-	return &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: namespace, Labels: labels}
+	return Managed(&metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: namespace, Labels: labels})
 }
 
 // ServiceMeta is Meta for a ClusterIP or NodePort Service. Pulumi's Service await only
@@ -44,7 +65,7 @@ func Meta(name string, namespace pulumi.StringInput, labels pulumi.StringMap) *m
 // saves ~10 s per Service and keeps them from serialising a first install.
 func ServiceMeta(name string, namespace pulumi.StringInput, labels pulumi.StringMap) *metav1.ObjectMetaArgs {
 	m := Meta(name, namespace, labels)
-	m.Annotations = pulumi.StringMap{"pulumi.com/skipAwait": pulumi.String("true")}
+	m.Annotations.(pulumi.StringMap)["pulumi.com/skipAwait"] = pulumi.String("true")
 	return m
 }
 

@@ -78,7 +78,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		var err error
 		// Auto-named: a new name on change rolls this service's pods and no other's.
 		dbSecret, err = corev1.NewSecret(ctx, name+"-database", &corev1.SecretArgs{
-			Metadata:  &metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: kube.Labels(name, "config", svc.Tag)},
+			Metadata:  kube.Managed(&metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: kube.Labels(name, "config", svc.Tag)}),
 			Type:      pulumi.String("Opaque"),
 			Immutable: pulumi.Bool(true),
 			Data:      kube.SecretData(map[string]pulumi.StringOutput{"database.yaml": args.Database}),
@@ -152,7 +152,7 @@ func (m *Microservice) deployVariant(ctx *pulumi.Context, args *Args, variant st
 	labels := kube.Labels(wl, variant, svc.Tag)
 	parent := pulumi.Parent(m)
 	cfg, err := corev1.NewConfigMap(ctx, wl+"-config", &corev1.ConfigMapArgs{
-		Metadata:  &metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: labels},
+		Metadata:  kube.Managed(&metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: labels}),
 		Immutable: pulumi.Bool(true),
 		Data:      pulumi.StringMap{"config.yaml": pulumi.String(args.Configs[variant])},
 	}, parent)

@@ -100,14 +100,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 
 func namespace(ctx *pulumi.Context, parent pulumi.Resource, name, role string, after []pulumi.Resource) (*corev1.Namespace, error) {
 	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{
+		Metadata: kube.Managed(&metav1.ObjectMetaArgs{
 			Name: pulumi.String(name),
 			Labels: pulumi.StringMap{
 				"app.kubernetes.io/part-of":    pulumi.String(kube.PartOf),
 				"app.kubernetes.io/managed-by": pulumi.String("pulumi"),
 				"spaceone.dev/namespace-role":  pulumi.String(role),
 			},
-		},
+		}),
 	}, pulumi.Parent(parent), pulumi.DependsOn(after))
 	if err != nil {
 		return nil, fmt.Errorf("creating namespace %s: %w", name, err)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spaceone-pulumi/spaceone/components/kube"
 	"github.com/spaceone-pulumi/spaceone/components/testkit"
 )
 
@@ -99,6 +100,29 @@ func TestBadConfigRegistersNothing(t *testing.T) {
 	for _, r := range m.Resources {
 		if r.Type != "pulumi:pulumi:Stack" {
 			t.Errorf("registered %s %s despite invalid config", r.Type, r.Name)
+		}
+	}
+}
+
+// Every Kubernetes object carries the stable field manager, so an interrupted `up` that sent an
+// object without recording it is followed by a plain update, never a field conflict.
+func TestEveryKubernetesObjectHasTheStableFieldManager(t *testing.T) {
+	for name, m := range map[string]*testkit.Mocks{
+		"sim": run(t, simConfig()),
+		"eks": runEKS(t, eksConfig()),
+	} {
+		n := 0
+		for _, r := range m.Resources {
+			if !r.Custom || !strings.HasPrefix(r.Type, "kubernetes:") || strings.HasPrefix(r.Type, "kubernetes:helm.sh/") {
+				continue
+			}
+			n++
+			if got := r.Object("metadata.annotations")["pulumi.com/patchFieldManager"]; !got.IsString() || got.StringValue() != kube.FieldManager {
+				t.Errorf("%s: %s %s has field manager %v, want %s (wrap its metadata in kube.Managed)", name, r.Type, r.Name, got, kube.FieldManager)
+			}
+		}
+		if n < 50 {
+			t.Errorf("%s: only %d Kubernetes objects checked", name, n)
 		}
 	}
 }

@@ -157,7 +157,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	cm, err := corev1.NewConfigMap(ctx, name+"-config", &corev1.ConfigMapArgs{
-		Metadata:  &metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: labels},
+		Metadata:  kube.Managed(&metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: labels}),
 		Immutable: pulumi.Bool(true),
 		Data:      pulumi.StringMap{"config.yaml": pulumi.String(text)},
 	}, parent)
