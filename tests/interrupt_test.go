@@ -97,3 +97,31 @@ func killPlugins(t *testing.T, dir string) {
 		}
 	}
 }
+
+// TestObjectSentButNotRecordedIsAdopted is the hardest landing of an interrupted up, made
+// deterministic: a StatefulSet (and every Deployment that waits for it) exists on the server —
+// the killed run sent it — but the state does not know it. A plain up must adopt them all,
+// with no field conflict, and converge.
+func TestObjectSentButNotRecordedIsAdopted(t *testing.T) {
+	needSim(t)
+	p := newProject(t, "sim", simStackConfig())
+	p.run(t, "up", "--yes", "--skip-preview")
+	t.Cleanup(func() { p.try(t, "destroy", "--yes", "--skip-preview") })
+	var urn string
+	for _, line := range strings.Split(p.run(t, "stack", "--show-urns", "--stack", p.stack), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[len(f)-1], "urn:") &&
+			strings.Contains(f[len(f)-1], "kubernetes:apps/v1:StatefulSet::mongodb") {
+			urn = f[len(f)-1]
+		}
+	}
+	if urn == "" {
+		t.Fatal("no mongodb StatefulSet in the stack")
+	}
+	// With everything that depends on it: all of those are then "sent but not recorded" too.
+	p.run(t, "state", "delete", urn, "--yes", "--target-dependents")
+	p.run(t, "up", "--yes", "--skip-preview")
+	p.run(t, "preview", "--expect-no-changes")
+	if ready := mustKubectl(t, "-n", "spaceone", "get", "statefulset", "mongodb", "-o", "jsonpath={.status.readyReplicas}"); ready != "1" {
+		t.Errorf("mongodb not ready after adoption: %q", ready)
+	}
+}
