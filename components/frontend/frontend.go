@@ -186,45 +186,32 @@ func (f *Frontend) webApp(ctx *pulumi.Context, args *Args, w webApp) (*appsv1.De
 			PeriodSeconds: pulumi.Int(period), FailureThreshold: pulumi.Int(failures), TimeoutSeconds: pulumi.Int(5),
 		}
 	}
-	d, err := appsv1.NewDeployment(ctx, w.name, &appsv1.DeploymentArgs{
-		Metadata: kube.Meta(w.name, args.Namespace, labels),
-		Spec: &appsv1.DeploymentSpecArgs{
-			Replicas:             pulumi.Int(1),
-			RevisionHistoryLimit: pulumi.Int(3),
-			Selector:             &metav1.LabelSelectorArgs{MatchLabels: kube.SelectorLabels(w.name)},
-			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: labels},
-				Spec: &corev1.PodSpecArgs{
-					AutomountServiceAccountToken:  pulumi.Bool(false),
-					TerminationGracePeriodSeconds: pulumi.Int(10),
-					ImagePullSecrets:              kube.PullSecrets(args.PullSecrets),
-					Volumes: corev1.VolumeArray{corev1.VolumeArgs{
-						Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name().Elem()},
-					}},
-					Containers: corev1.ContainerArray{corev1.ContainerArgs{
-						Name:            pulumi.String(w.name),
-						Image:           pulumi.String(w.image),
-						ImagePullPolicy: pulumi.String(args.PullPolicy),
-						Ports:           corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("http"), ContainerPort: pulumi.Int(w.port)}},
-						VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{
-							Name: pulumi.String("config"), MountPath: pulumi.String(w.configPath), SubPath: pulumi.String(file), ReadOnly: pulumi.Bool(true),
-						}},
-						StartupProbe:   probe(5, 60),
-						ReadinessProbe: probe(10, 3),
-						// Liveness only asks whether the server accepts connections; readiness asks the app.
-						LivenessProbe: &corev1.ProbeArgs{
-							TcpSocket:     &corev1.TCPSocketActionArgs{Port: pulumi.String("http")},
-							PeriodSeconds: pulumi.Int(20), FailureThreshold: pulumi.Int(3),
-						},
-						Resources:       w.resources,
-						SecurityContext: w.security,
-					}},
-				},
+	d, err := kube.Deployment(ctx, kube.Workload{
+		Name: w.name, Namespace: args.Namespace, Labels: labels, Replicas: 1, PullSecrets: args.PullSecrets,
+		Volumes: corev1.VolumeArray{corev1.VolumeArgs{
+			Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name().Elem()},
+		}},
+		Container: corev1.ContainerArgs{
+			Name:            pulumi.String(w.name),
+			Image:           pulumi.String(w.image),
+			ImagePullPolicy: pulumi.String(args.PullPolicy),
+			Ports:           corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("http"), ContainerPort: pulumi.Int(w.port)}},
+			VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{
+				Name: pulumi.String("config"), MountPath: pulumi.String(w.configPath), SubPath: pulumi.String(file), ReadOnly: pulumi.Bool(true),
+			}},
+			StartupProbe:   probe(5, 60),
+			ReadinessProbe: probe(10, 3),
+			// Liveness only asks whether the server accepts connections; readiness asks the app.
+			LivenessProbe: &corev1.ProbeArgs{
+				TcpSocket:     &corev1.TCPSocketActionArgs{Port: pulumi.String("http")},
+				PeriodSeconds: pulumi.Int(20), FailureThreshold: pulumi.Int(3),
 			},
+			Resources:       w.resources,
+			SecurityContext: w.security,
 		},
 	}, parent, pulumi.DependsOn(append([]pulumi.Resource{cm}, args.WaitFor...)))
 	if err != nil {
-		return nil, nil, fmt.Errorf("creating deployment %s: %w", w.name, err)
+		return nil, nil, err
 	}
 	port := corev1.ServicePortArgs{Name: pulumi.String("http"), Port: pulumi.Int(w.servicePort), TargetPort: pulumi.String("http")}
 	spec := &corev1.ServiceSpecArgs{Selector: kube.SelectorLabels(w.name), Type: pulumi.String("ClusterIP")}

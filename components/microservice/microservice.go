@@ -209,26 +209,12 @@ func (m *Microservice) deployVariant(ctx *pulumi.Context, args *Args, variant st
 		container.ReadinessProbe = grpcProbe(10, 3)
 		container.LivenessProbe = grpcProbe(20, 3)
 	}
-	d, err := appsv1.NewDeployment(ctx, wl, &appsv1.DeploymentArgs{
-		Metadata: kube.Meta(wl, args.Namespace, labels),
-		Spec: &appsv1.DeploymentSpecArgs{
-			Replicas:             pulumi.Int(replicas),
-			RevisionHistoryLimit: pulumi.Int(3),
-			Selector:             &metav1.LabelSelectorArgs{MatchLabels: kube.SelectorLabels(wl)},
-			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: labels},
-				Spec: &corev1.PodSpecArgs{
-					AutomountServiceAccountToken:  pulumi.Bool(false),
-					TerminationGracePeriodSeconds: pulumi.Int(10),
-					ImagePullSecrets:              kube.PullSecrets(args.PullSecrets),
-					Volumes:                       volumes,
-					Containers:                    corev1.ContainerArray{container},
-				},
-			},
-		},
+	d, err := kube.Deployment(ctx, kube.Workload{
+		Name: wl, Namespace: args.Namespace, Labels: labels, Replicas: replicas, PullSecrets: args.PullSecrets,
+		Volumes: volumes, Container: container,
 	}, parent, pulumi.DependsOn(deps))
 	if err != nil {
-		return nil, fmt.Errorf("creating deployment %s: %w", wl, err)
+		return nil, err
 	}
 	return d, nil
 }

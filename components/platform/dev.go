@@ -29,27 +29,20 @@ func (p *Platform) devAccess(args *Args) error {
 		p.DevPorts[sp.Name] = a
 		w.GRPC[sp.Name] = a
 	}
+	// In-cluster stores are forwarded like the services; external ones are reached where they are.
+	endpoint := map[string]stores.Endpoint{ // where the cluster reaches each store
+		"mongodb": p.MongoDB.Endpoint, "redis": p.Redis.Endpoint, "consul": p.Consul.Endpoint}
 	storeAddr := map[string]microservice.Endpoint{}
-	for _, name := range []string{"mongodb", "redis", "consul"} {
-		dp := stores.DevPorts[name]
-		a := addr(dp.Port, dp.NodePort)
-		p.DevPorts[name] = a
-		port := dp.Port
-		host := "localhost"
-		if s.Dev.Expose == "nodePort" {
-			host, port = s.Dev.Address, dp.NodePort
+	for name, st := range s.Stores.ByName() {
+		e := stores.Endpoint{Host: "localhost", Port: stores.DevPorts[name].Port}
+		switch {
+		case st.External != nil:
+			e = endpoint[name]
+		case s.Dev.Expose == "nodePort":
+			e = stores.Endpoint{Host: s.Dev.Address, Port: stores.DevPorts[name].NodePort}
 		}
-		storeAddr[name] = microservice.Endpoint{Host: host, Port: port}
-	}
-	// External stores are reached where they are, not through the cluster.
-	if e := p.Redis.Endpoint; s.Stores.Redis.External != nil {
-		storeAddr["redis"], p.DevPorts["redis"] = microservice.Endpoint{Host: e.Host, Port: e.Port}, fmt.Sprintf("%s:%d", e.Host, e.Port)
-	}
-	if e := p.Consul.Endpoint; s.Stores.Consul.External != nil {
-		storeAddr["consul"], p.DevPorts["consul"] = microservice.Endpoint{Host: e.Host, Port: e.Port}, fmt.Sprintf("%s:%d", e.Host, e.Port)
-	}
-	if e := p.MongoDB.Endpoint; s.Stores.MongoDB.External != nil {
-		storeAddr["mongodb"], p.DevPorts["mongodb"] = microservice.Endpoint{Host: e.Host, Port: e.Port}, fmt.Sprintf("%s:%d", e.Host, e.Port)
+		storeAddr[name] = microservice.Endpoint{Host: e.Host, Port: e.Port}
+		p.DevPorts[name] = fmt.Sprintf("%s:%d", e.Host, e.Port)
 	}
 	w.Redis, w.Consul = storeAddr["redis"], storeAddr["consul"]
 

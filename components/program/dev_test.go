@@ -174,3 +174,21 @@ func TestDevConfigNamesOnlyAddressesTheLaptopCanReach(t *testing.T) {
 		}
 	}
 }
+
+func TestDevPortsOfExternalStoresAreWhereTheyAre(t *testing.T) {
+	for expose, wantMongo := range map[string]string{"portForward": "localhost:27018", "nodePort": "192.168.49.2:30017"} {
+		cfg := simConfig()
+		cfg["dev"] = map[string]any{"expose": expose, "address": "192.168.49.2"}
+		cfg["stores"] = map[string]any{"redis": map[string]any{"external": map[string]any{"host": "redis.example.com", "port": 6390}}}
+		ports, configs, _ := devOutputs(t, cfg)
+		if ports["redis"] != "redis.example.com:6390" {
+			t.Errorf("%s: devPorts.redis = %q, want the external redis.example.com:6390", expose, ports["redis"])
+		}
+		if ports["mongodb"] != wantMongo {
+			t.Errorf("%s: devPorts.mongodb = %q, want %s", expose, ports["mongodb"], wantMongo)
+		}
+		if !strings.Contains(configs["inventory"], "redis.example.com") {
+			t.Errorf("%s: inventory's dev config does not use the external redis:\n%s", expose, configs["inventory"])
+		}
+	}
+}

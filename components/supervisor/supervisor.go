@@ -165,44 +165,31 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, fmt.Errorf("creating supervisor config: %w", err)
 	}
 	dir := "/opt/spaceone/supervisor/config"
-	d, err := appsv1.NewDeployment(ctx, name, &appsv1.DeploymentArgs{
-		Metadata: kube.Meta(Name, args.Namespace, labels),
-		Spec: &appsv1.DeploymentSpecArgs{
-			Replicas:             pulumi.Int(1),
-			RevisionHistoryLimit: pulumi.Int(3),
-			Selector:             &metav1.LabelSelectorArgs{MatchLabels: kube.SelectorLabels(Name)},
-			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: labels},
-				Spec: &corev1.PodSpecArgs{
-					ServiceAccountName:            sa.Metadata.Name().Elem(),
-					AutomountServiceAccountToken:  pulumi.Bool(true), // it calls the Kubernetes API
-					TerminationGracePeriodSeconds: pulumi.Int(10),
-					ImagePullSecrets:              kube.PullSecrets(args.PullSecrets),
-					Volumes: corev1.VolumeArray{
-						corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name().Elem()}},
-						corev1.VolumeArgs{Name: pulumi.String("logs"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
-					},
-					Containers: corev1.ContainerArray{corev1.ContainerArgs{
-						Name:            pulumi.String(Name),
-						Image:           pulumi.String(args.Image),
-						ImagePullPolicy: pulumi.String(args.PullPolicy),
-						Command:         pulumi.ToStringArray([]string{"spaceone", "scheduler", "spaceone.supervisor"}),
-						Env: corev1.EnvVarArray{corev1.EnvVarArgs{
-							Name: pulumi.String("SPACEONE_CONFIG_FILE"), Value: pulumi.String(dir + "/config.yaml"),
-						}},
-						VolumeMounts: corev1.VolumeMountArray{
-							corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(dir + "/config.yaml"), SubPath: pulumi.String("config.yaml"), ReadOnly: pulumi.Bool(true)},
-							corev1.VolumeMountArgs{Name: pulumi.String("logs"), MountPath: pulumi.String("/var/log/spaceone")},
-						},
-						Resources:       kube.Resources("50m", "128Mi", "500m", "512Mi"),
-						SecurityContext: kube.RestrictedContainer(),
-					}},
-				},
+	d, err := kube.Deployment(ctx, kube.Workload{
+		Name: Name, Namespace: args.Namespace, Labels: labels, Replicas: 1, PullSecrets: args.PullSecrets,
+		ServiceAccount: sa.Metadata.Name().Elem(), // it calls the Kubernetes API
+		Volumes: corev1.VolumeArray{
+			corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name().Elem()}},
+			corev1.VolumeArgs{Name: pulumi.String("logs"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
+		},
+		Container: corev1.ContainerArgs{
+			Name:            pulumi.String(Name),
+			Image:           pulumi.String(args.Image),
+			ImagePullPolicy: pulumi.String(args.PullPolicy),
+			Command:         pulumi.ToStringArray([]string{"spaceone", "scheduler", "spaceone.supervisor"}),
+			Env: corev1.EnvVarArray{corev1.EnvVarArgs{
+				Name: pulumi.String("SPACEONE_CONFIG_FILE"), Value: pulumi.String(dir + "/config.yaml"),
+			}},
+			VolumeMounts: corev1.VolumeMountArray{
+				corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(dir + "/config.yaml"), SubPath: pulumi.String("config.yaml"), ReadOnly: pulumi.Bool(true)},
+				corev1.VolumeMountArgs{Name: pulumi.String("logs"), MountPath: pulumi.String("/var/log/spaceone")},
 			},
+			Resources:       kube.Resources("50m", "128Mi", "500m", "512Mi"),
+			SecurityContext: kube.RestrictedContainer(),
 		},
 	}, parent, pulumi.DependsOn(append([]pulumi.Resource{cm, binding}, args.WaitFor...)))
 	if err != nil {
-		return nil, fmt.Errorf("creating supervisor deployment: %w", err)
+		return nil, fmt.Errorf("supervisor: %w", err)
 	}
 	s.Deployment = d
 	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"role": role.Metadata.Name()})
