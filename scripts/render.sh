@@ -15,6 +15,7 @@ grep -v '^encryptionsalt:' "$ROOT/stacks/Pulumi.$STACK.yaml" > "$tmp/stacks/Pulu
 unset PULUMI_CONFIG_PASSPHRASE_FILE
 export PULUMI_BACKEND_URL=file://$tmp/state PULUMI_CONFIG_PASSPHRASE=render-only
 unset KUBECONFIG   # the provider refuses render mode when KUBECONFIG is set
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-tags=noeks"   # rendering never reaches AWS, even for eks stacks
 cd "$tmp"
 pulumi stack init "$STACK" >/dev/null
 pulumi config set renderDir "$OUT" --stack "$STACK"

@@ -10,6 +10,8 @@ echo "== vet"
 go vet ./...
 echo "== unit tests (mocks)"
 go test -count=1 ./components/...
+# The build make up uses for local stacks (no AWS SDKs): it must still deploy, and refuse EKS clearly.
+go test -count=1 -tags noeks -run 'NoEKS' ./components/program
 echo "== integration tests (sim control plane, loopback-only network namespace)"
 # Everything the namespace cannot download must be ready first: modules and the test binary.
 go mod download

@@ -120,6 +120,8 @@ func newProject(t *testing.T, stack string, config string) *project {
 		"PULUMI_SKIP_UPDATE_CHECK=true",
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true",
 		"KUBECONFIG=",
+		// As make up builds a local stack's program: without the AWS SDKs.
+		"GOFLAGS="+strings.TrimSpace(os.Getenv("GOFLAGS")+" -tags=noeks"),
 	)
 	p.run(t, "stack", "init", stack)
 	// A failed test must not leave its objects to the next one (they share the sim).

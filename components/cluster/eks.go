@@ -1,3 +1,5 @@
+//go:build !noeks
+
 package cluster
 
 import (
@@ -16,19 +18,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/spaceone-pulumi/spaceone/components/kube"
-	"github.com/spaceone-pulumi/spaceone/components/settings"
-	"github.com/spaceone-pulumi/spaceone/components/volumes"
 )
-
-// EksArgs configures the EKS cluster.
-type EksArgs struct {
-	Settings     settings.EKS
-	StorageClass string // the stores' class ("" = the gp3 class made here)
-	KeepVolumes  bool   // the gp3 StorageClass retains volumes when their claims go
-	// Claims are the stores' claims: with KeepVolumes, the volumes an earlier destroy kept for
-	// them are given back.
-	Claims []volumes.Claim
-}
 
 // Eks is an EKS cluster this program provisions: VPC, control plane (pulumi-eks), a managed
 // node group in the private subnets, OIDC for IAM roles of service accounts, the EBS CSI
