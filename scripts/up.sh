@@ -23,6 +23,7 @@ else
   "$ROOT/scripts/preflight.sh" "$STACK"
 fi
 "${run[@]}" pulumi stack select --create "$STACK" >/dev/null
+"$ROOT/scripts/seed.sh" "$STACK"
 [ "$ACTION" = preview ] || "${run[@]}" "$ROOT/scripts/recover.sh" "$STACK"
 case $ACTION in
   up) "${run[@]}" pulumi up --yes --stack "$STACK" "$@" ;;

@@ -124,6 +124,12 @@ func newProject(t *testing.T, stack string, config string) *project {
 		"GOFLAGS="+strings.TrimSpace(os.Getenv("GOFLAGS")+" -tags=noeks"),
 	)
 	p.run(t, "stack", "init", stack)
+	// As make up does: the credential seed generated passwords are derived from.
+	seed := exec.Command(filepath.Join(root, "scripts", "seed.sh"), stack)
+	seed.Dir, seed.Env = dir, p.env
+	if out, err := seed.CombinedOutput(); err != nil {
+		t.Fatalf("seed.sh: %v\n%s", err, out)
+	}
 	// A failed test must not leave its objects to the next one (they share the sim).
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -31,6 +31,7 @@ func TestKeptVolumesComeBack(t *testing.T) {
 	}
 	p.run(t, "up", "--yes", "--skip-preview")
 	before := volumeOf()
+	rootPw := mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}")
 
 	p.run(t, "destroy", "--yes", "--skip-preview")
 	for _, ns := range []string{"spaceone", "root-supervisor"} {
@@ -61,6 +62,10 @@ func TestKeptVolumesComeBack(t *testing.T) {
 		if ready := mustKubectl(t, "-n", "spaceone", "get", "statefulset", s, "-o", "jsonpath={.status.readyReplicas}"); ready != "1" {
 			t.Errorf("%s not ready on its kept volume: readyReplicas %q", s, ready)
 		}
+	}
+	// The kept MongoDB data was initialised with the root password: the new Secret must hold it.
+	if pw := mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}"); pw != rootPw {
+		t.Error("the MongoDB root password changed across destroy and up: the kept data would be locked out")
 	}
 	p.run(t, "preview", "--expect-no-changes")
 }

@@ -1,10 +1,12 @@
-// Package credentials makes passwords and keys that are generated once, in Go with
-// crypto/rand, and then stay the same for the life of the stack.
+// Package credentials makes passwords and keys that are generated once and then stay the same
+// for the life of the stack.
 //
-// Pulumi has no random provider here, so the value is kept where it must live anyway: a
-// Kubernetes Secret. The program proposes fresh random values on every run, but the Secret
-// ignores changes to its data, so after the first create its outputs (and everything derived
-// from them) carry the stored values. All values are Pulumi secrets.
+// With the stack's credential seed (spaceone:credentialSeed, a Pulumi secret `make up` creates
+// once), every value is derived from it (HMAC-SHA256): the same on every run, so an interrupted
+// `up` that re-creates a Secret, or an `up` after a `destroy` that kept the stores' volumes,
+// writes the very password the data was initialised with. Without a seed the program proposes
+// fresh crypto/rand values and the Secret keeps the first (it ignores changes to its data), which
+// holds only as long as the Secret lives. All values are Pulumi secrets.
 package credentials
 
 import (
@@ -53,12 +55,18 @@ type Generated struct {
 	Name   string
 }
 
-// NewGenerated creates Secret secretName in namespace with one random value (length 32)
-// per key. opts go to the Secret (parent, provider).
+// NewGenerated creates Secret secretName in namespace with one 32-character value per key,
+// derived from seed (nil: random, see the package comment). opts go to the Secret.
 func NewGenerated(ctx *pulumi.Context, name, secretName string, namespace pulumi.StringInput,
-	labels pulumi.StringMap, keys []string, opts ...pulumi.ResourceOption) (*Generated, error) {
+	labels pulumi.StringMap, keys []string, seed *pulumi.StringOutput, opts ...pulumi.ResourceOption) (*Generated, error) {
 	data := pulumi.StringMap{}
 	for _, k := range keys {
+		if seed != nil {
+			data[k] = pulumi.ToSecret(Derive(*seed, "generated/"+secretName+"/"+k).ApplyT(func(v string) string {
+				return base64.StdEncoding.EncodeToString([]byte(v))
+			})).(pulumi.StringOutput)
+			continue
+		}
 		v, err := Random(32)
 		if err != nil {
 			return nil, fmt.Errorf("generating %s/%s: %w", secretName, k, err)

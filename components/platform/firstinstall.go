@@ -21,7 +21,8 @@ func (p *Platform) adminPassword(ctx *pulumi.Context, args *Args, core *corev1.N
 		return s.AdminPassword, nil
 	}
 	g, err := credentials.NewGenerated(ctx, "admin-password", "spaceone-admin", core.Metadata.Name().Elem(),
-		kube.Labels("initializer", "credentials", ""), []string{"password"}, pulumi.Parent(p), pulumi.DependsOn([]pulumi.Resource{core}))
+		kube.Labels("initializer", "credentials", ""), []string{"password"}, s.CredentialSeed,
+		pulumi.Parent(p), pulumi.DependsOn([]pulumi.Resource{core}))
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}

@@ -39,6 +39,8 @@ func TestBadInputCorpus(t *testing.T) {
 		{"malformed external address", map[string]any{"stores": map[string]any{"redis": map[string]any{"external": map[string]any{"host": "redis:6379"}}}}, nil, "spaceone:stores.redis.external.host", "host name or IPv4"},
 		{"external port out of range", map[string]any{"stores": map[string]any{"redis": map[string]any{"external": map[string]any{"host": "r.example.com", "port": 70000}}}}, nil, "spaceone:stores.redis.external.port", "1-65535"},
 		{"external mongo without password", map[string]any{"stores": map[string]any{"mongodb": map[string]any{"external": map[string]any{"host": "m.example.com", "username": "u"}}}}, nil, "spaceone:mongodbPassword", "--secret"},
+		{"credential seed in plain text", map[string]any{"credentialSeed": "0123456789abcdefghij"}, nil, "spaceone:credentialSeed", "pulumi config set --secret"},
+		{"credential seed too short", map[string]any{"credentialSeed": "short"}, []string{"credentialSeed"}, "spaceone:credentialSeed", "at least 16"},
 		{"password in plain text", map[string]any{"mongodbPassword": "hunter2", "stores": map[string]any{"mongodb": map[string]any{"external": map[string]any{"host": "m.example.com", "username": "u"}}}}, nil, "spaceone:mongodbPassword", "pulumi config set --secret"},
 		{"admin password in plain text", map[string]any{"adminPassword": "Secret-Passw0rd"}, nil, "spaceone:adminPassword", "--secret"},
 		{"weak admin password", map[string]any{"adminPassword": "password"}, []string{"adminPassword"}, "spaceone:adminPassword", "upper- and lower-case"},

@@ -41,6 +41,11 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.CredentialSeed == nil && s.RenderDir == "" {
+		_ = ctx.Log.Warn("spaceone:credentialSeed is not set, so generated passwords live only in their Kubernetes Secrets: "+
+			"a destroy with stores.keepVolumes, or an interrupted up, can lose them. make up sets one; by hand: "+
+			"head -c 32 /dev/urandom | base64 | pulumi config set --secret credentialSeed", nil)
+	}
 	plan, err := platform.NewPlan(s, rel)
 	if err != nil {
 		return nil, err

@@ -126,3 +126,38 @@ func TestEveryKubernetesObjectHasTheStableFieldManager(t *testing.T) {
 		}
 	}
 }
+
+// Generated passwords come from the stack's credential seed: the same on every run (so a
+// re-created Secret holds the password the data was initialised with), different per seed.
+func TestGeneratedPasswordsFollowTheCredentialSeed(t *testing.T) {
+	stored := func(seed string) map[string]string {
+		cfg := simConfig()
+		cfg["credentialSeed"] = seed
+		m := run(t, cfg, "credentialSeed")
+		got := map[string]string{}
+		for _, name := range []string{"mongodb-root", "admin-password"} {
+			r := m.Find(secretType, name)
+			if r == nil {
+				t.Fatalf("no Secret %s", name)
+			}
+			v, ok := r.SecretString("password")
+			if !ok || v == "" {
+				t.Fatalf("Secret %s has no secret password", name)
+			}
+			got[name] = v
+		}
+		return got
+	}
+	a, again, other := stored("seed-one-0123456789abcdef"), stored("seed-one-0123456789abcdef"), stored("seed-two-0123456789abcdef")
+	for name := range a {
+		if a[name] != again[name] {
+			t.Errorf("%s: two runs with the same seed generated different passwords", name)
+		}
+		if a[name] == other[name] {
+			t.Errorf("%s: two seeds generated the same password", name)
+		}
+	}
+	if a["mongodb-root"] == a["admin-password"] {
+		t.Error("two Secrets got the same password from one seed")
+	}
+}

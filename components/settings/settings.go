@@ -37,6 +37,9 @@ type Settings struct {
 	// otherwise the platform generates one.
 	AdminPassword    pulumi.StringOutput
 	HasAdminPassword bool
+	// CredentialSeed (spaceone:credentialSeed, a secret) is what generated passwords are
+	// derived from, so they survive a Secret's re-creation; nil: random, kept in the cluster.
+	CredentialSeed *pulumi.StringOutput
 	// MarketplaceToken registers the public plugin marketplace (needs internet).
 	MarketplaceToken    pulumi.StringOutput
 	HasMarketplaceToken bool
@@ -309,6 +312,12 @@ func Load(src Source, known Known) (*Settings, error) {
 		}
 	}
 	s.Stores.MongoDB.Password, s.Stores.MongoDB.HasPassword = l.secret("mongodbPassword")
+	if seed, ok := l.secret("credentialSeed"); ok {
+		if v, _ := l.src.GetConfig(Project + ":credentialSeed"); len(v) < 16 {
+			l.fail("credentialSeed", "is too short to derive passwords from; use at least 16 random characters (make up creates one)")
+		}
+		s.CredentialSeed = &seed
+	}
 
 	switch s.Cluster.Type {
 	case "local":

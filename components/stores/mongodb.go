@@ -40,6 +40,8 @@ type MongoDBArgs struct {
 	Common
 	Users    []DBUser
 	External *ExternalMongoDB // when set, nothing is deployed
+	// CredentialSeed derives the root password (see package credentials); nil: random.
+	CredentialSeed *pulumi.StringOutput
 }
 
 // MongoDB is the document store of every SpaceONE service: one database and one user per service.
@@ -73,7 +75,7 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 
 	labels := kube.Labels("mongodb", "store", mongoTag)
 	root, err := credentials.NewGenerated(ctx, name+"-root", "mongodb-root", args.Namespace, labels,
-		[]string{"password"}, pulumi.Parent(m))
+		[]string{"password"}, args.CredentialSeed, pulumi.Parent(m))
 	if err != nil {
 		return nil, err
 	}
