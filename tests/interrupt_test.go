@@ -125,3 +125,42 @@ func TestObjectSentButNotRecordedIsAdopted(t *testing.T) {
 		t.Errorf("mongodb not ready after adoption: %q", ready)
 	}
 }
+
+// TestLostCheckpointIsRebuilt: the kill truncated the checkpoint and no backup is readable, and
+// the dead run's lock remains. The recovery starts the state afresh and a plain up adopts every
+// object, with the same generated password (derived from the credential seed in the config).
+func TestLostCheckpointIsRebuilt(t *testing.T) {
+	needSim(t)
+	p := newProject(t, "sim", simStackConfig())
+	p.run(t, "up", "--yes", "--skip-preview")
+	t.Cleanup(func() { p.try(t, "destroy", "--yes", "--skip-preview") })
+	rootPw := mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}")
+
+	ckpt := filepath.Join(p.dir, "state", ".pulumi", "stacks", "spaceone", p.stack+".json")
+	must(t, os.WriteFile(ckpt, nil, 0o644))
+	os.Remove(ckpt + ".bak")
+	// The lock of a pulumi process that is gone (pid 2^22+1 does not exist on Linux).
+	locks := filepath.Join(p.dir, "state", ".pulumi", "locks", "organization", "spaceone", p.stack)
+	must(t, os.MkdirAll(locks, 0o755))
+	host, _ := os.Hostname()
+	must(t, os.WriteFile(filepath.Join(locks, "dead.json"),
+		[]byte(fmt.Sprintf(`{"pid": 4194305, "username": "test", "hostname": %q, "timestamp": "2026-01-01T00:00:00Z"}`, host)), 0o644))
+
+	rec := exec.Command(filepath.Join(root, "scripts", "recover.sh"), p.stack)
+	rec.Env = append(p.env, "SPACEONE_PROJECT_DIR="+p.dir)
+	out, err := rec.CombinedOutput()
+	if err != nil {
+		t.Fatalf("recover.sh: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "starting its state afresh") {
+		t.Errorf("recover.sh did not rebuild the state:\n%s", out)
+	}
+	p.run(t, "up", "--yes", "--skip-preview")
+	p.run(t, "preview", "--expect-no-changes")
+	if pw := mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}"); pw != rootPw {
+		t.Error("the MongoDB root password changed when the state was rebuilt")
+	}
+	if ready := mustKubectl(t, "-n", "spaceone", "get", "deployment", "identity", "-o", "jsonpath={.status.readyReplicas}"); ready != "1" {
+		t.Errorf("identity not ready after the rebuild: %q", ready)
+	}
+}
