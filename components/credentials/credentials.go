@@ -59,25 +59,23 @@ type Generated struct {
 // derived from seed (nil: random, see the package comment). opts go to the Secret.
 func NewGenerated(ctx *pulumi.Context, name, secretName string, namespace pulumi.StringInput,
 	labels pulumi.StringMap, keys []string, seed *pulumi.StringOutput, opts ...pulumi.ResourceOption) (*Generated, error) {
-	data := pulumi.StringMap{}
+	values := map[string]pulumi.StringOutput{}
 	for _, k := range keys {
 		if seed != nil {
-			data[k] = pulumi.ToSecret(Derive(*seed, "generated/"+secretName+"/"+k).ApplyT(func(v string) string {
-				return base64.StdEncoding.EncodeToString([]byte(v))
-			})).(pulumi.StringOutput)
+			values[k] = Derive(*seed, "generated/"+secretName+"/"+k)
 			continue
 		}
 		v, err := Random(32)
 		if err != nil {
 			return nil, fmt.Errorf("generating %s/%s: %w", secretName, k, err)
 		}
-		data[k] = pulumi.ToSecret(pulumi.String(base64.StdEncoding.EncodeToString([]byte(v)))).(pulumi.StringOutput)
+		values[k] = pulumi.String(v).ToStringOutput()
 	}
 	opts = append(opts, pulumi.IgnoreChanges([]string{"data", "stringData"}))
 	sec, err := corev1.NewSecret(ctx, name, &corev1.SecretArgs{
 		Metadata: kube.Managed(&metav1.ObjectMetaArgs{Name: pulumi.String(secretName), Namespace: namespace, Labels: labels}),
 		Type:     pulumi.String("Opaque"),
-		Data:     data,
+		Data:     kube.SecretData(values),
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating secret %s: %w", secretName, err)

@@ -214,13 +214,9 @@ func (f *Frontend) webApp(ctx *pulumi.Context, args *Args, w webApp) (*appsv1.De
 		return nil, nil, err
 	}
 	port := corev1.ServicePortArgs{Name: pulumi.String("http"), Port: pulumi.Int(w.servicePort), TargetPort: pulumi.String("http")}
-	spec := &corev1.ServiceSpecArgs{Selector: kube.SelectorLabels(w.name), Type: pulumi.String("ClusterIP")}
-	if w.nodePort != 0 {
-		spec.Type = pulumi.String("NodePort")
-		port.NodePort = pulumi.Int(w.nodePort)
-	}
-	spec.Ports = corev1.ServicePortArray{port}
-	s, err := corev1.NewService(ctx, w.name, &corev1.ServiceArgs{Metadata: kube.ServiceMeta(w.name, args.Namespace, labels), Spec: spec}, parent)
+	s, err := corev1.NewService(ctx, w.name, &corev1.ServiceArgs{
+		Metadata: kube.ServiceMeta(w.name, args.Namespace, labels), Spec: kube.ServiceSpec(w.name, port, w.nodePort),
+	}, parent)
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating service %s: %w", w.name, err)
 	}

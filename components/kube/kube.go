@@ -69,6 +69,18 @@ func ServiceMeta(name string, namespace pulumi.StringInput, labels pulumi.String
 	return m
 }
 
+// ServiceSpec is the spec of a workload's Service on one port: ClusterIP, or NodePort on
+// nodePort when it is set (spaceone:dev.expose nodePort).
+func ServiceSpec(workload string, port corev1.ServicePortArgs, nodePort int) *corev1.ServiceSpecArgs {
+	spec := &corev1.ServiceSpecArgs{Selector: SelectorLabels(workload), Type: pulumi.String("ClusterIP")}
+	if nodePort != 0 {
+		spec.Type = pulumi.String("NodePort")
+		port.NodePort = pulumi.Int(nodePort)
+	}
+	spec.Ports = corev1.ServicePortArray{port}
+	return spec
+}
+
 // RestrictedContainer is the container security context every workload gets: no privilege
 // escalation, no added capabilities.
 func RestrictedContainer() *corev1.SecurityContextArgs {

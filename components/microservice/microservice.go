@@ -103,15 +103,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			Name: pulumi.String("grpc"), Port: pulumi.Int(catalog.GRPCPort), TargetPort: pulumi.String("grpc"),
 			AppProtocol: pulumi.String("grpc"),
 		}
-		spec := &corev1.ServiceSpecArgs{Selector: kube.SelectorLabels(name), Type: pulumi.String("ClusterIP")}
-		if args.NodePort != 0 {
-			spec.Type = pulumi.String("NodePort")
-			port.NodePort = pulumi.Int(args.NodePort)
-		}
-		spec.Ports = corev1.ServicePortArray{port}
 		s, err := corev1.NewService(ctx, name, &corev1.ServiceArgs{
 			Metadata: kube.ServiceMeta(name, args.Namespace, kube.Labels(name, "grpc", svc.Tag)),
-			Spec:     spec,
+			Spec:     kube.ServiceSpec(name, port, args.NodePort),
 		}, append([]pulumi.ResourceOption{parent}, kube.ServiceOptions()...)...)
 		if err != nil {
 			return nil, fmt.Errorf("creating service %s: %w", name, err)

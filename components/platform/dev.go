@@ -2,7 +2,8 @@ package platform
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -16,16 +17,18 @@ import (
 // to those addresses and the database login inlined (so the whole map is a secret).
 func (p *Platform) devAccess(args *Args) error {
 	s := args.Settings
-	addr := func(port, nodePort int) string {
+	// Where the laptop reaches a forwarded port: localhost, or the node with dev.expose nodePort.
+	reach := func(port, nodePort int) microservice.Endpoint {
 		if s.Dev.Expose == "nodePort" {
-			return fmt.Sprintf("%s:%d", s.Dev.Address, nodePort)
+			return microservice.Endpoint{Host: s.Dev.Address, Port: nodePort}
 		}
-		return fmt.Sprintf("localhost:%d", port)
+		return microservice.Endpoint{Host: "localhost", Port: port}
 	}
+	address := func(e microservice.Endpoint) string { return fmt.Sprintf("%s:%d", e.Host, e.Port) }
 	p.DevPorts = map[string]string{}
 	w := microservice.Wiring{GRPC: map[string]string{}}
 	for _, sp := range args.Plan.Services {
-		a := addr(sp.DevPort, sp.DevNodePort())
+		a := address(reach(sp.DevPort, sp.DevNodePort()))
 		p.DevPorts[sp.Name] = a
 		w.GRPC[sp.Name] = a
 	}
@@ -34,25 +37,17 @@ func (p *Platform) devAccess(args *Args) error {
 		"mongodb": p.MongoDB.Endpoint, "redis": p.Redis.Endpoint, "consul": p.Consul.Endpoint}
 	storeAddr := map[string]microservice.Endpoint{}
 	for name, st := range s.Stores.ByName() {
-		e := stores.Endpoint{Host: "localhost", Port: stores.DevPorts[name].Port}
-		switch {
-		case st.External != nil:
-			e = endpoint[name]
-		case s.Dev.Expose == "nodePort":
-			e = stores.Endpoint{Host: s.Dev.Address, Port: stores.DevPorts[name].NodePort}
+		e := reach(stores.DevPorts[name].Port, stores.DevPorts[name].NodePort)
+		if st.External != nil {
+			e = microservice.Endpoint{Host: endpoint[name].Host, Port: endpoint[name].Port}
 		}
-		storeAddr[name] = microservice.Endpoint{Host: e.Host, Port: e.Port}
-		p.DevPorts[name] = fmt.Sprintf("%s:%d", e.Host, e.Port)
+		storeAddr[name] = e
+		p.DevPorts[name] = address(e)
 	}
 	w.Redis, w.Consul = storeAddr["redis"], storeAddr["consul"]
 
 	configs := pulumi.StringMap{}
-	names := make([]string, 0, len(args.Plan.ByName))
-	for n := range args.Plan.ByName {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(args.Plan.ByName)) {
 		sp := args.Plan.ByName[n]
 		text, err := microservice.RenderConfig(sp.Service, "grpc", w, sp.Extra)
 		if err != nil {

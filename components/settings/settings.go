@@ -625,10 +625,7 @@ func (l *loader) localServices(known Known) map[string]Address {
 	out := map[string]Address{}
 	for _, name := range slices.Sorted(maps.Keys(raw)) {
 		key := "localServices." + name
-		isStore := false
-		for _, s := range StoreNames {
-			isStore = isStore || s == name
-		}
+		isStore := slices.Contains(StoreNames, name)
 		if !isStore && known != nil && !known.HasService(name) {
 			l.fail(key, "%q is neither a service of this release nor a store; use one of: %s, %s", name, strings.Join(known.ServiceNames(), ", "), strings.Join(StoreNames, ", "))
 			continue

@@ -41,7 +41,7 @@ func NewConsul(ctx *pulumi.Context, name string, args *ConsulArgs, opts ...pulum
 	if common.Size == "" {
 		common.Size = "1Gi"
 	}
-	sts, svc, err := deploy(ctx, c, common, workload{
+	ready, err := deploy(ctx, c, common, workload{
 		name: "consul", repository: consulRepository, tag: consulTag,
 		port: 8500, portName: "http", uid: 100, gid: 1000, dataPath: "/consul/data",
 		args: []string{"agent", "-server", "-bootstrap-expect=1", "-node=consul-0", "-client=0.0.0.0",
@@ -59,9 +59,6 @@ func NewConsul(ctx *pulumi.Context, name string, args *ConsulArgs, opts ...pulum
 		return nil, err
 	}
 	c.Endpoint = Endpoint{Host: "consul", Port: 8500}
-	c.Ready = []pulumi.Resource{svc}
-	if sts != nil {
-		c.Ready = append(c.Ready, sts)
-	}
+	c.Ready = ready
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"host": pulumi.String("consul")})
 }

@@ -134,7 +134,7 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 	if c.Size == "" {
 		c.Size = "8Gi"
 	}
-	sts, svc, err := deploy(ctx, m, c, workload{
+	ready, err := deploy(ctx, m, c, workload{
 		name: "mongodb", repository: mongoRepository, tag: mongoTag,
 		port: 27017, portName: "mongodb", uid: 999, gid: 999, dataPath: "/data/db",
 		args: []string{"--bind_ip_all"},
@@ -154,10 +154,7 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 		return nil, err
 	}
 	m.Endpoint = Endpoint{Host: "mongodb", Port: 27017}
-	m.Ready = []pulumi.Resource{svc}
-	if sts != nil {
-		m.Ready = append(m.Ready, sts)
-	}
+	m.Ready = ready
 	return m, ctx.RegisterResourceOutputs(m, pulumi.Map{"host": pulumi.String("mongodb")})
 }
 

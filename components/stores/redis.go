@@ -38,7 +38,7 @@ func NewRedis(ctx *pulumi.Context, name string, args *RedisArgs, opts ...pulumi.
 	if c.Size == "" {
 		c.Size = "1Gi"
 	}
-	sts, svc, err := deploy(ctx, r, c, workload{
+	ready, err := deploy(ctx, r, c, workload{
 		name: "redis", repository: redisRepository, tag: redisTag,
 		port: 6379, portName: "redis", uid: 999, gid: 999, dataPath: "/data",
 		args:      []string{"redis-server", "--appendonly", "yes", "--dir", "/data", "--protected-mode", "no"},
@@ -49,9 +49,6 @@ func NewRedis(ctx *pulumi.Context, name string, args *RedisArgs, opts ...pulumi.
 		return nil, err
 	}
 	r.Endpoint = Endpoint{Host: "redis", Port: 6379}
-	r.Ready = []pulumi.Resource{svc}
-	if sts != nil {
-		r.Ready = append(r.Ready, sts)
-	}
+	r.Ready = ready
 	return r, ctx.RegisterResourceOutputs(r, pulumi.Map{"host": pulumi.String("redis")})
 }

@@ -57,27 +57,25 @@ type workload struct {
 	deps      []pulumi.Resource // objects the pods mount or read
 }
 
-// deploy registers a store's Service and StatefulSet under parent.
-func deploy(ctx *pulumi.Context, parent pulumi.Resource, c Common, w workload) (*appsv1.StatefulSet, *corev1.Service, error) {
+// deploy registers a store's Service and StatefulSet under parent. It returns what a client
+// must wait for: the Service, and the StatefulSet unless the store runs outside (c.Local).
+func deploy(ctx *pulumi.Context, parent pulumi.Resource, c Common, w workload) ([]pulumi.Resource, error) {
 	labels := kube.Labels(w.name, "store", w.tag)
 	opt := pulumi.Parent(parent)
 	if l := c.Local; l != nil {
 		svc, err := kube.ExternalService(ctx, w.name, c.Namespace, labels, w.portName, w.port, l.Host, l.Port, opt)
-		return nil, svc, err
+		if err != nil {
+			return nil, err
+		}
+		return []pulumi.Resource{svc}, nil
 	}
 	port := corev1.ServicePortArgs{Name: pulumi.String(w.portName), Port: pulumi.Int(w.port), TargetPort: pulumi.Int(w.port)}
-	spec := &corev1.ServiceSpecArgs{Selector: kube.SelectorLabels(w.name), Type: pulumi.String("ClusterIP")}
-	if c.NodePort != 0 {
-		spec.Type = pulumi.String("NodePort")
-		port.NodePort = pulumi.Int(c.NodePort)
-	}
-	spec.Ports = corev1.ServicePortArray{port}
 	svc, err := corev1.NewService(ctx, w.name, &corev1.ServiceArgs{
 		Metadata: kube.ServiceMeta(w.name, c.Namespace, labels),
-		Spec:     spec,
+		Spec:     kube.ServiceSpec(w.name, port, c.NodePort),
 	}, append([]pulumi.ResourceOption{opt}, kube.ServiceOptions()...)...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("creating service %s: %w", w.name, err)
+		return nil, fmt.Errorf("creating service %s: %w", w.name, err)
 	}
 	// The StatefulSet's governing Service: headless, giving the pod a stable DNS name.
 	headless, err := corev1.NewService(ctx, w.name+"-headless", &corev1.ServiceArgs{
@@ -89,7 +87,7 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, c Common, w workload) (
 		},
 	}, opt)
 	if err != nil {
-		return nil, nil, fmt.Errorf("creating service %s-headless: %w", w.name, err)
+		return nil, fmt.Errorf("creating service %s-headless: %w", w.name, err)
 	}
 	tcp := &corev1.ProbeArgs{
 		TcpSocket:        &corev1.TCPSocketActionArgs{Port: pulumi.Int(w.port)},
@@ -156,9 +154,9 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, c Common, w workload) (
 		},
 	}, opt, pulumi.DependsOn(w.deps))
 	if err != nil {
-		return nil, nil, fmt.Errorf("creating statefulset %s: %w", w.name, err)
+		return nil, fmt.Errorf("creating statefulset %s: %w", w.name, err)
 	}
-	return sts, svc, nil
+	return []pulumi.Resource{svc, sts}, nil
 }
 
 // Images are the stores' pinned images (before any registry override).
