@@ -125,11 +125,7 @@ func newProject(t *testing.T, stack string, config string) *project {
 	)
 	p.run(t, "stack", "init", stack)
 	// As make up does: the credential seed generated passwords are derived from.
-	seed := exec.Command(filepath.Join(root, "scripts", "seed.sh"), stack)
-	seed.Dir, seed.Env = dir, p.env
-	if out, err := seed.CombinedOutput(); err != nil {
-		t.Fatalf("seed.sh: %v\n%s", err, out)
-	}
+	p.script(t, "seed.sh", stack)
 	// A failed test must not leave its objects to the next one (they share the sim).
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -186,17 +182,35 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// devConnectPrint runs `scripts/dev-connect.sh <stack> --print` against this project.
-func (p *project) devConnectPrint(t *testing.T) string {
+// script runs one of the checkout's scripts (scripts/<name>) against this project, as make
+// does for the checkout itself, and returns its output; it fails the test if the script does.
+func (p *project) script(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(root, "scripts/dev-connect.sh"), p.stack, "--print")
+	cmd := exec.Command(filepath.Join(root, "scripts", name), args...)
 	cmd.Env = append(p.env, "SPACEONE_PROJECT_DIR="+p.dir)
 	cmd.Dir = p.dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("dev-connect --print: %v\n%s", err, out)
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// devConnectPrint runs `scripts/dev-connect.sh <stack> --print` against this project.
+func (p *project) devConnectPrint(t *testing.T) string {
+	return p.script(t, "dev-connect.sh", p.stack, "--print")
+}
+
+// mongoRootPassword is the MongoDB root password as stored in the cluster (base64).
+func mongoRootPassword(t *testing.T) string {
+	t.Helper()
+	return mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}")
+}
+
+// identityReady is the identity Deployment's ready replica count.
+func identityReady(t *testing.T) string {
+	t.Helper()
+	return mustKubectl(t, "-n", "spaceone", "get", "deployment", "identity", "-o", "jsonpath={.status.readyReplicas}")
 }
 
 func decodeB64(t *testing.T, s string) string {

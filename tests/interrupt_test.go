@@ -48,7 +48,7 @@ func interruptedUpConverges(t *testing.T) {
 	must(t, syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)) // the CLI, mid-way
 	cmd.Wait()
 	killPlugins(t, p.dir) // plugins run in process groups of their own; the killed CLI orphaned them
-	rootPw := mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}")
+	rootPw := mongoRootPassword(t)
 	t.Cleanup(func() {
 		if out, err := p.try(t, "destroy", "--yes", "--skip-preview"); err != nil {
 			t.Logf("destroy failed (%v); clearing the sim for the next test:\n%s", err, out)
@@ -59,21 +59,8 @@ func interruptedUpConverges(t *testing.T) {
 	if _, err := p.try(t, "up", "--yes", "--skip-preview"); err == nil {
 		t.Log("note: up succeeded without recovery (the kill left no lock)")
 	}
-	rec := exec.Command(filepath.Join(root, "scripts", "recover.sh"), p.stack)
-	rec.Env = append(p.env, "SPACEONE_PROJECT_DIR="+p.dir)
-	out, err := rec.CombinedOutput()
-	if err != nil {
-		t.Fatalf("recover.sh: %v\n%s", err, out)
-	}
-	t.Logf("recover.sh: %s", strings.TrimSpace(string(out)))
-	p.run(t, "up", "--yes", "--skip-preview")
-	p.run(t, "preview", "--expect-no-changes")
-	if pw := mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}"); pw != rootPw {
-		t.Error("the MongoDB root password changed across the interruption: the data initialised with it would be locked out")
-	}
-	if ready := mustKubectl(t, "-n", "spaceone", "get", "deployment", "identity", "-o", "jsonpath={.status.readyReplicas}"); ready != "1" {
-		t.Errorf("identity not ready after recovery: %q", ready)
-	}
+	t.Logf("recover.sh: %s", strings.TrimSpace(p.script(t, "recover.sh", p.stack)))
+	convergesAfter(t, p, "the interruption", rootPw)
 	state := strings.Join(strings.Fields(p.run(t, "stack", "export", "--stack", p.stack)), "")
 	if !strings.Contains(state, `"resources":[`) {
 		t.Fatalf("stack export is not a deployment:\n%.300s", state)
@@ -134,7 +121,7 @@ func TestLostCheckpointIsRebuilt(t *testing.T) {
 	p := newProject(t, "sim", simStackConfig())
 	p.run(t, "up", "--yes", "--skip-preview")
 	t.Cleanup(func() { p.try(t, "destroy", "--yes", "--skip-preview") })
-	rootPw := mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}")
+	rootPw := mongoRootPassword(t)
 
 	ckpt := filepath.Join(p.dir, "state", ".pulumi", "stacks", "spaceone", p.stack+".json")
 	must(t, os.WriteFile(ckpt, nil, 0o644))
@@ -146,21 +133,22 @@ func TestLostCheckpointIsRebuilt(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(locks, "dead.json"),
 		[]byte(fmt.Sprintf(`{"pid": 4194305, "username": "test", "hostname": %q, "timestamp": "2026-01-01T00:00:00Z"}`, host)), 0o644))
 
-	rec := exec.Command(filepath.Join(root, "scripts", "recover.sh"), p.stack)
-	rec.Env = append(p.env, "SPACEONE_PROJECT_DIR="+p.dir)
-	out, err := rec.CombinedOutput()
-	if err != nil {
-		t.Fatalf("recover.sh: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), "starting its state afresh") {
+	if out := p.script(t, "recover.sh", p.stack); !strings.Contains(out, "starting its state afresh") {
 		t.Errorf("recover.sh did not rebuild the state:\n%s", out)
 	}
+	convergesAfter(t, p, "the rebuild of the state", rootPw)
+}
+
+// convergesAfter: after what went wrong and the recovery, a plain up converges (nothing left to
+// change), MongoDB keeps the root password its data was initialised with, identity is ready.
+func convergesAfter(t *testing.T, p *project, what, rootPw string) {
+	t.Helper()
 	p.run(t, "up", "--yes", "--skip-preview")
 	p.run(t, "preview", "--expect-no-changes")
-	if pw := mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}"); pw != rootPw {
-		t.Error("the MongoDB root password changed when the state was rebuilt")
+	if pw := mongoRootPassword(t); pw != rootPw {
+		t.Errorf("the MongoDB root password changed across %s: the data initialised with it would be locked out", what)
 	}
-	if ready := mustKubectl(t, "-n", "spaceone", "get", "deployment", "identity", "-o", "jsonpath={.status.readyReplicas}"); ready != "1" {
-		t.Errorf("identity not ready after the rebuild: %q", ready)
+	if ready := identityReady(t); ready != "1" {
+		t.Errorf("identity not ready after %s: %q", what, ready)
 	}
 }

@@ -31,7 +31,7 @@ func TestKeptVolumesComeBack(t *testing.T) {
 	}
 	p.run(t, "up", "--yes", "--skip-preview")
 	before := volumeOf()
-	rootPw := mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}")
+	rootPw := mongoRootPassword(t)
 
 	p.run(t, "destroy", "--yes", "--skip-preview")
 	for _, ns := range []string{"spaceone", "root-supervisor"} {
@@ -64,7 +64,7 @@ func TestKeptVolumesComeBack(t *testing.T) {
 		}
 	}
 	// The kept MongoDB data was initialised with the root password: the new Secret must hold it.
-	if pw := mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}"); pw != rootPw {
+	if pw := mongoRootPassword(t); pw != rootPw {
 		t.Error("the MongoDB root password changed across destroy and up: the kept data would be locked out")
 	}
 	p.run(t, "preview", "--expect-no-changes")

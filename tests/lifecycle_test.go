@@ -45,7 +45,7 @@ func TestSimLifecycle(t *testing.T) {
 	storePodComesBackWithItsData(t, p)
 
 	// No secret value in any ConfigMap: the Mongo root password lives in a Secret only.
-	pw := mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}")
+	pw := mongoRootPassword(t)
 	if pw == "" {
 		t.Fatal("secret mongodb-root has no password")
 	}
@@ -56,7 +56,7 @@ func TestSimLifecycle(t *testing.T) {
 		t.Errorf("second up changed something:\n%s", out)
 	}
 	// The generated password survived the second run unchanged.
-	if again := mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}"); again != pw {
+	if again := mongoRootPassword(t); again != pw {
 		t.Error("mongodb-root password changed on the second up")
 	}
 
@@ -150,7 +150,7 @@ func firstInstallChecks(t *testing.T) {
 func secretsStayHidden(t *testing.T, p *project, upOutput string) {
 	t.Helper()
 	adminPw := strings.TrimSpace(p.run(t, "stack", "output", "adminPassword", "--show-secrets", "--stack", p.stack))
-	rootPw := decodeB64(t, mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}"))
+	rootPw := decodeB64(t, mongoRootPassword(t))
 	if len(adminPw) < 16 || len(rootPw) < 16 {
 		t.Fatalf("generated passwords too short: %d, %d characters", len(adminPw), len(rootPw))
 	}

@@ -44,7 +44,7 @@ func TestLocalServicesOnSim(t *testing.T) {
 
 	write("")
 	p.run(t, "up", "--yes", "--skip-preview")
-	ready := mustKubectl(t, "-n", "spaceone", "get", "deployment", "identity", "-o", "jsonpath={.status.readyReplicas}")
+	ready := identityReady(t)
 	if ready != "1" {
 		t.Errorf("identity Deployment not back: readyReplicas %q", ready)
 	}
