@@ -3,6 +3,7 @@
 package program
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -106,7 +107,7 @@ func newCluster(ctx *pulumi.Context, s *settings.Settings) (cluster.Cluster, err
 	switch {
 	case s.RenderDir != "" && s.Cluster.Type == "eks":
 		// Rendering needs no cluster: the Kubernetes side of an EKS stack, without AWS.
-		return cluster.NewLocal(ctx, "cluster", &cluster.LocalArgs{RenderDir: s.RenderDir, StorageClass: or(s.Stores.StorageClass, "gp3"), IngressClass: "alb"})
+		return cluster.NewLocal(ctx, "cluster", &cluster.LocalArgs{RenderDir: s.RenderDir, StorageClass: cmp.Or(s.Stores.StorageClass, "gp3"), IngressClass: "alb"})
 	case s.Cluster.Type == "eks":
 		return cluster.NewEks(ctx, "eks", &cluster.EksArgs{Settings: s.Cluster.EKS, StorageClass: s.Stores.StorageClass,
 			KeepVolumes: *s.Stores.KeepVolumes, Claims: storeClaims(s)})
@@ -139,11 +140,4 @@ func storeClaims(s *settings.Settings) []volumes.Claim {
 // tests replace it with a fake cluster.
 var connectVolumes = func(kubeconfig, kubeContext string) (volumes.Cluster, error) {
 	return volumes.NewKube(kubeconfig, kubeContext)
-}
-
-func or(s, fallback string) string {
-	if s != "" {
-		return s
-	}
-	return fallback
 }
