@@ -59,17 +59,28 @@ type Generated struct {
 // derived from seed (nil: random, see the package comment). opts go to the Secret.
 func NewGenerated(ctx *pulumi.Context, name, secretName string, namespace pulumi.StringInput,
 	labels pulumi.StringMap, keys []string, seed *pulumi.StringOutput, opts ...pulumi.ResourceOption) (*Generated, error) {
+	return NewShaped(ctx, name, secretName, namespace, labels, keys, seed, nil, opts...)
+}
+
+// NewShaped is NewGenerated with shape applied to every generated value before it is stored,
+// so the Secret holds the value as it is used (a password that must meet a policy).
+func NewShaped(ctx *pulumi.Context, name, secretName string, namespace pulumi.StringInput,
+	labels pulumi.StringMap, keys []string, seed *pulumi.StringOutput, shape func(string) string,
+	opts ...pulumi.ResourceOption) (*Generated, error) {
+	if shape == nil {
+		shape = func(v string) string { return v }
+	}
 	values := map[string]pulumi.StringOutput{}
 	for _, k := range keys {
 		if seed != nil {
-			values[k] = Derive(*seed, "generated/"+secretName+"/"+k)
+			values[k] = pulumi.ToSecret(Derive(*seed, "generated/"+secretName+"/"+k).ApplyT(shape)).(pulumi.StringOutput)
 			continue
 		}
 		v, err := Random(32)
 		if err != nil {
 			return nil, fmt.Errorf("generating %s/%s: %w", secretName, k, err)
 		}
-		values[k] = pulumi.String(v).ToStringOutput()
+		values[k] = pulumi.String(shape(v)).ToStringOutput()
 	}
 	opts = append(opts, pulumi.IgnoreChanges([]string{"data", "stringData"}))
 	sec, err := corev1.NewSecret(ctx, name, &corev1.SecretArgs{

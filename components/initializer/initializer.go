@@ -5,9 +5,11 @@
 package initializer
 
 import (
+	_ "embed"
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -65,7 +67,7 @@ func Files(a *Args) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	rootDomain, err := yaml.Marshal(rootDomainTasks(a.Consul))
+	rootDomain, err := yaml.Marshal(map[string]any{"tasks": rootDomainTasks(a.Consul, KeyPath)})
 	if err != nil {
 		return nil, err
 	}
@@ -73,18 +75,30 @@ func Files(a *Args) (map[string]string, error) {
 		"environment.yml": "environment: default\n",
 		"default.yml":     string(env),
 		"root_domain.yaml": "# Root domain, its owner (the console login), an API user with a system role and its key,\n" +
-			"# the key written to Consul for the token consumers. Re-running finds what exists (NO_UPDATE)\n" +
-			"# and issues a fresh key.\n" + string(rootDomain),
-		"initialize.sh": initializeSh,
+			"# the key written to Consul for the token consumers. In mode 'again' (the platform is\n" +
+			"# initialised) the owner's password is set, the rest is found, and the key is kept.\n" + string(rootDomain),
+		"initialize.py": initializePy,
 	}
 	if a.HasMarketplaceToken {
-		mk, err := yaml.Marshal(marketplaceTasks())
+		mk, err := yaml.Marshal(map[string]any{"tasks": marketplaceTasks()})
 		if err != nil {
 			return nil, err
 		}
 		files["marketplace.yaml"] = string(mk)
 	}
 	return files, nil
+}
+
+// KeyPath is where in Consul the initializer puts the API key the token consumers read.
+const KeyPath = "root/api_key/TOKEN"
+
+// Tasks is every task of a run, in order (root domain, then marketplace when used).
+func Tasks(a *Args) []any {
+	t := rootDomainTasks(a.Consul, KeyPath)
+	if a.HasMarketplaceToken {
+		t = append(t, marketplaceTasks()...)
+	}
+	return t
 }
 
 // New creates the Job (auto-named: a change to any input makes a new Job) and waits for it.
@@ -141,6 +155,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, fmt.Errorf("creating initializer secret: %w", err)
 	}
+	first, again := TaskCounts(Tasks(args))
 	timeout := args.TimeoutMinutes
 	if timeout <= 0 {
 		timeout = 20
@@ -169,7 +184,16 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 						Name:            pulumi.String("spacectl"),
 						Image:           pulumi.String(args.Image),
 						ImagePullPolicy: pulumi.String(args.PullPolicy),
-						Command:         pulumi.ToStringArray([]string{"sh", filesDir + "/initialize.sh"}),
+						Command:         pulumi.ToStringArray([]string{"python3", filesDir + "/initialize.py"}),
+						Env: corev1.EnvVarArray{
+							corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_CONSUL"), Value: pulumi.String(args.Consul)},
+							corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_KEY_PATH"), Value: pulumi.String(KeyPath)},
+							corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_TASKS_FIRST"), Value: pulumi.String(strconv.Itoa(first))},
+							corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_TASKS_AGAIN"), Value: pulumi.String(strconv.Itoa(again))},
+						},
+						// spacectl's error, as initialize.py prints it last, becomes the pod's
+						// termination message, which `pulumi up` shows when the Job fails.
+						TerminationMessagePolicy: pulumi.String("FallbackToLogsOnError"),
 						VolumeMounts: corev1.VolumeMountArray{
 							corev1.VolumeMountArgs{Name: pulumi.String("files"), MountPath: pulumi.String(filesDir), ReadOnly: pulumi.Bool(true)},
 							corev1.VolumeMountArgs{Name: pulumi.String("main"), MountPath: pulumi.String(secretDir), ReadOnly: pulumi.Bool(true)},
@@ -190,74 +214,111 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	return in, ctx.RegisterResourceOutputs(in, pulumi.Map{"job": job.Metadata.Name()})
 }
 
-// initializeSh copies spacectl's environment into its writable home (it saves the API key
-// there) and applies main.yaml. spacectl exits non-zero on any failed task; the Job retries.
-const initializeSh = `set -eu
-mkdir -p /root/.spaceone/environments
-cp /spacectl/environment.yml /root/.spaceone/environment.yml
-cp /spacectl/default.yml /root/.spaceone/environments/default.yml
-echo "spaceone initializer: applying /spacectl-secret/main.yaml"
-spacectl apply /spacectl-secret/main.yaml -o none
-echo "spaceone initializer: done"
-`
+// initializePy wraps `spacectl apply`: it picks the mode (first install, or again on an
+// initialised platform), hides what spacectl would print of secrets, and exits non-zero
+// unless every task of the mode succeeded (spacectl exits 0 on some of its own errors).
+//
+//go:embed initialize.py
+var initializePy string
 
-func rootDomainTasks(consul string) []any {
-	res := func(id, name, typ, mode string, data map[string]any, extra map[string]any) map[string]any {
-		t := map[string]any{"id": id, "name": name, "uses": "@modules/resource", "resource_type": typ, "mode": mode, "data": data}
-		for k, v := range extra {
-			t[k] = v
-		}
-		return t
+// task is one spacectl task: a task's own keys, and its module's arguments under spec.
+func task(id, name, uses, mode string, spec map[string]any) map[string]any {
+	t := map[string]any{"id": id, "name": name, "uses": uses, "spec": spec}
+	if mode != "" {
+		t["if"] = "'${{ var.mode }}' == '" + mode + "'"
 	}
+	return t
+}
+
+// resource is a task of spacectl's resource module.
+func resource(id, name, mode, typ, verbMode string, data map[string]any, extra map[string]any) map[string]any {
+	spec := map[string]any{"resource_type": typ, "mode": verbMode, "data": data}
+	for k, v := range extra {
+		spec[k] = v
+	}
+	return task(id, name, "@modules/resource", mode, spec)
+}
+
+func shell(id, name, mode, run string) map[string]any {
+	return task(id, name, "@modules/shell", mode, map[string]any{"run": run})
+}
+
+// secretValue renders a variable through spacectl's to_data filter, which JSON-escapes it:
+// spacectl renders values raw into JSON, so a `"` or `\` in a password would break the task.
+func secretValue(v string) string { return "${{ " + v + " | to_data }}" }
+
+// Modes of a run: every task runs in both unless it names one.
+const (
+	modeFirst = "first" // empty database: create everything, hand the new key to Consul
+	modeAgain = "again" // initialised (Consul's key works): set the password, find the rest, keep the key
+)
+
+// TaskCounts is how many tasks spacectl must report done in each mode.
+func TaskCounts(tasks []any) (first, again int) {
+	for _, t := range tasks {
+		cond, _ := t.(map[string]any)["if"].(string)
+		if cond == "" || strings.Contains(cond, "'"+modeFirst+"'") {
+			first++
+		}
+		if cond == "" || strings.Contains(cond, "'"+modeAgain+"'") {
+			again++
+		}
+	}
+	return first, again
+}
+
+func rootDomainTasks(consul, keyPath string) []any {
 	domainID := "${{ tasks.domain.output.domain_id }}"
 	return []any{
-		res("domain", "Create root domain", "identity.Domain", "NO_UPDATE",
+		resource("domain", "Find or create the root domain", "", "identity.Domain", "NO_UPDATE",
 			map[string]any{"name": "${{ var.domain.root }}", "config": map[string]any{"LANGUAGE": "${{ var.default_language }}", "TIMEZONE": "${{ var.default_timezone }}"}},
 			map[string]any{"matches": []string{"name"}}),
-		res("domain_owner", "Create domain owner", "identity.DomainOwner", "NO_UPDATE",
-			map[string]any{"name": "Domain Admin", "owner_id": "${{ var.domain_owner.id }}", "password": "${{ var.domain_owner.password }}", "domain_id": domainID},
-			map[string]any{"verb": map[string]any{"read": "get"}, "matches": []string{"domain_id"}}),
-		res("domain_owner_token", "Issue domain owner token", "identity.Token", "EXEC",
+		resource("domain_owner", "Create the domain owner (the console login)", modeFirst, "identity.DomainOwner", "EXEC",
+			map[string]any{"name": "Domain Admin", "owner_id": "${{ var.domain_owner.id }}", "password": secretValue("var.domain_owner.password"), "domain_id": domainID},
+			map[string]any{"verb": map[string]any{"exec": "create"}}),
+		resource("domain_owner_password", "Set the domain owner's password", modeAgain, "identity.DomainOwner", "EXEC",
+			map[string]any{"owner_id": "${{ var.domain_owner.id }}", "password": secretValue("var.domain_owner.password"), "domain_id": domainID},
+			map[string]any{"verb": map[string]any{"exec": "update"}}),
+		resource("domain_owner_token", "Log in as the domain owner", modeFirst, "identity.Token", "EXEC",
 			map[string]any{"user_id": "${{ var.domain_owner.id }}", "user_type": "DOMAIN_OWNER",
-				"credentials": map[string]any{"password": "${{ var.domain_owner.password }}"}, "domain_id": domainID},
+				"credentials": map[string]any{"password": secretValue("var.domain_owner.password")}, "domain_id": domainID},
 			map[string]any{"verb": map[string]any{"exec": "issue"}}),
-		map[string]any{"id": "owner_login", "name": "Use the owner token", "uses": "@modules/shell",
-			"run": "spacectl config set api_key ${{ tasks.domain_owner_token.output.access_token }} > /dev/null\n"},
-		res("system_policy", "Create system policy", "identity.Policy", "NO_UPDATE",
+		shell("owner_login", "Use the owner's token", modeFirst,
+			"spacectl config set api_key ${{ tasks.domain_owner_token.output.access_token }} > /dev/null\n"),
+		resource("system_policy", "Find or create the system policy", "", "identity.Policy", "NO_UPDATE",
 			map[string]any{"name": "System Full Access", "permissions": []string{"*"}, "domain_id": domainID},
 			map[string]any{"matches": []string{"name", "domain_id"}}),
-		res("system_role", "Create system role", "identity.Role", "NO_UPDATE",
+		resource("system_role", "Find or create the system role", "", "identity.Role", "NO_UPDATE",
 			map[string]any{"name": "System Admin", "role_type": "SYSTEM", "domain_id": domainID,
 				"policies": []any{map[string]any{"policy_type": "CUSTOM", "policy_id": "${{ tasks.system_policy.output.policy_id }}"}}},
 			map[string]any{"matches": []string{"name", "domain_id"}}),
-		res("api_user", "Create API user", "identity.User", "NO_UPDATE",
+		resource("api_user", "Find or create the API user", "", "identity.User", "NO_UPDATE",
 			map[string]any{"user_id": "${{ var.user.id }}", "user_type": "API_USER", "backend": "LOCAL", "domain_id": domainID},
 			map[string]any{"matches": []string{"user_id", "domain_id"}}),
-		res("api_user_role", "Bind the system role to the API user", "identity.RoleBinding", "NO_UPDATE",
+		resource("api_user_role", "Bind the system role to the API user", "", "identity.RoleBinding", "NO_UPDATE",
 			map[string]any{"resource_type": "identity.User", "resource_id": "${{ var.user.id }}",
 				"role_id": "${{ tasks.system_role.output.role_id }}", "domain_id": domainID},
 			map[string]any{"matches": []string{"resource_id", "role_id", "domain_id"}}),
-		res("api_key", "Create the API key", "identity.APIKey", "EXEC",
+		resource("api_key", "Create the API key", modeFirst, "identity.APIKey", "EXEC",
 			map[string]any{"user_id": "${{ var.user.id }}", "domain_id": domainID},
 			map[string]any{"verb": map[string]any{"exec": "create"}}),
-		map[string]any{"id": "api_key_login", "name": "Use the API key", "uses": "@modules/shell",
-			"run": "spacectl config set api_key ${{ tasks.api_key.output.api_key }} > /dev/null\n"},
-		map[string]any{"id": "consul", "name": "Hand the API key to the token consumers (Consul root/api_key/TOKEN)", "uses": "@modules/shell",
-			"run": "curl -fsS -X PUT http://" + consul + "/v1/kv/root/api_key/TOKEN --data-binary '${{ tasks.api_key.output.api_key }}' > /dev/null\n"},
+		shell("api_key_login", "Use the API key", modeFirst,
+			"spacectl config set api_key ${{ tasks.api_key.output.api_key }} > /dev/null\n"),
+		shell("consul", "Hand the API key to the token consumers (Consul "+keyPath+")", modeFirst,
+			"curl -fsS -X PUT http://"+consul+"/v1/kv/"+keyPath+" --data-binary '${{ tasks.api_key.output.api_key }}' > /dev/null\n"),
 	}
 }
 
 func marketplaceTasks() []any {
 	domainID := "${{ tasks.domain.output.domain_id }}"
 	return []any{
-		map[string]any{"id": "marketplace_secret", "name": "Store the marketplace token", "uses": "@modules/resource",
-			"resource_type": "secret.Secret", "mode": "NO_UPDATE", "matches": []string{"name", "domain_id"},
-			"data": map[string]any{"name": "marketplace-token", "secret_type": "CREDENTIALS", "domain_id": domainID,
-				"data": map[string]any{"token": "${{ var.marketplace_token }}"}}},
-		map[string]any{"id": "marketplace", "name": "Register the marketplace repository", "uses": "@modules/resource",
-			"resource_type": "repository.Repository", "mode": "NO_UPDATE", "matches": []string{"name", "domain_id"},
-			"verb": map[string]any{"create": "register"},
-			"data": map[string]any{"name": "Marketplace", "repository_type": "remote", "endpoint": "${{ var.marketplace_endpoint }}",
-				"secret_id": "${{ tasks.marketplace_secret.output.secret_id }}", "domain_id": domainID}},
+		resource("marketplace_secret", "Store the marketplace token", "", "secret.Secret", "NO_UPDATE",
+			map[string]any{"name": "marketplace-token", "secret_type": "CREDENTIALS", "domain_id": domainID,
+				"data": map[string]any{"token": secretValue("var.marketplace_token")}},
+			map[string]any{"matches": []string{"name", "domain_id"}}),
+		resource("marketplace", "Register the marketplace repository", "", "repository.Repository", "NO_UPDATE",
+			map[string]any{"name": "Marketplace", "repository_type": "remote", "endpoint": "${{ var.marketplace_endpoint }}",
+				"secret_id": "${{ tasks.marketplace_secret.output.secret_id }}", "domain_id": domainID},
+			map[string]any{"matches": []string{"name", "domain_id"}, "verb": map[string]any{"create": "register"}}),
 	}
 }

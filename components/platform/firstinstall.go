@@ -20,14 +20,16 @@ func (p *Platform) adminPassword(ctx *pulumi.Context, args *Args, core *corev1.N
 	if s.HasAdminPassword {
 		return s.AdminPassword, nil
 	}
-	g, err := credentials.NewGenerated(ctx, "admin-password", "spaceone-admin", core.Metadata.Name().Elem(),
-		kube.Labels("initializer", "credentials", ""), []string{"password"}, s.CredentialSeed,
+	// SpaceONE wants upper- and lower-case letters, a digit and a symbol in a password; the
+	// Secret holds the password exactly as the user types it at the login.
+	shape := func(pw string) string { return pw[:24] + "!aA7" }
+	g, err := credentials.NewShaped(ctx, "admin-password", "spaceone-admin", core.Metadata.Name().Elem(),
+		kube.Labels("initializer", "credentials", ""), []string{"password"}, s.CredentialSeed, shape,
 		pulumi.Parent(p), pulumi.DependsOn([]pulumi.Resource{core}))
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
-	// SpaceONE wants upper- and lower-case letters, a digit and a symbol in a password.
-	return pulumi.ToSecret(g.Value("password").ApplyT(func(pw string) string { return pw[:24] + "!aA7" })).(pulumi.StringOutput), nil
+	return g.Value("password"), nil
 }
 
 // firstInstall runs the initializer once every gRPC service is ready, then starts the token

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""spaceone-pulumi initializer: runs `spacectl apply` on the task files and fails loudly.
+
+spacectl exits 0 when it cannot load its task files (it prints "ERROR: ..." instead), and on a
+failed task it prints the task's spec, rendered passwords included. So this wrapper
+  1. decides the mode: "again" when Consul already holds an API key that identity accepts (the
+     database is initialised: the owner's password is set again, what exists is found, the key
+     is kept), else "first";
+  2. runs spacectl with its output captured, and prints only its progress lines and error
+     messages, with the admin password, the marketplace token and every token redacted;
+  3. exits non-zero unless spacectl finished with exactly the expected number of tasks done
+     and no error, its last lines saying why (the pod's termination message).
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.request
+
+import yaml
+
+FILES, SECRET, HOME = "/spacectl", "/spacectl-secret", os.path.expanduser("~/.spaceone")
+CONSUL = os.environ["SPACEONE_CONSUL"]
+KEY_PATH = os.environ.get("SPACEONE_KEY_PATH", "root/api_key/TOKEN")
+EXPECTED = {"first": int(os.environ["SPACEONE_TASKS_FIRST"]), "again": int(os.environ["SPACEONE_TASKS_AGAIN"])}
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+def main():
+    os.makedirs(HOME + "/environments", exist_ok=True)
+    shutil.copy(FILES + "/environment.yml", HOME + "/environment.yml")
+    shutil.copy(FILES + "/default.yml", HOME + "/environments/default.yml")
+    with open(SECRET + "/main.yaml") as f:
+        var = yaml.safe_load(f).get("var", {})
+    secrets = [s for s in (var.get("domain_owner", {}).get("password"), var.get("marketplace_token")) if s]
+
+    def redact(text):
+        for s in secrets:
+            text = text.replace(s, "***")
+        return JWT.sub("***", text)
+
+    mode = "first"
+    key = consul_get(KEY_PATH)
+    if key:
+        spacectl("config", "set", "api_key", key)
+        out = spacectl("list", "identity.Domain", "-p", "name=" + var["domain"]["root"], "-o", "json")
+        if "ERROR" not in out and var["domain"]["root"] in out:
+            mode = "again"
+            print("spaceone initializer: Consul holds a working API key: the platform is initialised; "
+                  "setting the owner's password and checking what exists (the key is kept)", flush=True)
+        else:
+            print("spaceone initializer: the API key in Consul is not accepted (%s); initialising as a first install"
+                  % redact(out.strip().splitlines()[-1] if out.strip() else "no answer"), flush=True)
+            shutil.copy(FILES + "/default.yml", HOME + "/environments/default.yml")  # without that key
+    if mode == "first":
+        print("spaceone initializer: first install: root domain, its owner, the API user and its key", flush=True)
+
+    proc = subprocess.run(["spacectl", "apply", SECRET + "/main.yaml", "-v", "mode=" + mode],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = proc.stdout
+    shown, errors, in_error = [], [], False
+    for line in out.splitlines():
+        bare = line.rstrip("* ").rstrip()
+        if line.startswith(">> Spec:") or line.startswith(">> Task:"):
+            in_error = False  # spacectl dumps the rendered spec here: never shown
+            continue
+        if line.startswith("ERROR:") or line.startswith("(ERROR)"):
+            in_error = True
+        if in_error:
+            errors.append(redact(line))
+            shown.append(redact(line))
+        elif re.match(r"^\s*(TASK|SKIP|LOOP|SUB-TASKS) \[|^FINISHED \[", line):
+            shown.append(redact(bare))
+    print("\n".join(shown), flush=True)
+    done = re.search(r"FINISHED \[ ok=(\d+), skipped=(\d+) \]", out)
+    want = EXPECTED[mode]
+    if proc.returncode != 0 or errors or not done or int(done.group(1)) != want:
+        got = "spacectl did not finish" if not done else "%s of %d tasks done" % (done.group(1), want)
+        why = "; ".join(e.strip() for e in errors if e.strip()) or "no error message"
+        print("spaceone initializer: FAILED (%s, exit code %d): %s" % (got, proc.returncode, why), flush=True)
+        sys.exit(1)
+    if mode == "first" and not consul_get(KEY_PATH):
+        print("spaceone initializer: FAILED: the API key did not reach Consul (%s)" % KEY_PATH, flush=True)
+        sys.exit(1)
+    print("spaceone initializer: done (%s)" % mode, flush=True)
+
+
+def spacectl(*args):
+    p = subprocess.run(["spacectl", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return p.stdout
+
+
+def consul_get(path):
+    try:
+        with urllib.request.urlopen("http://%s/v1/kv/%s?raw" % (CONSUL, path), timeout=10) as r:
+            return r.read().decode().strip()
+    except urllib.error.HTTPError as e:
+        if e.code == 404:
+            return ""
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// materialize makes every volume of a pod a host directory under dir: ConfigMaps, Secrets and
+// projected volumes as files (as the kubelet writes them), emptyDirs as empty directories,
+// claims as their PersistentVolume's hostPath (so data survives the pod). It returns each
+// volume's host path by name.
+func materialize(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod, dir string) (map[string]string, error) {
+	paths := map[string]string{}
+	for _, v := range pod.Spec.Volumes {
+		p := filepath.Join(dir, "volumes", v.Name)
+		var err error
+		switch {
+		case v.EmptyDir != nil:
+			err = os.MkdirAll(p, 0o777)
+		case v.ConfigMap != nil:
+			err = writeConfigMap(ctx, client, pod.Namespace, v.ConfigMap.Name, v.ConfigMap.Items, optional(v.ConfigMap.Optional), p)
+		case v.Secret != nil:
+			err = writeSecret(ctx, client, pod.Namespace, v.Secret.SecretName, v.Secret.Items, optional(v.Secret.Optional), p)
+		case v.Projected != nil:
+			err = writeProjected(ctx, client, pod, v.Projected, p)
+		case v.PersistentVolumeClaim != nil:
+			p, err = claimPath(ctx, client, pod.Namespace, v.PersistentVolumeClaim.ClaimName)
+		case v.HostPath != nil:
+			p = v.HostPath.Path
+			err = os.MkdirAll(p, 0o755)
+		default:
+			err = fmt.Errorf("volume %s: this kind of volume is not supported by the real node", v.Name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("volume %s: %w", v.Name, err)
+		}
+		paths[v.Name] = p
+	}
+	return paths, nil
+}
+
+func optional(b *bool) bool { return b != nil && *b }
+
+func writeFiles(dir string, data map[string][]byte, items []corev1.KeyToPath) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if len(items) > 0 {
+		sel := map[string][]byte{}
+		for _, it := range items {
+			v, ok := data[it.Key]
+			if !ok {
+				return fmt.Errorf("key %s not found", it.Key)
+			}
+			sel[it.Path] = v
+		}
+		data = sel
+	}
+	for name, v := range data {
+		f := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(f, v, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeConfigMap(ctx context.Context, client kubernetes.Interface, ns, name string, items []corev1.KeyToPath, opt bool, dir string) error {
+	cm, err := client.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		if opt {
+			return os.MkdirAll(dir, 0o755)
+		}
+		return fmt.Errorf("configmap %s: %w", name, err)
+	}
+	data := map[string][]byte{}
+	for k, v := range cm.Data {
+		data[k] = []byte(v)
+	}
+	for k, v := range cm.BinaryData {
+		data[k] = v
+	}
+	return writeFiles(dir, data, items)
+}
+
+func writeSecret(ctx context.Context, client kubernetes.Interface, ns, name string, items []corev1.KeyToPath, opt bool, dir string) error {
+	s, err := client.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		if opt {
+			return os.MkdirAll(dir, 0o700)
+		}
+		return fmt.Errorf("secret %s: %w", name, err)
+	}
+	if err := writeFiles(dir, s.Data, items); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
+}
+
+// writeProjected writes a projected volume; a service account token is requested for the
+// pod from the API server (TokenRequest), as the kubelet does.
+func writeProjected(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod, v *corev1.ProjectedVolumeSource, dir string) error {
+	for _, src := range v.Sources {
+		switch {
+		case src.ServiceAccountToken != nil:
+			exp := int64(3600)
+			if src.ServiceAccountToken.ExpirationSeconds != nil {
+				exp = *src.ServiceAccountToken.ExpirationSeconds
+			}
+			var aud []string
+			if src.ServiceAccountToken.Audience != "" {
+				aud = []string{src.ServiceAccountToken.Audience}
+			}
+			sa := pod.Spec.ServiceAccountName
+			if sa == "" {
+				sa = "default"
+			}
+			tr, err := client.CoreV1().ServiceAccounts(pod.Namespace).CreateToken(ctx, sa, &authenticationv1.TokenRequest{
+				Spec: authenticationv1.TokenRequestSpec{
+					Audiences: aud, ExpirationSeconds: &exp,
+					BoundObjectRef: &authenticationv1.BoundObjectReference{Kind: "Pod", APIVersion: "v1", Name: pod.Name, UID: pod.UID},
+				},
+			}, metav1.CreateOptions{})
+			if err != nil {
+				return fmt.Errorf("token for service account %s: %w", sa, err)
+			}
+			if err := writeFiles(dir, map[string][]byte{src.ServiceAccountToken.Path: []byte(tr.Status.Token)}, nil); err != nil {
+				return err
+			}
+		case src.ConfigMap != nil:
+			if err := writeConfigMap(ctx, client, pod.Namespace, src.ConfigMap.Name, src.ConfigMap.Items, optional(src.ConfigMap.Optional), dir); err != nil {
+				return err
+			}
+		case src.Secret != nil:
+			if err := writeSecret(ctx, client, pod.Namespace, src.Secret.Name, src.Secret.Items, optional(src.Secret.Optional), dir); err != nil {
+				return err
+			}
+		case src.DownwardAPI != nil:
+			data := map[string][]byte{}
+			for _, it := range src.DownwardAPI.Items {
+				if it.FieldRef == nil {
+					continue
+				}
+				switch it.FieldRef.FieldPath {
+				case "metadata.namespace":
+					data[it.Path] = []byte(pod.Namespace)
+				case "metadata.name":
+					data[it.Path] = []byte(pod.Name)
+				default:
+					return fmt.Errorf("downward API field %s is not supported by the real node", it.FieldRef.FieldPath)
+				}
+			}
+			if err := writeFiles(dir, data, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// claimPath is the hostPath of the PersistentVolume bound to a claim.
+func claimPath(ctx context.Context, client kubernetes.Interface, ns, claim string) (string, error) {
+	pvc, err := client.CoreV1().PersistentVolumeClaims(ns).Get(ctx, claim, metav1.GetOptions{})
+	if err != nil {
+		return "", err
+	}
+	if pvc.Spec.VolumeName == "" {
+		return "", fmt.Errorf("claim %s is not bound", claim)
+	}
+	pv, err := client.CoreV1().PersistentVolumes().Get(ctx, pvc.Spec.VolumeName, metav1.GetOptions{})
+	if err != nil {
+		return "", err
+	}
+	if pv.Spec.HostPath == nil {
+		return "", fmt.Errorf("volume %s is not a hostPath volume", pv.Name)
+	}
+	return pv.Spec.HostPath.Path, os.MkdirAll(pv.Spec.HostPath.Path, 0o755)
+}
+
+// mounts resolves a container's volumeMounts (subPath included) to host paths.
+func mounts(c *corev1.Container, vols map[string]string) ([]Mount, error) {
+	var out []Mount
+	for _, m := range c.VolumeMounts {
+		src, ok := vols[m.Name]
+		if !ok {
+			return nil, fmt.Errorf("mount %s: no volume %s", m.MountPath, m.Name)
+		}
+		if m.SubPath != "" {
+			if strings.Contains(m.SubPath, "..") {
+				return nil, fmt.Errorf("mount %s: subPath %q", m.MountPath, m.SubPath)
+			}
+			src = filepath.Join(src, m.SubPath)
+			if _, err := os.Stat(src); err != nil {
+				if err := os.MkdirAll(src, 0o755); err != nil {
+					return nil, err
+				}
+			}
+		}
+		out = append(out, Mount{Source: src, Target: m.MountPath, ReadOnly: m.ReadOnly})
+	}
+	return out, nil
+}
