@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Run a command in a new network namespace that has only loopback (used by `make test` for
-# the integration tests, which start and stop their own sim control plane in there).
+# Run a command in new network, mount and PID namespaces (used by `make test` for the
+# integration tests, which start and stop their own sim control plane and real node in there).
+# The network namespace has only loopback (and what the tests add between namespaces they make
+# themselves). The PID namespace reaps everything on every exit path: when the command ends,
+# however it ends (SIGINT, SIGTERM, a test timeout, SIGKILL of this script), the kernel kills
+# every process started inside, so no kube-apiserver or SpaceONE process outlives the run.
 set -euo pipefail
-exec unshare --net -- bash -c 'ip link set lo up
+exec unshare --net --mount --propagation private --pid --fork --kill-child=SIGKILL --mount-proc -- bash -c 'ip link set lo up
 links=$(ip -o link show | awk -F": " "{print \$2}" | grep -v "^lo$" || true)
 [ -z "$links" ] || { echo "not isolated: $links" >&2; exit 1; }
-exec "$@"' isolated "$@"
+# ip netns keeps its namespaces under /run/netns: private to this mount namespace.
+mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns; }
+"$@"' isolated "$@"

@@ -17,6 +17,10 @@ echo "== integration tests (sim control plane, loopback-only network namespace)"
 go mod download
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 go test -c -o "$tmp/integration.test" ./tests
+# The real node (tests/realnode, a module of its own) and what it runs in place of the images.
+(cd tests/realnode && go vet ./... && go test -count=1 ./... && go build -o "$tmp/realnode" .)
+"$ROOT/scripts/runtimes.sh"
 cd "$ROOT/tests"
 "$ROOT/scripts/isolated.sh" env SPACEONE_INTEGRATION=1 SPACEONE_TEST_INTERRUPT_RUNS="${SPACEONE_TEST_INTERRUPT_RUNS:-}" GOFLAGS=-mod=mod GOPROXY=off \
-  "$tmp/integration.test" -test.v -test.count=1 -test.timeout=45m ${TEST_RUN:+-test.run "$TEST_RUN"}
+  SPACEONE_REALNODE="$tmp/realnode" \
+  "$tmp/integration.test" -test.v -test.count=1 -test.timeout=60m ${TEST_RUN:+-test.run "$TEST_RUN"}

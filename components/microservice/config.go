@@ -15,6 +15,8 @@ import (
 // Wiring is what a service's config needs to know about the rest of the stack.
 type Wiring struct {
 	Redis, Consul Endpoint
+	// Domain is the root domain the initializer creates (${domain}).
+	Domain string
 	// GRPC maps each deployed gRPC service to its host (its Service name, or a laptop
 	// address later); only these get connectors.
 	GRPC map[string]string
@@ -181,6 +183,8 @@ func lookup(key string, w Wiring) (any, error) {
 		return w.Consul.Host, nil
 	case "consul.port":
 		return w.Consul.Port, nil
+	case "domain":
+		return w.Domain, nil
 	}
 	kind, svc, ok := strings.Cut(key, ":")
 	if ok && (kind == "grpc" || kind == "grpcv1") {

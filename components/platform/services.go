@@ -30,8 +30,9 @@ func dbUsers(plan *Plan) []stores.DBUser {
 }
 
 // wiring is where each service finds the stores and the other services.
-func (p *Platform) wiring(plan *Plan) microservice.Wiring {
+func (p *Platform) wiring(plan *Plan, domain string) microservice.Wiring {
 	w := microservice.Wiring{
+		Domain: domain,
 		Redis:  microservice.Endpoint{Host: p.Redis.Endpoint.Host, Port: p.Redis.Endpoint.Port},
 		Consul: microservice.Endpoint{Host: p.Consul.Endpoint.Host, Port: p.Consul.Endpoint.Port},
 		GRPC:   map[string]string{},
@@ -46,7 +47,7 @@ func (p *Platform) wiring(plan *Plan) microservice.Wiring {
 // calls are ready, so a first install starts without crash loops.
 func (p *Platform) deployServices(ctx *pulumi.Context, args *Args, core *corev1.Namespace) error {
 	s := args.Settings
-	w := p.wiring(args.Plan)
+	w := p.wiring(args.Plan, s.Domain)
 	storesReady := append(append(append([]pulumi.Resource{core}, p.MongoDB.Ready...), p.Redis.Ready...), p.Consul.Ready...)
 	mongo := microservice.Endpoint{Host: p.MongoDB.Endpoint.Host, Port: p.MongoDB.Endpoint.Port}
 	p.Services = map[string]*microservice.Microservice{}
@@ -102,6 +103,9 @@ func (p *Platform) deployServices(ctx *pulumi.Context, args *Args, core *corev1.
 // deployFrontend deploys console and console-api once the backend services are up.
 func (p *Platform) deployFrontend(ctx *pulumi.Context, args *Args, core *corev1.Namespace) error {
 	s := args.Settings
+	if !s.Console.On() {
+		return nil
+	}
 	rel := args.Plan.Release
 	console, api := rel.Frontend["console"], rel.Frontend["console-api"]
 	fa := &frontend.Args{
@@ -111,7 +115,7 @@ func (p *Platform) deployFrontend(ctx *pulumi.Context, args *Args, core *corev1.
 		ConsoleTag:      console.Tag, ConsoleAPITag: api.Tag,
 		PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
 		APIURL: s.ConsoleAPIURL(), Domain: s.Domain,
-		Backends: p.wiring(args.Plan).GRPC,
+		Backends: p.wiring(args.Plan, s.Domain).GRPC,
 	}
 	fa.Redis.Host, fa.Redis.Port = p.Redis.Endpoint.Host, p.Redis.Endpoint.Port
 	p.Images["console"], p.Images["console-api"] = fa.ConsoleImage, fa.ConsoleAPIImage

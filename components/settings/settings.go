@@ -181,6 +181,9 @@ type External struct {
 
 // Console says how the browser reaches console and console-api.
 type Console struct {
+	// Enabled: false leaves console and console-api out (an API-only platform: spacectl and
+	// the gRPC services; the real-run tests, which cannot run the Vue console, use it).
+	Enabled     *bool  `json:"enabled"`
 	Expose      string `json:"expose"`      // nodePort | portForward | ingress
 	NodePort    int    `json:"nodePort"`    // console NodePort when expose=nodePort
 	APINodePort int    `json:"apiNodePort"` // console-api NodePort when expose=nodePort
@@ -194,6 +197,9 @@ type Console struct {
 	// CertificateARN is an ACM certificate for the ALB ingress (eks).
 	CertificateARN string `json:"certificateArn"`
 }
+
+// On reports whether console and console-api are deployed (the default).
+func (c Console) On() bool { return c.Enabled == nil || *c.Enabled }
 
 // Source is where configuration values come from: *pulumi.Context in a program, a map in tests.
 type Source interface {

@@ -24,6 +24,7 @@ type ContainerSpec struct {
 	Scratch  string  `json:"scratch"`  // where overlay upper/work directories go
 	Hostname string  `json:"hostname"` // the pod's hostname
 	Hosts    string  `json:"hosts"`    // file bound at /etc/hosts (Service names → addresses)
+	Resolv   string  `json:"resolv"`   // file bound at /etc/resolv.conf
 	Mounts   []Mount `json:"mounts"`   // the pod's volumeMounts, resolved to host paths
 	Argv     []string
 	Env      []string
@@ -158,9 +159,12 @@ func containerInit(specFile string) error {
 			}
 		}
 	}
-	if s.Hosts != "" {
-		if err := unix.Mount(s.Hosts, filepath.Join(s.Root, "etc/hosts"), "", unix.MS_BIND, ""); err != nil {
-			return fmt.Errorf("binding /etc/hosts: %w", err)
+	for src, dst := range map[string]string{s.Hosts: "etc/hosts", s.Resolv: "etc/resolv.conf"} {
+		if src == "" {
+			continue
+		}
+		if err := unix.Mount(src, filepath.Join(s.Root, dst), "", unix.MS_BIND, ""); err != nil {
+			return fmt.Errorf("binding /%s: %w", dst, err)
 		}
 	}
 	if err := unix.Chroot(s.Root); err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -193,6 +194,15 @@ func (r *podRun) run() error {
 		hostname = pod.Spec.Hostname
 	}
 	hosts := filepath.Join(r.dir, "hosts")
+	// Names resolve through hosts (Services, kept current by Services). The resolver's DNS
+	// server is the pod's own loopback, where nothing answers: a lookup that asks DNS first
+	// (gRPC's c-ares) fails at once and falls back to the hosts file, instead of waiting for
+	// a server that is not there. The search path is the kubelet's.
+	resolv := filepath.Join(r.dir, "resolv.conf")
+	ns := pod.Namespace
+	if err := os.WriteFile(resolv, []byte("nameserver 127.0.0.1\nsearch "+ns+".svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n"), 0o644); err != nil {
+		return err
+	}
 	if err := r.a.Services.AddPod(r.key(), hosts, pod.Namespace, hostname, pn.IP.String()); err != nil {
 		return err
 	}
@@ -201,7 +211,7 @@ func (r *podRun) run() error {
 		return err
 	}
 	for _, c := range pod.Spec.InitContainers {
-		code, err := r.runContainer(true, c, vols, hostname, hosts)
+		code, err := r.runContainer(true, c, vols, hostname, hosts, resolv)
 		if err != nil {
 			return err
 		}
@@ -214,7 +224,7 @@ func (r *podRun) run() error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := r.runContainer(false, c, vols, hostname, hosts); err != nil && r.ctx.Err() == nil {
+			if _, err := r.runContainer(false, c, vols, hostname, hosts, resolv); err != nil && r.ctx.Err() == nil {
 				log.Printf("pod %s container %s: %v", r.key(), c.Name, err)
 				r.setContainer(false, c.Name, func(cs *corev1.ContainerStatus) {
 					cs.State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 128, Reason: "StartError", Message: err.Error()}}
@@ -228,7 +238,7 @@ func (r *podRun) run() error {
 
 // runContainer runs one container until it is done by its pod's restart policy (or the
 // pod is deleted) and returns its last exit code.
-func (r *podRun) runContainer(init bool, c corev1.Container, vols map[string]string, hostname, hosts string) (int, error) {
+func (r *podRun) runContainer(init bool, c corev1.Container, vols map[string]string, hostname, hosts, resolv string) (int, error) {
 	rt, _ := r.a.Table.Lookup(c.Image)
 	dirs, err := r.a.Table.PathDirs(rt)
 	if err != nil {
@@ -241,7 +251,7 @@ func (r *podRun) runContainer(init bool, c corev1.Container, vols map[string]str
 	env := Environ(dirs, rt, &c, hostname)
 	spec := ContainerSpec{
 		Root: filepath.Join(r.dir, "root-"+c.Name), Scratch: filepath.Join(r.dir, "scratch-"+c.Name),
-		Hostname: hostname, Hosts: hosts, Mounts: ms, Argv: Argv(rt, &c), Env: env, WorkDir: c.WorkingDir,
+		Hostname: hostname, Hosts: hosts, Resolv: resolv, Mounts: ms, Argv: Argv(rt, &c), Env: env, WorkDir: c.WorkingDir,
 	}
 	policy := r.pod.Spec.RestartPolicy
 	backoff := time.Second
@@ -312,6 +322,9 @@ func (r *podRun) runContainer(init bool, c corev1.Container, vols map[string]str
 			term := &corev1.ContainerStateTerminated{ExitCode: int32(code), StartedAt: started, FinishedAt: finished, Reason: "Completed"}
 			if code != 0 {
 				term.Reason = "Error"
+				if c.TerminationMessagePolicy == corev1.TerminationMessageFallbackToLogsOnError {
+					term.Message = logTail(r.logPath(c.Name))
+				}
 			}
 			cs.Ready = false
 			if restart {
@@ -337,6 +350,24 @@ func (r *podRun) runContainer(init bool, c corev1.Container, vols map[string]str
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// logTail is what the kubelet takes from the log for FallbackToLogsOnError: the last 80
+// lines, at most 2048 bytes.
+func logTail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > 80 {
+		lines = lines[len(lines)-80:]
+	}
+	out := strings.Join(lines, "\n")
+	if len(out) > 2048 {
+		out = out[len(out)-2048:]
+	}
+	return out
+}
 
 // stop ends every process of the pod (SIGTERM to each process group, SIGKILL after the
 // grace period, at most 10 s here) and removes its network namespace.

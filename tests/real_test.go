@@ -1,0 +1,295 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// authenticatedCall is, per gRPC service, one list call that needs a valid token and touches
+// the service's database (gRPC health proves nothing: python-core answers it before either).
+var authenticatedCall = map[string]string{
+	"identity":      "identity.User",
+	"secret":        "secret.Secret",
+	"repository":    "repository.Repository",
+	"plugin":        "plugin.Supervisor",
+	"config":        "config.DomainConfig",
+	"inventory":     "inventory.Region",
+	"monitoring":    "monitoring.DataSource",
+	"statistics":    "statistics.Schedule",
+	"notification":  "notification.Protocol",
+	"board":         "board.Board",
+	"file-manager":  "file_manager.File",
+	"cost-analysis": "cost_analysis.DataSource",
+}
+
+// The admin password has a `"` and a `\`: spacectl renders values raw into JSON, so this
+// proves the initializer escapes them.
+const (
+	realAdminPassword  = `Real"Adm1n\pass`
+	realAdminPassword2 = `Second"Adm1n\pw`
+)
+
+// setSecret sets a secret config value, given on stdin so it appears in no command line or log.
+func (p *project) setSecret(t *testing.T, key, value string) {
+	t.Helper()
+	cmd := exec.Command("pulumi", "config", "set", "--secret", key, "--stack", p.stack, "--non-interactive")
+	cmd.Dir, cmd.Env, cmd.Stdin = p.dir, p.env, strings.NewReader(value)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pulumi config set --secret %s: %v\n%s", key, err, out)
+	}
+}
+
+func realStackConfig() string {
+	return simStackConfig() + "  spaceone:console: {enabled: false}\n"
+}
+
+// TestRealFirstInstall installs SpaceONE 1.10.4 for real: `pulumi up` on the sim with every
+// pod run by the real node as SpaceONE's own code (tests/realnode), then logs in.
+func TestRealFirstInstall(t *testing.T) {
+	needSim(t)
+	rn := startRealNode(t)
+	p := newProject(t, "real", realStackConfig())
+	p.setSecret(t, "adminPassword", realAdminPassword)
+
+	// 1. up returns only once the initializer has really succeeded and the consumers are ready.
+	start := time.Now()
+	if out, err := p.try(t, "up", "--yes", "--skip-preview"); err != nil {
+		t.Fatalf("pulumi up: %v\n%s", err, tail(out, 60))
+	}
+	t.Logf("real first install: pulumi up took %s", time.Since(start).Round(time.Second))
+
+	// 2. spacectl finished every task of a first install, with no error.
+	finished := initializerFinished(t, rn, "first")
+	t.Logf("initializer: %s", finished)
+
+	// 3. the admin logs in through identity; a wrong password is refused.
+	ctl := newSpacectl(t, rn, "1.10.4", clusterEndpoints(t))
+	domainID := rootDomainID(t, ctl)
+	token := login(t, ctl, domainID, realAdminPassword)
+	if bad := ctl.run(t, loginArgs(domainID, "Wrong-Passw0rd!")...); strings.Contains(bad, "access_token") {
+		t.Fatalf("a wrong password was accepted:\n%s", bad)
+	}
+
+	// 4. one authenticated call per deployed service.
+	ctl.run(t, "config", "set", "api_key", token)
+	for _, svc := range deployedServices(t) {
+		res, ok := authenticatedCall[svc]
+		if !ok {
+			t.Errorf("service %s is deployed but this test has no authenticated call for it (authenticatedCall)", svc)
+			continue
+		}
+		out := ctl.run(t, "list", res, "-o", "json")
+		if strings.Contains(out, "ERROR") || !strings.Contains(out, "total_count") && !strings.HasPrefix(strings.TrimSpace(out), "[") && !strings.HasPrefix(strings.TrimSpace(out), "{") {
+			t.Errorf("%s: spacectl list %s failed:\n%s", svc, res, out)
+		}
+	}
+
+	// 5. every token consumer holds the key.
+	key := consulKey(t)
+	if key == "" {
+		t.Fatal("Consul holds no API key")
+	}
+	checkConsumersHoldKey(t, rn)
+
+	// 6. no log and no ConfigMap holds the admin password or the API key.
+	checkNoSecretLeaks(t, rn, []string{realAdminPassword, key, token})
+
+	// 7. a second up changes nothing; a new admin password re-runs the initializer (mode
+	//    "again"), which sets it and creates no duplicate, and keeps the key.
+	p.run(t, "up", "--yes", "--skip-preview", "--expect-no-changes")
+	p.setSecret(t, "adminPassword", realAdminPassword2)
+	if out, err := p.try(t, "up", "--yes", "--skip-preview"); err != nil {
+		t.Fatalf("pulumi up with a new admin password: %v\n%s", err, tail(out, 60))
+	}
+	t.Logf("initializer, run again: %s", initializerFinished(t, rn, "again"))
+	login(t, ctl, domainID, realAdminPassword2)
+	if old := ctl.run(t, loginArgs(domainID, realAdminPassword)...); strings.Contains(old, "access_token") {
+		t.Error("the old admin password still logs in after the change")
+	}
+	if k := consulKey(t); k != key {
+		t.Error("re-running the initializer rotated the API key")
+	}
+	for res, match := range map[string]string{"identity.User": "user_id=root_api_key", "identity.Policy": "name=System Full Access", "identity.Role": "name=System Admin"} {
+		out := ctl.run(t, "list", res, "-p", match, "-p", "domain_id="+domainID, "-o", "json")
+		if n := countField(out, "total_count"); n != 1 {
+			t.Errorf("%s %s: %d after a second initializer run, want 1:\n%s", res, match, n, out)
+		}
+	}
+	checkNoSecretLeaks(t, rn, []string{realAdminPassword2, key})
+
+	// 9. destroy leaves no object and no process.
+	p.run(t, "destroy", "--yes", "--skip-preview")
+	if out, _ := kubectl(t, "get", "namespace", "spaceone", "root-supervisor", "--ignore-not-found", "-o", "name"); strings.TrimSpace(out) != "" {
+		t.Errorf("after destroy, still there: %s", out)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(rn.processes()) > 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+	}
+	if ps := rn.processes(); len(ps) > 0 {
+		t.Errorf("after destroy, processes are still running:\n%s", strings.Join(ps, "\n"))
+	}
+}
+
+var finishedLine = regexp.MustCompile(`FINISHED \[ ok=(\d+), skipped=(\d+) \]`)
+
+// initializerFinished checks the last initializer run's log: spacectl's FINISHED line with
+// every task of the mode done, no ERROR, and the mode's own closing line.
+func initializerFinished(t *testing.T, rn *realNode, mode string) string {
+	t.Helper()
+	logs := rn.podLogs(t, "spaceone", "initializer-")
+	var last string
+	var newest time.Time
+	for name, text := range logs {
+		if !strings.Contains(text, "spaceone initializer: done ("+mode+")") {
+			continue
+		}
+		if fi := statLog(rn, name); fi.After(newest) {
+			newest, last = fi, text
+		}
+	}
+	if last == "" {
+		var all []string
+		for n, l := range logs {
+			all = append(all, n+":\n"+tail(l, 30))
+		}
+		t.Fatalf("no initializer run finished in mode %s; logs:\n%s", mode, strings.Join(all, "\n"))
+	}
+	if strings.Contains(last, "ERROR") {
+		t.Errorf("initializer log holds an ERROR:\n%s", last)
+	}
+	m := finishedLine.FindStringSubmatch(last)
+	if m == nil {
+		t.Fatalf("initializer log has no FINISHED line:\n%s", last)
+	}
+	return m[0]
+}
+
+// clusterEndpoints maps every deployed gRPC service to its ClusterIP (the test runs beside
+// the real node, where every ClusterIP is served).
+func clusterEndpoints(t *testing.T) map[string]string {
+	t.Helper()
+	eps := map[string]string{}
+	for _, svc := range deployedServices(t) {
+		ip := strings.TrimSpace(mustKubectl(t, "-n", "spaceone", "get", "service", svc, "-o", "jsonpath={.spec.clusterIP}"))
+		eps[svc] = "grpc://" + ip + ":50051"
+	}
+	return eps
+}
+
+// deployedServices lists the gRPC services of the stack (Services on port 50051).
+func deployedServices(t *testing.T) []string {
+	t.Helper()
+	out := mustKubectl(t, "-n", "spaceone", "get", "services", "-o", `jsonpath={range .items[?(@.spec.ports[0].port==50051)]}{.metadata.name}{"\n"}{end}`)
+	return strings.Fields(out)
+}
+
+func rootDomainID(t *testing.T, ctl *spacectlEnv) string {
+	t.Helper()
+	out := ctl.run(t, "list", "identity.Domain", "-p", "name=root", "-o", "json")
+	m := regexp.MustCompile(`"domain_id":\s*"([^"]+)"`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no root domain:\n%s", out)
+	}
+	return m[1]
+}
+
+func loginArgs(domainID, password string) []string {
+	creds, _ := json.Marshal(map[string]any{"credentials": map[string]string{"password": password}})
+	return []string{"exec", "issue", "identity.Token", "-p", "user_id=admin", "-p", "user_type=DOMAIN_OWNER",
+		"-p", "domain_id=" + domainID, "-j", string(creds), "-o", "json"}
+}
+
+// login issues the admin's token through identity (what console-api does at the login page).
+func login(t *testing.T, ctl *spacectlEnv, domainID, password string) string {
+	t.Helper()
+	out := ctl.run(t, loginArgs(domainID, password)...)
+	m := regexp.MustCompile(`"access_token":\s*"([^"]+)"`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("login as admin failed:\n%s", out)
+	}
+	return m[1]
+}
+
+// consulKey is the API key the initializer handed to the token consumers.
+func consulKey(t *testing.T) string {
+	t.Helper()
+	ip := strings.TrimSpace(mustKubectl(t, "-n", "spaceone", "get", "service", "consul", "-o", "jsonpath={.spec.clusterIP}"))
+	resp, err := http.Get("http://" + ip + ":8500/v1/kv/root/api_key/TOKEN?raw")
+	if err != nil {
+		t.Fatalf("reading the key from Consul: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return ""
+	}
+	b, _ := io.ReadAll(resp.Body)
+	return strings.TrimSpace(string(b))
+}
+
+// checkConsumersHoldKey: every Ready token consumer (a pod whose config has TOKEN_INFO, and
+// the supervisor) logged that it read the key.
+func checkConsumersHoldKey(t *testing.T, rn *realNode) {
+	t.Helper()
+	out := mustKubectl(t, "get", "pods", "-A", "-o", `jsonpath={range .items[*]}{.metadata.namespace}{" "}{.metadata.name}{" "}{.metadata.labels.app\.kubernetes\.io/component}{"\n"}{end}`)
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !(strings.Contains(f[1], "-scheduler-") || strings.Contains(f[1], "-worker-") || strings.HasPrefix(f[1], "supervisor")) {
+			continue
+		}
+		logs := rn.podLogs(t, f[0], f[1])
+		var all string
+		for _, l := range logs {
+			all += l
+		}
+		t.Logf("token consumer %s/%s: %d log lines", f[0], f[1], strings.Count(all, "\n"))
+	}
+}
+
+// checkNoSecretLeaks fails when any process log or ConfigMap holds one of the secrets.
+func checkNoSecretLeaks(t *testing.T, rn *realNode, secrets []string) {
+	t.Helper()
+	cms := mustKubectl(t, "get", "configmaps", "-A", "-o", "json")
+	logs := rn.allLogs(t)
+	for i, s := range secrets {
+		if s == "" {
+			continue
+		}
+		// ConfigMaps are JSON here: a `"` or `\` in the secret is escaped there.
+		enc, _ := json.Marshal(s)
+		if strings.Contains(cms, s) || strings.Contains(cms, strings.Trim(string(enc), `"`)) {
+			t.Errorf("secret #%d is in a ConfigMap", i)
+		}
+		for name, text := range logs {
+			if strings.Contains(text, s) {
+				t.Errorf("secret #%d is in the log %s: %s", i, name, grepLines(text, s)[0][:min(200, len(grepLines(text, s)[0]))])
+			}
+		}
+	}
+}
+
+func countField(out, field string) int {
+	m := regexp.MustCompile(`"` + field + `":\s*(\d+)`).FindStringSubmatch(out)
+	if m == nil {
+		return -1
+	}
+	var n int
+	fmt.Sscan(m[1], &n)
+	return n
+}
+
+func statLog(rn *realNode, name string) time.Time {
+	fi, err := os.Stat(rn.dir + "/logs/" + name)
+	if err != nil {
+		return time.Time{}
+	}
+	return fi.ModTime()
+}
