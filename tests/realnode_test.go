@@ -180,7 +180,7 @@ func newSpacectl(t *testing.T, rn *realNode, release string, endpoints map[strin
 func (s *spacectlEnv) run(t *testing.T, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(s.bin, args...)
-	cmd.Env = append(os.Environ(), "HOME="+s.home)
+	cmd.Env = append(os.Environ(), "HOME="+s.home, "PYTHONWARNINGS=ignore")
 	out, _ := cmd.CombinedOutput()
 	return string(out)
 }

@@ -52,14 +52,21 @@ func RenderConfig(s *catalog.Service, variant string, w Wiring, extra map[string
 			"mutation": []any{map[string]any{"backend": "spaceone.core.handler.mutation_handler.SpaceONEMutationHandler"}},
 		},
 		"LOG": map[string]any{
-			"loggers":  map[string]any{"spaceone": map[string]any{"handlers": []any{"console", "file"}}},
+			// INFO, not python-core's default DEBUG: at DEBUG identity logs the password it checks.
+			"loggers":  map[string]any{"spaceone": map[string]any{"level": "INFO", "handlers": []any{"console", "file"}}},
 			"handlers": map[string]any{"file": map[string]any{"type": "file", "filename": "/var/log/spaceone/" + s.Name + ".log"}},
 		},
 	}
 	connectors := map[string]any{}
+	// SpaceConnector (python-core's generic client) takes its endpoints from the packages'
+	// defaults, which name in-cluster Services: list every deployed service, so a config
+	// rendered for another place (devConfig: a laptop) sends every call there.
+	space := map[string]any{}
 	for svc := range w.GRPC {
 		connectors[catalog.ConnectorName(svc)] = map[string]any{"endpoint": map[string]any{"v1": "${grpc:" + svc + "}"}}
+		space[strings.ReplaceAll(svc, "-", "_")] = "${grpc:" + svc + "}"
 	}
+	connectors["SpaceConnector"] = map[string]any{"backend": "spaceone.core.connector.space_connector.SpaceConnector", "endpoints": space}
 	g["CONNECTORS"] = connectors
 	if s.Name == "identity" {
 		g["ENDPOINTS"] = identityEndpoints(w)

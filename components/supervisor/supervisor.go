@@ -104,7 +104,7 @@ func Config(a *Args) (string, error) {
 			"protocol": "consul", "uri": "root/api_key/TOKEN",
 			"config": map[string]any{"host": hostOf(a.Consul.Host), "port": a.Consul.Port},
 		},
-		"LOG": map[string]any{"loggers": map[string]any{"spaceone": map[string]any{"handlers": []any{"console"}}}},
+		"LOG": map[string]any{"loggers": map[string]any{"spaceone": map[string]any{"level": "INFO", "handlers": []any{"console"}}}},
 	}}
 	b, err := yaml.Marshal(doc)
 	return string(b), err
