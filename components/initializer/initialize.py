@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 
 import yaml
@@ -42,9 +43,12 @@ def main():
 
     mode = "first"
     key = consul_get(KEY_PATH)
+    # identity must answer first: spacectl's "find or create" takes a failed find for "absent"
+    # and would then create a duplicate.
+    domains = lambda: reachable(lambda: spacectl("list", "identity.Domain", "-p", "name=" + var["domain"]["root"], "-o", "json"))
     if key:
         spacectl("config", "set", "api_key", key)
-        out = spacectl("list", "identity.Domain", "-p", "name=" + var["domain"]["root"], "-o", "json")
+        out = domains()
         if "ERROR" not in out and var["domain"]["root"] in out:
             mode = "again"
             print("spaceone initializer: Consul holds a working API key: the platform is initialised; "
@@ -54,6 +58,7 @@ def main():
                   % redact(out.strip().splitlines()[-1] if out.strip() else "no answer"), flush=True)
             shutil.copy(FILES + "/default.yml", HOME + "/environments/default.yml")  # without that key
     if mode == "first":
+        domains()
         print("spaceone initializer: first install: root domain, its owner, the API user and its key", flush=True)
 
     proc = subprocess.run(["spacectl", "apply", SECRET + "/main.yaml", "-v", "mode=" + mode],
@@ -84,6 +89,17 @@ def main():
         print("spaceone initializer: FAILED: the API key did not reach Consul (%s)" % KEY_PATH, flush=True)
         sys.exit(1)
     print("spaceone initializer: done (%s)" % mode, flush=True)
+
+
+def reachable(call, tries=15):
+    """Runs call until its output is not a connection error (identity not reachable yet)."""
+    for _ in range(tries):
+        out = call()
+        if "ERROR_GRPC_CONNECTION" not in out and "Channel is not ready" not in out:
+            return out
+        time.sleep(2)
+    print("spaceone initializer: FAILED: identity is not reachable (%s)" % out.strip().splitlines()[-1], flush=True)
+    sys.exit(1)
 
 
 def spacectl(*args):

@@ -130,6 +130,9 @@ func serve() error {
 	defer cancel()
 	services := &Services{NodeIP: *nodeIP, APIServer: apiHost}
 	services.Start(ctx, client)
+	if err := services.serveDNS(net.JoinHostPort(network.Gateway().String(), "53")); err != nil {
+		return fmt.Errorf("node DNS: %w", err)
+	}
 	agent := &Agent{Client: client, Table: table, Net: network, Services: services, NodeIP: *nodeIP,
 		StateDir: filepath.Join(*state, "pods"), LogDir: logDir, Self: self, pods: map[string]*podRun{}}
 	defer agent.StopAll()

@@ -29,6 +29,9 @@ func run(args ...string) error {
 	return nil
 }
 
+// Gateway is the bridge's address: the pods' default route and DNS server.
+func (n *Network) Gateway() netip.Addr { return n.Prefix.Addr().Next() }
+
 // Setup creates the bridge and the local route for the ClusterIP range.
 func (n *Network) Setup() error {
 	gw := n.Prefix.Addr().Next()

@@ -194,13 +194,11 @@ func (r *podRun) run() error {
 		hostname = pod.Spec.Hostname
 	}
 	hosts := filepath.Join(r.dir, "hosts")
-	// Names resolve through hosts (Services, kept current by Services). The resolver's DNS
-	// server is the pod's own loopback, where nothing answers: a lookup that asks DNS first
-	// (gRPC's c-ares) fails at once and falls back to the hosts file, instead of waiting for
-	// a server that is not there. The search path is the kubelet's.
+	// Names resolve as in a cluster: the node's DNS server (Services.serveDNS) with the
+	// kubelet's search path, and the same records in /etc/hosts.
 	resolv := filepath.Join(r.dir, "resolv.conf")
 	ns := pod.Namespace
-	if err := os.WriteFile(resolv, []byte("nameserver 127.0.0.1\nsearch "+ns+".svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n"), 0o644); err != nil {
+	if err := os.WriteFile(resolv, []byte("nameserver "+r.a.Net.Gateway().String()+"\nsearch "+ns+".svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n"), 0o644); err != nil {
 		return err
 	}
 	if err := r.a.Services.AddPod(r.key(), hosts, pod.Namespace, hostname, pn.IP.String()); err != nil {

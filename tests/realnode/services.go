@@ -38,6 +38,7 @@ type Services struct {
 	mu        sync.Mutex
 	listeners map[string]net.Listener // "ip:port" → listener
 	hosts     map[string]hostsFile    // pod key → its hosts file
+	records   map[string]string       // fully qualified name → address (DNS)
 	rr        atomic.Uint64
 	changed   chan struct{}
 }
@@ -52,7 +53,7 @@ func (s *Services) Start(ctx context.Context, client kubernetes.Interface) {
 	svcInf := f.Core().V1().Services()
 	epInf := f.Discovery().V1().EndpointSlices()
 	s.services, s.slices = svcInf.Lister(), epInf.Lister()
-	s.listeners, s.hosts = map[string]net.Listener{}, map[string]hostsFile{}
+	s.listeners, s.hosts, s.records = map[string]net.Listener{}, map[string]hostsFile{}, map[string]string{}
 	s.changed = make(chan struct{}, 1)
 	h := cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { s.poke() },
@@ -243,28 +244,26 @@ func (s *Services) endpoints(namespace, name, portName string, notReady bool) []
 	return out
 }
 
-// writeHosts writes one pod's /etc/hosts in place (the file is bind-mounted, so its inode
-// must stay): localhost, the pod itself, every Service (short names for its own namespace),
-// and the pods of headless Services by hostname.
-func (s *Services) writeHosts(h hostsFile) error {
-	var b strings.Builder
-	b.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
-	if h.ip != "" {
-		fmt.Fprintf(&b, "%s\t%s\n", h.ip, h.hostname)
-	}
+type hostEntry struct {
+	ip    string
+	names []string
+	ns    string // the Service's namespace: short names only for pods of that namespace
+	short []string
+}
+
+// entries lists every Service's addresses and names (and the pods of headless Services by
+// hostname), the data of both the hosts files and the DNS server.
+func (s *Services) entries() []hostEntry {
+	var out []hostEntry
 	svcs, _ := s.services.List(labels.Everything())
 	sort.Slice(svcs, func(i, j int) bool { return svcs[i].Namespace+"/"+svcs[i].Name < svcs[j].Namespace+"/"+svcs[j].Name })
 	for _, svc := range svcs {
-		names := func(prefix string) string {
+		entry := func(ip, prefix string) hostEntry {
 			fq := prefix + svc.Name + "." + svc.Namespace
-			n := fq + " " + fq + ".svc " + fq + ".svc.cluster.local"
-			if svc.Namespace == h.namespace {
-				n = prefix + svc.Name + " " + n
-			}
-			return n
+			return hostEntry{ip: ip, names: []string{fq, fq + ".svc", fq + ".svc.cluster.local"}, ns: svc.Namespace, short: []string{prefix + svc.Name}}
 		}
 		if svc.Spec.ClusterIP != "" && svc.Spec.ClusterIP != corev1.ClusterIPNone {
-			fmt.Fprintf(&b, "%s\t%s\n", svc.Spec.ClusterIP, names(""))
+			out = append(out, entry(svc.Spec.ClusterIP, ""))
 			continue
 		}
 		sel := labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: svc.Name})
@@ -276,14 +275,33 @@ func (s *Services) writeHosts(h hostsFile) error {
 					continue
 				}
 				if first {
-					fmt.Fprintf(&b, "%s\t%s\n", ep.Addresses[0], names(""))
+					out = append(out, entry(ep.Addresses[0], ""))
 					first = false
 				}
 				if ep.Hostname != nil {
-					fmt.Fprintf(&b, "%s\t%s\n", ep.Addresses[0], names(*ep.Hostname+"."))
+					out = append(out, entry(ep.Addresses[0], *ep.Hostname+"."))
 				}
 			}
 		}
+	}
+	return out
+}
+
+// writeHosts writes one pod's /etc/hosts in place (the file is bind-mounted, so its inode
+// must stay): localhost, the pod itself, every Service (short names for its own namespace),
+// and the pods of headless Services by hostname.
+func (s *Services) writeHosts(h hostsFile) error {
+	var b strings.Builder
+	b.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
+	if h.ip != "" {
+		fmt.Fprintf(&b, "%s\t%s\n", h.ip, h.hostname)
+	}
+	for _, e := range s.entries() {
+		names := e.names
+		if e.ns == h.namespace {
+			names = append(append([]string{}, e.short...), names...)
+		}
+		fmt.Fprintf(&b, "%s\t%s\n", e.ip, strings.Join(names, " "))
 	}
 	f, err := os.OpenFile(h.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
