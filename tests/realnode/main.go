@@ -143,7 +143,7 @@ func serve() error {
 		func(c *nodeutil.NodeConfig) error {
 			c.HTTPListenAddr = net.JoinHostPort(*nodeIP, fmt.Sprint(*port))
 			c.Handler = mux
-			c.NumWorkers = 4
+			c.NumWorkers = 16 // pods start and stop in parallel (a stop waits out its grace period)
 			c.InformerResyncPeriod = 30 * time.Second
 			n := &c.NodeSpec
 			n.Labels["kubernetes.io/os"] = "linux"
