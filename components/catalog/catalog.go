@@ -31,7 +31,21 @@ type Release struct {
 	Resources  Resources           `yaml:"resources"` // default per container
 	Services   map[string]*Service `yaml:"services"`
 	Frontend   map[string]Image    `yaml:"frontend"`
+	// TokenReady is how a token consumer shows it holds the API key: its readiness probe.
+	TokenReady TokenReady `yaml:"tokenReady"`
 	names      []string
+}
+
+// TokenReady is the readiness probe of the processes that read the API key when they start
+// (the variants listed, and the supervisor), so they are Ready only once they hold it.
+type TokenReady struct {
+	Variants []string `yaml:"variants"`
+	Command  []string `yaml:"command"` // run in the container; succeeds once the key is held
+}
+
+// Gates reports whether a variant of a service waits, for readiness, until it holds the key.
+func (t TokenReady) Gates(variant string, v *Variant) bool {
+	return v != nil && v.Token && len(t.Command) > 0 && slices.Contains(t.Variants, variant)
 }
 
 // Image is a repository and a pinned tag.

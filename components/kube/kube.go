@@ -81,6 +81,16 @@ func ServiceSpec(workload string, port corev1.ServicePortArgs, nodePort int) *co
 	return spec
 }
 
+// ExecProbe runs command in the container every period seconds (5 s to answer, 3 misses).
+func ExecProbe(period int, command ...string) *corev1.ProbeArgs {
+	return &corev1.ProbeArgs{
+		Exec:             &corev1.ExecActionArgs{Command: pulumi.ToStringArray(command)},
+		PeriodSeconds:    pulumi.Int(period),
+		TimeoutSeconds:   pulumi.Int(5),
+		FailureThreshold: pulumi.Int(3),
+	}
+}
+
 // RestrictedContainer is the container security context every workload gets: no privilege
 // escalation, no added capabilities.
 func RestrictedContainer() *corev1.SecurityContextArgs {

@@ -1,6 +1,7 @@
 package microservice
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"sort"
@@ -17,6 +18,9 @@ type Wiring struct {
 	Redis, Consul Endpoint
 	// Domain is the root domain the initializer creates (${domain}).
 	Domain string
+	// LogDir is where the service writes its log file ("": /var/log/spaceone, the pod's log
+	// volume; a laptop has no such directory, and python-core cannot start without it).
+	LogDir string
 	// GRPC maps each deployed gRPC service to its host (its Service name, or a laptop
 	// address later); only these get connectors.
 	GRPC map[string]string
@@ -54,7 +58,7 @@ func RenderConfig(s *catalog.Service, variant string, w Wiring, extra map[string
 		"LOG": map[string]any{
 			// INFO, not python-core's default DEBUG: at DEBUG identity logs the password it checks.
 			"loggers":  map[string]any{"spaceone": map[string]any{"level": "INFO", "handlers": []any{"console", "file"}}},
-			"handlers": map[string]any{"file": map[string]any{"type": "file", "filename": "/var/log/spaceone/" + s.Name + ".log"}},
+			"handlers": map[string]any{"file": map[string]any{"type": "file", "filename": cmp.Or(w.LogDir, "/var/log/spaceone") + "/" + s.Name + ".log"}},
 		},
 	}
 	connectors := map[string]any{}

@@ -42,6 +42,8 @@ type Args struct {
 	// Deferred variants are deployed by Finish, after something New cannot wait for yet
 	// (the token consumers wait for the initializer to hand them the API key).
 	Deferred []string
+	// TokenReady is the release's readiness probe for the variants that read the key at start.
+	TokenReady catalog.TokenReady
 }
 
 // Microservice is a deployed SpaceONE backend service.
@@ -202,6 +204,9 @@ func (m *Microservice) deployVariant(ctx *pulumi.Context, args *Args, variant st
 		container.StartupProbe = grpcProbe(5, 60) // python services take a while to start
 		container.ReadinessProbe = grpcProbe(10, 3)
 		container.LivenessProbe = grpcProbe(20, 3)
+	}
+	if args.TokenReady.Gates(variant, svc.Variants[variant]) {
+		container.ReadinessProbe = kube.ExecProbe(5, args.TokenReady.Command...)
 	}
 	d, err := kube.Deployment(ctx, kube.Workload{
 		Name: wl, Namespace: args.Namespace, Labels: labels, Replicas: replicas, PullSecrets: args.PullSecrets,

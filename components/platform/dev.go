@@ -26,7 +26,8 @@ func (p *Platform) devAccess(args *Args) error {
 	}
 	address := func(e microservice.Endpoint) string { return fmt.Sprintf("%s:%d", e.Host, e.Port) }
 	p.DevPorts = map[string]string{}
-	w := microservice.Wiring{GRPC: map[string]string{}, Domain: s.Domain}
+	// On the laptop the log file goes to the directory the service is started in.
+	w := microservice.Wiring{GRPC: map[string]string{}, Domain: s.Domain, LogDir: "."}
 	for _, sp := range args.Plan.Services {
 		a := address(reach(sp.DevPort, sp.DevNodePort()))
 		p.DevPorts[sp.Name] = a

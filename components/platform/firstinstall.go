@@ -85,8 +85,9 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 		Namespace: plugins.Metadata.Name().Elem(), NamespaceName: s.PluginNamespace, CoreNamespace: s.Namespace,
 		Image: kube.Image(rel.Supervisor.Repository, rel.Supervisor.Tag, s.Images.Registry), Tag: rel.Supervisor.Tag,
 		PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
-		Replicas: s.Supervisor.Replicas,
-		WaitFor:  append([]pulumi.Resource{plugins}, gate...),
+		Replicas:   s.Supervisor.Replicas,
+		WaitFor:    append([]pulumi.Resource{plugins}, gate...),
+		TokenReady: rel.TokenReady.Command,
 	}
 	sa.Redis.Host, sa.Redis.Port = p.Redis.Endpoint.Host, p.Redis.Endpoint.Port
 	sa.Consul.Host, sa.Consul.Port = p.Consul.Endpoint.Host, p.Consul.Endpoint.Port

@@ -81,7 +81,7 @@ func (p *Platform) deployServices(ctx *pulumi.Context, args *Args, core *corev1.
 			Service:  sp.Service, Namespace: core.Metadata.Name().Elem(), Image: sp.Image,
 			Variants: sp.Variants, Replicas: sp.Replicas, Resources: sp.Resources,
 			PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
-			Configs: configs, WaitFor: waitFor,
+			Configs: configs, WaitFor: waitFor, TokenReady: args.Plan.Release.TokenReady,
 		}
 		if sp.Database != "" {
 			ma.HasDB = true

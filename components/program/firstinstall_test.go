@@ -1,6 +1,7 @@
 package program
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -212,5 +213,34 @@ func TestIngressUsesTheConfiguredClassAndHosts(t *testing.T) {
 	cfg["console"] = map[string]any{"expose": "nodePort"}
 	if m := run(t, cfg); m.Find("kubernetes:networking.k8s.io/v1:Ingress", "console") != nil {
 		t.Error("Ingress created although the console is exposed by NodePort")
+	}
+}
+
+// A token consumer that reads the key when it starts (the schedulers, the supervisor) is
+// Ready only once it holds it: its readiness probe is the catalogue's tokenReady command.
+// Workers and gRPC servers read no key at start, so theirs is unchanged.
+func TestTokenConsumersAreReadyOnlyWithTheKey(t *testing.T) {
+	m := run(t, simConfig())
+	probe := func(name string) string {
+		d := m.Find(deployment, name)
+		if d == nil {
+			t.Fatalf("no Deployment %s", name)
+		}
+		c := d.Array("spec.template.spec.containers")[0].ObjectValue()
+		rp, ok := c["readinessProbe"]
+		if !ok || !rp.IsObject() {
+			return ""
+		}
+		return fmt.Sprint(rp.ObjectValue()["exec"])
+	}
+	for _, consumer := range []string{"inventory-scheduler", "supervisor"} {
+		if p := probe(consumer); !strings.Contains(p, "_validate_token] token: ") {
+			t.Errorf("%s's readiness does not wait for the key: %q", consumer, p)
+		}
+	}
+	for _, other := range []string{"inventory-worker", "inventory", "notification-scheduler"} {
+		if p := probe(other); strings.Contains(p, "_validate_token") {
+			t.Errorf("%s waits for the key, which it never logs: %q", other, p)
+		}
 	}
 }

@@ -179,11 +179,4 @@ var DevPorts = map[string]DevPort{
 	"consul":  {Port: 8501, NodePort: 30500},
 }
 
-func execProbe(command ...string) *corev1.ProbeArgs {
-	return &corev1.ProbeArgs{
-		Exec:             &corev1.ExecActionArgs{Command: pulumi.ToStringArray(command)},
-		PeriodSeconds:    pulumi.Int(10),
-		TimeoutSeconds:   pulumi.Int(5),
-		FailureThreshold: pulumi.Int(3),
-	}
-}
+func execProbe(command ...string) *corev1.ProbeArgs { return kube.ExecProbe(10, command...) }

@@ -51,6 +51,8 @@ type Args struct {
 	// Replicas per plugin kind, e.g. {"inventory.Collector": 1}.
 	Replicas map[string]int
 	WaitFor  []pulumi.Resource
+	// TokenReady, when set, is the readiness probe that passes once it holds the API key.
+	TokenReady []string
 }
 
 // Supervisor is the deployed plugin runner.
@@ -104,7 +106,11 @@ func Config(a *Args) (string, error) {
 			"protocol": "consul", "uri": "root/api_key/TOKEN",
 			"config": map[string]any{"host": hostOf(a.Consul.Host), "port": a.Consul.Port},
 		},
-		"LOG": map[string]any{"loggers": map[string]any{"spaceone": map[string]any{"level": "INFO", "handlers": []any{"console"}}}},
+		// Its log file is what the token readiness probe reads (catalogue tokenReady).
+		"LOG": map[string]any{
+			"loggers":  map[string]any{"spaceone": map[string]any{"level": "INFO", "handlers": []any{"console", "file"}}},
+			"handlers": map[string]any{"file": map[string]any{"type": "file", "filename": "/var/log/spaceone/supervisor.log"}},
+		},
 	}}
 	b, err := yaml.Marshal(doc)
 	return string(b), err
@@ -186,6 +192,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			},
 			Resources:       kube.Resources("50m", "128Mi", "500m", "512Mi"),
 			SecurityContext: kube.RestrictedContainer(),
+			ReadinessProbe:  tokenProbe(args.TokenReady),
 		},
 	}, parent, pulumi.DependsOn(append([]pulumi.Resource{cm, binding}, args.WaitFor...)))
 	if err != nil {
@@ -193,6 +200,13 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	s.Deployment = d
 	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"role": role.Metadata.Name()})
+}
+
+func tokenProbe(command []string) *corev1.ProbeArgs {
+	if len(command) == 0 {
+		return nil
+	}
+	return kube.ExecProbe(5, command...)
 }
 
 func isShortName(h string) bool {
