@@ -3,12 +3,16 @@
 # integration tests, which start and stop their own sim control plane and real node in there).
 # The network namespace has only loopback (and what the tests add between namespaces they make
 # themselves). The PID namespace reaps everything on every exit path: when the command ends,
-# however it ends (SIGINT, SIGTERM, a test timeout, SIGKILL of this script), the kernel kills
-# every process started inside, so no kube-apiserver or SpaceONE process outlives the run.
+# however it ends, the kernel kills every process started inside, so no kube-apiserver or
+# SpaceONE process outlives the run. unshare ignores SIGINT and SIGTERM while it waits, so this
+# script turns them into SIGKILL of unshare, whose --kill-child then ends the namespace.
 set -euo pipefail
-exec unshare --net --mount --propagation private --pid --fork --kill-child=SIGKILL --mount-proc -- bash -c 'ip link set lo up
+unshare --net --mount --propagation private --pid --fork --kill-child=SIGKILL --mount-proc -- bash -c 'ip link set lo up
 links=$(ip -o link show | awk -F": " "{print \$2}" | grep -v "^lo$" || true)
 [ -z "$links" ] || { echo "not isolated: $links" >&2; exit 1; }
 # ip netns keeps its namespaces under /run/netns: private to this mount namespace.
 mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns; }
-"$@"' isolated "$@"
+"$@"' isolated "$@" &
+child=$!
+trap 'kill -KILL "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 143' INT TERM HUP
+wait "$child"
