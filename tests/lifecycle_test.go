@@ -154,6 +154,11 @@ func secretsStayHidden(t *testing.T, p *project, upOutput string) {
 	if len(adminPw) < 16 || len(rootPw) < 16 {
 		t.Fatalf("generated passwords too short: %d, %d characters", len(adminPw), len(rootPw))
 	}
+	// The spaceone-admin Secret holds what the user types at the login (the output's value).
+	stored := decodeB64(t, mustKubectl(t, "-n", "spaceone", "get", "secret", "spaceone-admin", "-o", "jsonpath={.data.password}"))
+	if stored != adminPw {
+		t.Errorf("the spaceone-admin Secret holds another value than the admin password (%d vs %d characters)", len(stored), len(adminPw))
+	}
 	state := p.run(t, "stack", "export", "--stack", p.stack)
 	configMaps := mustKubectl(t, "get", "configmaps", "-A", "-o", "yaml")
 	for what, text := range map[string]string{"the state file": state, "a ConfigMap": configMaps, "the output of pulumi up": upOutput} {

@@ -50,8 +50,12 @@ func (p *project) setSecret(t *testing.T, key, value string) {
 	}
 }
 
+// realDomain is not "root": identity creates SYSTEM roles only in the domain its
+// ROOT_DOMAIN_NAME names, so this proves the platform sets it from spaceone:domain.
+const realDomain = "acme"
+
 func realStackConfig() string {
-	return simStackConfig() + "  spaceone:console: {enabled: false}\n"
+	return simStackConfig() + "  spaceone:console: {enabled: false}\n  spaceone:domain: " + realDomain + "\n"
 }
 
 // TestRealFirstInstall installs SpaceONE 1.10.4 for real: `pulumi up` on the sim with every
@@ -276,7 +280,7 @@ func deployedServices(t *testing.T) []string {
 
 func rootDomainID(t *testing.T, ctl *spacectlEnv) string {
 	t.Helper()
-	out := ctl.run(t, "list", "identity.Domain", "-p", "name=root", "-o", "json")
+	out := ctl.run(t, "list", "identity.Domain", "-p", "name="+realDomain, "-o", "json")
 	m := regexp.MustCompile(`"domain_id":\s*"([^"]+)"`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("no root domain:\n%s", out)

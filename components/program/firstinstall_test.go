@@ -244,3 +244,4 @@ func TestTokenConsumersAreReadyOnlyWithTheKey(t *testing.T) {
 		}
 	}
 }
+
