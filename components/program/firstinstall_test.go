@@ -244,4 +244,3 @@ func TestTokenConsumersAreReadyOnlyWithTheKey(t *testing.T) {
 		}
 	}
 }
-
