@@ -71,7 +71,7 @@ func TestRealFirstInstall(t *testing.T) {
 	if out, err := p.try(t, "up", "--yes", "--skip-preview"); err != nil {
 		t.Fatalf("pulumi up: %v\n%s", err, tail(out, 60))
 	}
-	t.Logf("real first install: pulumi up took %s", time.Since(start).Round(time.Second))
+	t.Logf("real first install: pulumi up took %s; %d processes, %d MiB resident in all", time.Since(start).Round(time.Second), len(rn.processes()), rn.rssMiB())
 
 	// 2. spacectl finished every task of a first install, with no error.
 	finished := initializerFinished(t, rn, "first")

@@ -117,6 +117,25 @@ func (rn *realNode) processes() []string {
 	return out
 }
 
+// rssMiB is the resident memory of every process the agent runs for pods, added up.
+func (rn *realNode) rssMiB() int {
+	kb := 0
+	for _, p := range rn.processes() {
+		pid := strings.Fields(p)[0]
+		b, err := os.ReadFile("/proc/" + pid + "/status")
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+				n, _ := strconv.Atoi(f[1])
+				kb += n
+			}
+		}
+	}
+	return kb / 1024
+}
+
 // podLogs returns the logs of every container whose pod name starts with prefix, by file name.
 func (rn *realNode) podLogs(t *testing.T, namespace, prefix string) map[string]string {
 	t.Helper()

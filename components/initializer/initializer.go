@@ -133,19 +133,17 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		token = args.MarketplaceToken
 	}
 	mainYAML := pulumi.ToSecret(pulumi.All(args.AdminPassword, token).ApplyT(func(v []any) (string, error) {
-		b, err := yaml.Marshal(map[string]any{
-			"import": imports,
-			"var": map[string]any{
-				"domain":               map[string]any{"root": args.Domain},
-				"default_language":     "en",
-				"default_timezone":     "UTC",
-				"domain_owner":         map[string]any{"id": args.AdminUser, "password": v[0].(string)},
-				"user":                 map[string]any{"id": args.APIUser},
-				"marketplace_endpoint": args.MarketplaceEndpoint,
-				"marketplace_token":    v[1].(string),
-			},
-			"tasks": []any{},
-		})
+		vars := map[string]any{
+			"domain":           map[string]any{"root": args.Domain},
+			"default_language": "en",
+			"default_timezone": "UTC",
+			"domain_owner":     map[string]any{"id": args.AdminUser, "password": v[0].(string)},
+			"user":             map[string]any{"id": args.APIUser},
+		}
+		if args.HasMarketplaceToken { // only then: the marketplace tasks are the only readers
+			vars["marketplace_endpoint"], vars["marketplace_token"] = args.MarketplaceEndpoint, v[1].(string)
+		}
+		b, err := yaml.Marshal(map[string]any{"import": imports, "var": vars, "tasks": []any{}})
 		return string(b), err
 	})).(pulumi.StringOutput)
 	sec, err := corev1.NewSecret(ctx, name+"-main", &corev1.SecretArgs{
