@@ -73,6 +73,15 @@ func TestRealFirstInstall(t *testing.T) {
 	}
 	t.Logf("real first install: pulumi up took %s; %d processes, %d MiB resident in all", time.Since(start).Round(time.Second), len(rn.processes()), rn.rssMiB())
 
+	restarts := mustKubectl(t, "get", "pods", "-A", "-o", `jsonpath={range .items[*]}{.metadata.name}={.status.containerStatuses[0].restartCount}{" "}{end}`)
+	var restarted []string
+	for _, f := range strings.Fields(restarts) {
+		if !strings.HasSuffix(f, "=0") {
+			restarted = append(restarted, f)
+		}
+	}
+	t.Logf("restarts during the first install: %d pods restarted %v", len(restarted), restarted)
+
 	// 2. spacectl finished every task of a first install, with no error.
 	finished := initializerFinished(t, rn, "first")
 	t.Logf("initializer: %s", finished)
