@@ -115,6 +115,11 @@ func TestRealFirstInstall(t *testing.T) {
 		}
 	}
 
+	// Logs are readable the usual way too (kubectl logs, through the node's kubelet API).
+	if out := mustKubectl(t, "-n", "spaceone", "logs", "deployment/identity"); !strings.Contains(out, "Start gRPC Server") {
+		t.Errorf("kubectl logs of identity lacks python-core's start line:\n%s", tail(out, 10))
+	}
+
 	// 5. every token consumer holds the key.
 	key := consulKey(t)
 	if key == "" {

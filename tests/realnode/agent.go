@@ -15,6 +15,7 @@ import (
 	"github.com/virtual-kubelet/virtual-kubelet/errdefs"
 	"github.com/virtual-kubelet/virtual-kubelet/node/api"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	statsv1alpha1 "k8s.io/kubelet/pkg/apis/stats/v1alpha1"
@@ -90,6 +91,16 @@ func (a *Agent) DeletePod(ctx context.Context, pod *corev1.Pod) error {
 	r.recompute()
 	r.mu.Unlock()
 	r.notify()
+	// As the kubelet does once every container has ended: remove the pod object at once
+	// (virtual-kubelet would otherwise wait out the grace period before it does).
+	if pod.DeletionTimestamp != nil {
+		uid := pod.UID
+		err := a.Client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{
+			GracePeriodSeconds: new(int64), Preconditions: &metav1.Preconditions{UID: &uid}})
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			return fmt.Errorf("removing pod %s: %w", k, err)
+		}
+	}
 	return nil
 }
 
