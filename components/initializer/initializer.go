@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/spaceone-pulumi/spaceone/components/kube"
+	"github.com/spaceone-pulumi/spaceone/components/microservice"
 )
 
 // Args configures the initializer.
@@ -67,7 +68,7 @@ func Files(a *Args) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	rootDomain, err := yaml.Marshal(map[string]any{"tasks": rootDomainTasks(a.Consul, KeyPath)})
+	rootDomain, err := yaml.Marshal(map[string]any{"tasks": rootDomainTasks(a.Consul)})
 	if err != nil {
 		return nil, err
 	}
@@ -89,12 +90,9 @@ func Files(a *Args) (map[string]string, error) {
 	return files, nil
 }
 
-// KeyPath is where in Consul the initializer puts the API key the token consumers read.
-const KeyPath = "root/api_key/TOKEN"
-
 // Tasks is every task of a run, in order (root domain, then marketplace when used).
 func Tasks(a *Args) []any {
-	t := rootDomainTasks(a.Consul, KeyPath)
+	t := rootDomainTasks(a.Consul)
 	if a.HasMarketplaceToken {
 		t = append(t, marketplaceTasks()...)
 	}
@@ -185,7 +183,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 						Command:         pulumi.ToStringArray([]string{"python3", filesDir + "/initialize.py"}),
 						Env: corev1.EnvVarArray{
 							corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_CONSUL"), Value: pulumi.String(args.Consul)},
-							corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_KEY_PATH"), Value: pulumi.String(KeyPath)},
+							corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_KEY_PATH"), Value: pulumi.String(microservice.TokenKeyPath)},
 							corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_TASKS_FIRST"), Value: pulumi.String(strconv.Itoa(first))},
 							corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_TASKS_AGAIN"), Value: pulumi.String(strconv.Itoa(again))},
 						},
@@ -265,7 +263,8 @@ func TaskCounts(tasks []any) (first, again int) {
 	return first, again
 }
 
-func rootDomainTasks(consul, keyPath string) []any {
+func rootDomainTasks(consul string) []any {
+	keyPath := microservice.TokenKeyPath
 	domainID := "${{ tasks.domain.output.domain_id }}"
 	return []any{
 		resource("domain", "Find or create the root domain", "", "identity.Domain", "NO_UPDATE",

@@ -32,6 +32,24 @@ type Endpoint struct {
 	Port int
 }
 
+// TokenKeyPath is where in Consul the initializer puts the API key the token consumers read.
+const TokenKeyPath = "root/api_key/TOKEN"
+
+// TokenInfo is the TOKEN_INFO of a token consumer: the API key, read from Consul at host:port.
+func TokenInfo(host, port any) map[string]any {
+	return map[string]any{"protocol": "consul", "uri": TokenKeyPath, "config": map[string]any{"host": host, "port": port}}
+}
+
+// Log is the LOG config of a SpaceONE process: console and a log file in dir ("": the pod's
+// log volume, /var/log/spaceone), at INFO, not python-core's default DEBUG (at DEBUG identity
+// logs the password it checks).
+func Log(name, dir string) map[string]any {
+	return map[string]any{
+		"loggers":  map[string]any{"spaceone": map[string]any{"level": "INFO", "handlers": []any{"console", "file"}}},
+		"handlers": map[string]any{"file": map[string]any{"type": "file", "filename": cmp.Or(dir, "/var/log/spaceone") + "/" + name + ".log"}},
+	}
+}
+
 // ConfigDir is where a service's config files live in its container.
 func ConfigDir(service string) string { return "/opt/spaceone/" + service + "/config" }
 
@@ -55,11 +73,7 @@ func RenderConfig(s *catalog.Service, variant string, w Wiring, extra map[string
 				"uri":     "${grpcv1:identity}/Authorization/verify"}},
 			"mutation": []any{map[string]any{"backend": "spaceone.core.handler.mutation_handler.SpaceONEMutationHandler"}},
 		},
-		"LOG": map[string]any{
-			// INFO, not python-core's default DEBUG: at DEBUG identity logs the password it checks.
-			"loggers":  map[string]any{"spaceone": map[string]any{"level": "INFO", "handlers": []any{"console", "file"}}},
-			"handlers": map[string]any{"file": map[string]any{"type": "file", "filename": cmp.Or(w.LogDir, "/var/log/spaceone") + "/" + s.Name + ".log"}},
-		},
+		"LOG": Log(s.Name, w.LogDir),
 	}
 	connectors := map[string]any{}
 	// SpaceConnector (python-core's generic client) takes its endpoints from the packages'
@@ -82,11 +96,7 @@ func RenderConfig(s *catalog.Service, variant string, w Wiring, extra map[string
 	}
 	g = catalog.Merge(g, spec.Config)
 	if spec.Token {
-		g["TOKEN_INFO"] = map[string]any{
-			"protocol": "consul",
-			"config":   map[string]any{"host": "${consul.host}", "port": "${consul.port}"},
-			"uri":      "root/api_key/TOKEN",
-		}
+		g["TOKEN_INFO"] = TokenInfo("${consul.host}", "${consul.port}")
 	}
 	g = catalog.Merge(g, extra)
 	if q, ok := g["QUEUES"].(map[string]any); ok {

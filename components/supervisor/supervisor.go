@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/spaceone-pulumi/spaceone/components/kube"
+	"github.com/spaceone-pulumi/spaceone/components/microservice"
 )
 
 // Name is the supervisor's Deployment and ServiceAccount name.
@@ -102,15 +103,9 @@ func Config(a *Args) (string, error) {
 			"backend": "spaceone.supervisor.scheduler.sync_scheduler.SyncScheduler", "interval": 20, "queue": "default_q"}},
 		"WORKERS": map[string]any{"worker": map[string]any{
 			"backend": "spaceone.core.scheduler.worker.BaseWorker", "pool": 1, "queue": "default_q"}},
-		"TOKEN_INFO": map[string]any{
-			"protocol": "consul", "uri": "root/api_key/TOKEN",
-			"config": map[string]any{"host": hostOf(a.Consul.Host), "port": a.Consul.Port},
-		},
+		"TOKEN_INFO": microservice.TokenInfo(hostOf(a.Consul.Host), a.Consul.Port),
 		// Its log file is what the token readiness probe reads (catalogue tokenReady).
-		"LOG": map[string]any{
-			"loggers":  map[string]any{"spaceone": map[string]any{"level": "INFO", "handlers": []any{"console", "file"}}},
-			"handlers": map[string]any{"file": map[string]any{"type": "file", "filename": "/var/log/spaceone/supervisor.log"}},
-		},
+		"LOG": microservice.Log(Name, ""),
 	}}
 	b, err := yaml.Marshal(doc)
 	return string(b), err
