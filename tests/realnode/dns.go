@@ -12,10 +12,10 @@ import (
 // (and <hostname>.<service>... for the pods of headless Services) from the same records as the
 // hosts files; every other name is NXDOMAIN at once, so nothing waits for a server that is not
 // there. The pods' resolv.conf names it with the kubelet's search path.
-func (s *Services) serveDNS(addr string) error {
+func (s *Services) serveDNS(addr string) (net.Addr, error) {
 	pc, err := net.ListenPacket("udp", addr)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
 		m := new(dns.Msg)
@@ -42,5 +42,5 @@ func (s *Services) serveDNS(addr string) error {
 			log.Printf("dns: %v", err)
 		}
 	}()
-	return nil
+	return pc.LocalAddr(), nil
 }

@@ -130,7 +130,7 @@ func serve() error {
 	defer cancel()
 	services := &Services{NodeIP: *nodeIP, APIServer: apiHost}
 	services.Start(ctx, client)
-	if err := services.serveDNS(net.JoinHostPort(network.Gateway().String(), "53")); err != nil {
+	if _, err := services.serveDNS(net.JoinHostPort(network.Gateway().String(), "53")); err != nil {
 		return fmt.Errorf("node DNS: %w", err)
 	}
 	agent := &Agent{Client: client, Table: table, Net: network, Services: services, NodeIP: *nodeIP,

@@ -94,7 +94,7 @@ func (s *Services) AddPod(key, path, namespace, hostname, ip string) error {
 	s.mu.Lock()
 	s.hosts[key] = hostsFile{path, namespace, hostname, ip}
 	s.mu.Unlock()
-	return s.writeHosts(hostsFile{path, namespace, hostname, ip})
+	return s.writeHosts(hostsFile{path, namespace, hostname, ip}, s.entries())
 }
 
 func (s *Services) RemovePod(key string) {
@@ -124,7 +124,18 @@ func (s *Services) reconcile() {
 			}
 		}
 	}
+	// One listing serves the DNS records and every pod's hosts file.
+	entries := s.entries()
+	records := map[string]string{}
+	for _, e := range entries {
+		for _, n := range e.names {
+			if strings.HasSuffix(n, ".svc.cluster.local") {
+				records[n] = e.ip
+			}
+		}
+	}
 	s.mu.Lock()
+	s.records = records
 	for addr, l := range s.listeners {
 		if _, ok := want[addr]; !ok {
 			l.Close()
@@ -150,13 +161,13 @@ func (s *Services) reconcile() {
 	}
 	s.mu.Unlock()
 	for _, h := range files {
-		if err := s.writeHosts(h); err != nil {
+		if err := s.writeHosts(h, entries); err != nil {
 			log.Printf("services: %v", err)
 		}
 	}
 }
 
-// serve forwards every connection on l to the current target of addr.
+// serve forwards every connection on l to a ready endpoint of the Service behind addr.
 func (s *Services) serve(l net.Listener, addr string) {
 	for {
 		c, err := l.Accept()
@@ -196,29 +207,27 @@ func (s *Services) resolve(addr string) (string, error) {
 		for _, p := range svc.Spec.Ports {
 			if (svc.Spec.ClusterIP == host && strconv.Itoa(int(p.Port)) == port) ||
 				(host == s.NodeIP && p.NodePort != 0 && strconv.Itoa(int(p.NodePort)) == port) {
-				return s.target(svc.Namespace, svc.Name, p)()
+				return s.pick(svc.Namespace, svc.Name, p)
 			}
 		}
 	}
 	return "", fmt.Errorf("no Service serves %s any more", addr)
 }
 
-// target returns a function that picks a ready endpoint of one Service port (round robin).
-func (s *Services) target(namespace, name string, p corev1.ServicePort) func() (string, error) {
-	return func() (string, error) {
-		if namespace == "default" && name == "kubernetes" {
-			return s.APIServer, nil
-		}
-		addrs := s.endpoints(namespace, name, p.Name, false)
-		if len(addrs) == 0 {
-			return "", fmt.Errorf("service %s/%s port %d has no ready endpoint", namespace, name, p.Port)
-		}
-		return addrs[int(s.rr.Add(1))%len(addrs)], nil
+// pick chooses a ready endpoint of one Service port (round robin).
+func (s *Services) pick(namespace, name string, p corev1.ServicePort) (string, error) {
+	if namespace == "default" && name == "kubernetes" {
+		return s.APIServer, nil
 	}
+	addrs := s.endpoints(namespace, name, p.Name)
+	if len(addrs) == 0 {
+		return "", fmt.Errorf("service %s/%s port %d has no ready endpoint", namespace, name, p.Port)
+	}
+	return addrs[int(s.rr.Add(1))%len(addrs)], nil
 }
 
-// endpoints lists ip:port of the ready endpoints of a Service's named port (all, if notReady).
-func (s *Services) endpoints(namespace, name, portName string, notReady bool) []string {
+// endpoints lists ip:port of the ready endpoints of a Service's named port.
+func (s *Services) endpoints(namespace, name, portName string) []string {
 	sel := labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: name})
 	slices, err := s.slices.EndpointSlices(namespace).List(sel)
 	if err != nil {
@@ -231,7 +240,7 @@ func (s *Services) endpoints(namespace, name, portName string, notReady bool) []
 				continue
 			}
 			for _, ep := range sl.Endpoints {
-				if !notReady && ep.Conditions.Ready != nil && !*ep.Conditions.Ready {
+				if ep.Conditions.Ready != nil && !*ep.Conditions.Ready {
 					continue
 				}
 				for _, a := range ep.Addresses {
@@ -290,13 +299,13 @@ func (s *Services) entries() []hostEntry {
 // writeHosts writes one pod's /etc/hosts in place (the file is bind-mounted, so its inode
 // must stay): localhost, the pod itself, every Service (short names for its own namespace),
 // and the pods of headless Services by hostname.
-func (s *Services) writeHosts(h hostsFile) error {
+func (s *Services) writeHosts(h hostsFile, entries []hostEntry) error {
 	var b strings.Builder
 	b.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
 	if h.ip != "" {
 		fmt.Fprintf(&b, "%s\t%s\n", h.ip, h.hostname)
 	}
-	for _, e := range s.entries() {
+	for _, e := range entries {
 		names := e.names
 		if e.ns == h.namespace {
 			names = append(append([]string{}, e.short...), names...)
