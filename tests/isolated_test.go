@@ -44,10 +44,8 @@ func TestInterruptedRunLeavesNoProcess(t *testing.T) {
 // countProcs counts processes whose command line starts with prefix.
 func countProcs(prefix string) int {
 	n := 0
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err == nil && strings.HasPrefix(strings.ReplaceAll(string(b), "\x00", " "), prefix) {
+	for _, p := range procTable() {
+		if strings.HasPrefix(p.cmdline, prefix) {
 			n++
 		}
 	}

@@ -380,8 +380,8 @@ func checkNoSecretLeaks(t *testing.T, rn *realNode, secrets []string) {
 			t.Errorf("secret #%d is in a ConfigMap", i)
 		}
 		for name, text := range logs {
-			if strings.Contains(text, s) {
-				t.Errorf("secret #%d is in the log %s: %s", i, name, grepLines(text, s)[0][:min(200, len(grepLines(text, s)[0]))])
+			if lines := grepLines(text, s); len(lines) > 0 {
+				t.Errorf("secret #%d is in the log %s: %s", i, name, lines[0][:min(200, len(lines[0]))])
 			}
 		}
 	}

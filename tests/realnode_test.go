@@ -77,13 +77,15 @@ func (rn *realNode) stop(t *testing.T) {
 	rn.cmd = nil
 }
 
-// processes lists the processes the agent runs for pods (its descendants), as "pid command".
-func (rn *realNode) processes() []string {
-	if rn.cmd == nil {
-		return nil
-	}
-	children := map[int][]int{}
-	cmdline := map[int]string{}
+// proc is one process of this PID namespace.
+type proc struct {
+	ppid    int
+	cmdline string
+}
+
+// procTable reads every process from /proc.
+func procTable() map[int]proc {
+	out := map[int]proc{}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
@@ -101,15 +103,27 @@ func (rn *realNode) processes() []string {
 			continue
 		}
 		ppid, _ := strconv.Atoi(f[1])
-		children[ppid] = append(children[ppid], pid)
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		cmdline[pid] = strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))
+		out[pid] = proc{ppid: ppid, cmdline: strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))}
+	}
+	return out
+}
+
+// processes lists the processes the agent runs for pods (its descendants), as "pid command".
+func (rn *realNode) processes() []string {
+	if rn.cmd == nil {
+		return nil
+	}
+	children := map[int][]int{}
+	procs := procTable()
+	for pid, p := range procs {
+		children[p.ppid] = append(children[p.ppid], pid)
 	}
 	var out []string
 	var walk func(int)
 	walk = func(p int) {
 		for _, c := range children[p] {
-			out = append(out, fmt.Sprintf("%d %s", c, cmdline[c]))
+			out = append(out, fmt.Sprintf("%d %s", c, procs[c].cmdline))
 			walk(c)
 		}
 	}
