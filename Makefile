@@ -4,7 +4,7 @@ STACK ?= minikube
 OUT ?= rendered/$(STACK)
 ARGS ?=
 
-.PHONY: help tools up preview destroy render test test-unit test-integration bench sim-up sim-down sim-status dev-connect clean
+.PHONY: help tools up preview destroy render readme test test-unit test-integration bench sim-up sim-down sim-status dev-connect clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ destroy: tools ## remove everything stack $(STACK) deployed
 
 render: tools ## write every manifest of stack $(STACK) as YAML into $(OUT) (no cluster needed)
 	@scripts/render.sh $(STACK) $(OUT)
+
+readme: ## regenerate the README's generated parts (start order) from the code
+	@go test ./components/program -run TestREADMEStartOrderIsTheCode -count=1 -update
 
 test: tools ## unit tests (Pulumi mocks) and integration tests (real CLI against the sim)
 	@scripts/test.sh

@@ -33,8 +33,26 @@ type Release struct {
 	Frontend   map[string]Image    `yaml:"frontend"`
 	// TokenReady is how a token consumer shows it holds the API key: its readiness probe.
 	TokenReady TokenReady `yaml:"tokenReady"`
-	names      []string
+	// Start is what waits for what at a first install, and why; everything else starts at once.
+	Start []Wait `yaml:"start"`
+	names []string
 }
+
+// Wait is one rule of the start order: Workload is not created before every workload of
+// WaitFor is ready. Names are workloads (a store, a service's gRPC server, <service>-<variant>,
+// one of PlatformWorkloads) or TokenConsumers.
+type Wait struct {
+	Workload string   `yaml:"workload"`
+	WaitFor  []string `yaml:"waitFor"`
+	Why      string   `yaml:"why"`
+}
+
+// TokenConsumers names, in a start rule, every process that reads the API key when it
+// starts: the variants of TokenReady that have token: true, and the supervisor.
+const TokenConsumers = "tokenConsumers"
+
+// PlatformWorkloads are the workloads outside the catalogue's services.
+var PlatformWorkloads = []string{"mongodb", "redis", "consul", "initializer", "supervisor", "console", "console-api"}
 
 // TokenReady is the readiness probe of the processes that read the API key when they start
 // (the variants listed, and the supervisor), so they are Ready only once they hold it.
@@ -141,7 +159,44 @@ func (r *Release) check() error {
 		}
 	}
 	sort.Strings(r.names)
+	return r.checkStart()
+}
+
+// checkStart refuses a start rule naming a workload the release cannot have.
+func (r *Release) checkStart() error {
+	known := func(name string) bool {
+		if name == TokenConsumers || slices.Contains(PlatformWorkloads, name) {
+			return true
+		}
+		for svc, s := range r.Services {
+			for v := range s.Variants {
+				if name == WorkloadName(svc, v) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for i, w := range r.Start {
+		if !known(w.Workload) || w.Why == "" || len(w.WaitFor) == 0 {
+			return fmt.Errorf("start[%d]: needs a known workload, waitFor and why (got workload %q)", i, w.Workload)
+		}
+		for _, f := range w.WaitFor {
+			if !known(f) || f == TokenConsumers {
+				return fmt.Errorf("start[%d] (%s): unknown workload %q in waitFor", i, w.Workload, f)
+			}
+		}
+	}
 	return nil
+}
+
+// WorkloadName is the name of a service variant's Deployment: the service's own for the
+// gRPC server, <service>-<variant> for the others.
+func WorkloadName(service, variant string) string {
+	if variant == "grpc" {
+		return service
+	}
+	return service + "-" + variant
 }
 
 // DevNodePort is the NodePort of a service when the stack exposes gRPC services on nodes.

@@ -50,3 +50,22 @@ func TestReadmeTableMatchesCatalogue(t *testing.T) {
 		t.Errorf("README.md lacks the current catalogue table; paste this under \"What gets deployed\":\n%s", want)
 	}
 }
+
+// A start rule must name workloads the release can have, and say why.
+func TestStartRulesAreChecked(t *testing.T) {
+	for name, w := range map[string]Wait{
+		"unknown workload":  {Workload: "inventroy", WaitFor: []string{"identity"}, Why: "x"},
+		"unknown waitFor":   {Workload: "inventory", WaitFor: []string{"identiy"}, Why: "x"},
+		"no why":            {Workload: "inventory", WaitFor: []string{"identity"}},
+		"waits for a group": {Workload: "inventory", WaitFor: []string{TokenConsumers}, Why: "x"},
+	} {
+		rel, err := Load("1.10.4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel.Start = append(rel.Start, w)
+		if err := rel.checkStart(); err == nil {
+			t.Errorf("%s: accepted %+v", name, w)
+		}
+	}
+}

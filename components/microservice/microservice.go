@@ -31,8 +31,9 @@ type Args struct {
 	// Database is database.yaml (a secret), or nil-valued when the service has no database.
 	Database pulumi.StringOutput
 	HasDB    bool
-	// WaitFor are resources the Deployments must wait for (stores, the services it calls).
-	WaitFor []pulumi.Resource
+	// WaitFor are, per variant, the resources its Deployment must wait for (the platform's
+	// start order; most variants wait for nothing).
+	WaitFor map[string][]pulumi.Resource
 	// NodePort, when set, also exposes the gRPC Service on this port of every node
 	// (spaceone:dev.expose nodePort), for a laptop to reach.
 	NodePort int
@@ -40,7 +41,8 @@ type Args struct {
 	// and its Service sends traffic to Local.Host:Local.Port.
 	Local *Endpoint
 	// Deferred variants are deployed by Finish, after something New cannot wait for yet
-	// (the token consumers wait for the initializer to hand them the API key).
+	// (the token consumers wait for the initializer to hand them the API key); Finish gets
+	// what they wait for.
 	Deferred []string
 	// TokenReady is the release's readiness probe for the variants that read the key at start.
 	TokenReady catalog.TokenReady
@@ -117,11 +119,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	return m, nil
 }
 
-// Finish deploys the deferred variants, each also waiting for waitFor, and completes the
-// component. Call it once for every service New returned.
-func (m *Microservice) Finish(ctx *pulumi.Context, waitFor []pulumi.Resource) error {
+// Finish deploys the deferred variants, each waiting for waitFor[variant], and completes
+// the component. Call it once for every service New returned.
+func (m *Microservice) Finish(ctx *pulumi.Context, waitFor map[string][]pulumi.Resource) error {
 	a := *m.args
-	a.WaitFor = append(append([]pulumi.Resource{}, a.WaitFor...), waitFor...)
+	a.WaitFor = waitFor
 	for _, variant := range m.args.Variants {
 		if !slices.Contains(m.args.Deferred, variant) {
 			continue
@@ -135,16 +137,12 @@ func (m *Microservice) Finish(ctx *pulumi.Context, waitFor []pulumi.Resource) er
 	return ctx.RegisterResourceOutputs(m, pulumi.Map{"image": pulumi.String(m.args.Image)})
 }
 
-func workloadName(service, variant string) string {
-	if variant == "grpc" {
-		return service
-	}
-	return service + "-" + variant
-}
+// Deferred lists the variants New left for Finish.
+func (m *Microservice) Deferred() []string { return m.args.Deferred }
 
 func (m *Microservice) deployVariant(ctx *pulumi.Context, args *Args, variant string, dbSecret *corev1.Secret) (*appsv1.Deployment, error) {
 	svc := args.Service
-	wl := workloadName(m.Name, variant)
+	wl := catalog.WorkloadName(m.Name, variant)
 	labels := kube.Labels(wl, variant, svc.Tag)
 	parent := pulumi.Parent(m)
 	cfg, err := corev1.NewConfigMap(ctx, wl+"-config", &corev1.ConfigMapArgs{
@@ -164,7 +162,7 @@ func (m *Microservice) deployVariant(ctx *pulumi.Context, args *Args, variant st
 		corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(dir + "/config.yaml"), SubPath: pulumi.String("config.yaml"), ReadOnly: pulumi.Bool(true)},
 		corev1.VolumeMountArgs{Name: pulumi.String("logs"), MountPath: pulumi.String("/var/log/spaceone")},
 	}
-	deps := append([]pulumi.Resource{cfg}, args.WaitFor...)
+	deps := append([]pulumi.Resource{cfg}, args.WaitFor[variant]...)
 	if dbSecret != nil {
 		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String("database"), Secret: &corev1.SecretVolumeSourceArgs{SecretName: dbSecret.Metadata.Name().Elem()}})
 		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String("database"), MountPath: pulumi.String(dir + "/database.yaml"), SubPath: pulumi.String("database.yaml"), ReadOnly: pulumi.Bool(true)})

@@ -32,9 +32,9 @@ func (p *Platform) adminPassword(ctx *pulumi.Context, args *Args, core *corev1.N
 	return g.Value("password"), nil
 }
 
-// firstInstall runs the initializer once every gRPC service is ready, then starts the token
-// consumers (schedulers, workers, supervisor), so the first install has no crash loops and no
-// manual step.
+// firstInstall runs the initializer once what it calls is ready, then starts what waits for
+// the key it hands over (the token consumers), so the first install has no crash loops and
+// no manual step.
 func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *corev1.Namespace) error {
 	s := args.Settings
 	rel := args.Plan.Release
@@ -43,20 +43,16 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 		return err
 	}
 	endpoints := map[string]string{}
-	var grpcReady []pulumi.Resource
 	names := make([]string, 0, len(p.Services))
 	for n := range p.Services {
 		names = append(names, n)
+		endpoints[n] = fmt.Sprintf("grpc://%s:%d", n, catalog.GRPCPort)
 	}
 	sort.Strings(names)
-	for _, n := range names {
-		m := p.Services[n]
-		endpoints[n] = fmt.Sprintf("grpc://%s:%d", n, catalog.GRPCPort)
-		if d := m.Deployments["grpc"]; d != nil {
-			grpcReady = append(grpcReady, d, m.Service)
-		}
+	waitFor, err := p.started.mustWaitFor("initializer")
+	if err != nil {
+		return err
 	}
-	grpcReady = append(grpcReady, p.Consul.Ready...)
 	ia := &initializer.Args{
 		Namespace: core.Metadata.Name().Elem(),
 		Image:     kube.Image(rel.Spacectl.Repository, rel.Spacectl.Tag, s.Images.Registry), Tag: rel.Spacectl.Tag,
@@ -66,27 +62,38 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 		MarketplaceToken: s.MarketplaceToken, HasMarketplaceToken: s.HasMarketplaceToken,
 		MarketplaceEndpoint: "grpc://repository.portal.spaceone.dev:50051",
 		TimeoutMinutes:      s.Initializer.TimeoutMinutes,
-		WaitFor:             grpcReady,
+		WaitFor:             waitFor,
 	}
 	p.Images["initializer"] = ia.Image
 	if p.Initializer, err = initializer.New(ctx, "initializer", ia, pulumi.Parent(p)); err != nil {
 		return fmt.Errorf("initializer: %w", err)
 	}
-	gate := []pulumi.Resource{p.Initializer.Job}
+	p.started.add("initializer", p.Initializer.Job)
 	for _, n := range names {
-		if err := p.Services[n].Finish(ctx, gate); err != nil {
+		m := p.Services[n]
+		deferred := map[string][]pulumi.Resource{}
+		for _, v := range m.Deferred() {
+			if deferred[v], err = p.started.mustWaitFor(catalog.WorkloadName(n, v)); err != nil {
+				return err
+			}
+		}
+		if err := m.Finish(ctx, deferred); err != nil {
 			return fmt.Errorf("service %s: %w", n, err)
 		}
 	}
 	if !s.SupervisorEnabled() {
 		return nil
 	}
+	supervisorWaits, err := p.started.mustWaitFor("supervisor")
+	if err != nil {
+		return err
+	}
 	sa := &supervisor.Args{
 		Namespace: plugins.Metadata.Name().Elem(), NamespaceName: s.PluginNamespace, CoreNamespace: s.Namespace,
 		Image: kube.Image(rel.Supervisor.Repository, rel.Supervisor.Tag, s.Images.Registry), Tag: rel.Supervisor.Tag,
 		PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
 		Replicas:   s.Supervisor.Replicas,
-		WaitFor:    append([]pulumi.Resource{plugins}, gate...),
+		WaitFor:    append([]pulumi.Resource{plugins}, supervisorWaits...),
 		TokenReady: rel.TokenReady.Command,
 	}
 	sa.Redis.Host, sa.Redis.Port = p.Redis.Endpoint.Host, p.Redis.Endpoint.Port
@@ -95,5 +102,6 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 	if p.Supervisor, err = supervisor.New(ctx, "supervisor", sa, pulumi.Parent(p)); err != nil {
 		return fmt.Errorf("supervisor: %w", err)
 	}
+	p.started.add("supervisor", p.Supervisor.Deployment)
 	return nil
 }

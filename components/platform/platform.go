@@ -46,12 +46,16 @@ type Platform struct {
 	// DevConfig a ready-to-run config file per service for running it there (secret).
 	DevPorts  map[string]string
 	DevConfig pulumi.StringMapOutput
+	// StartOrder is what waits for what in this stack (the README draws it).
+	StartOrder *StartOrder
+	started    *readiness
 }
 
 // New deploys the platform. Every Kubernetes resource goes through the cluster's provider.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Platform, error) {
 	s := args.Settings
-	p := &Platform{Images: map[string]string{}}
+	p := &Platform{Images: map[string]string{}, StartOrder: NewStartOrder(s, args.Plan)}
+	p.started = &readiness{order: p.StartOrder, ready: map[string][]pulumi.Resource{}}
 	opts = append(opts, pulumi.Provider(args.Cluster.Provider()))
 	if err := ctx.RegisterComponentResource("spaceone:platform:Platform", name, p, opts...); err != nil {
 		return nil, err
@@ -76,9 +80,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := p.deployStores(ctx, args, core); err != nil {
 		return nil, err
 	}
+	ready := map[string][]pulumi.Resource{"mongodb": p.MongoDB.Ready, "redis": p.Redis.Ready, "consul": p.Consul.Ready}
 	for _, name := range s.InClusterStores() {
 		repo, tag, _ := strings.Cut(stores.Images()[name], ":")
 		p.Images[name] = kube.Image(repo, tag, s.Images.Registry)
+		p.started.add(name, ready[name]...)
 	}
 	if err := p.deployServices(ctx, args, core); err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/frontend"
 	"github.com/spaceone-pulumi/spaceone/components/kube"
 	"github.com/spaceone-pulumi/spaceone/components/microservice"
@@ -43,12 +44,12 @@ func (p *Platform) wiring(plan *Plan, domain string) microservice.Wiring {
 	return w
 }
 
-// deployServices deploys every planned service, each after the stores and the services it
-// calls are ready, so a first install starts without crash loops.
+// deployServices deploys every planned service. A variant starts at once unless the start
+// order makes it wait; one that waits for something deployed later (the token consumers wait
+// for the initializer) is deferred to Finish.
 func (p *Platform) deployServices(ctx *pulumi.Context, args *Args, core *corev1.Namespace) error {
 	s := args.Settings
 	w := p.wiring(args.Plan, s.Domain)
-	storesReady := append(append(append([]pulumi.Resource{core}, p.MongoDB.Ready...), p.Redis.Ready...), p.Consul.Ready...)
 	mongo := microservice.Endpoint{Host: p.MongoDB.Endpoint.Host, Port: p.MongoDB.Endpoint.Port}
 	p.Services = map[string]*microservice.Microservice{}
 	for _, sp := range args.Plan.Services {
@@ -60,19 +61,15 @@ func (p *Platform) deployServices(ctx *pulumi.Context, args *Args, core *corev1.
 			}
 			configs[v] = c
 		}
-		waitFor := append([]pulumi.Resource{}, storesReady...)
-		for _, callee := range sp.Calls {
-			// The callee's pods being ready is what matters; its Service exists as soon as it
-			// is created (waiting on a Service's endpoints would only serialise ~10 s awaits).
-			if d := p.Services[callee].Deployments["grpc"]; d != nil {
-				waitFor = append(waitFor, d)
-			}
-		}
+		waitFor := map[string][]pulumi.Resource{}
 		var deferred []string
 		for _, v := range sp.Variants {
-			if spec := sp.Service.Variants[v]; v != "grpc" && spec != nil && spec.Token {
-				deferred = append(deferred, v) // token consumers start after the initializer
+			rs, ok := p.started.waitFor(catalog.WorkloadName(sp.Name, v))
+			if !ok {
+				deferred = append(deferred, v)
+				continue
 			}
+			waitFor[v] = rs
 		}
 		ma := &microservice.Args{
 			Deferred: deferred,
@@ -96,6 +93,12 @@ func (p *Platform) deployServices(ctx *pulumi.Context, args *Args, core *corev1.
 			return fmt.Errorf("service %s: %w", sp.Name, err)
 		}
 		p.Services[sp.Name] = m
+		for v, d := range m.Deployments {
+			p.started.add(catalog.WorkloadName(sp.Name, v), d)
+		}
+		if d := m.Deployments["grpc"]; d != nil {
+			p.started.add(sp.Name, m.Service) // callers reach it by its Service
+		}
 	}
 	return nil
 }
@@ -146,16 +149,20 @@ func (p *Platform) deployFrontend(ctx *pulumi.Context, args *Args, core *corev1.
 			}
 		}
 	}
-	for _, m := range p.Services {
-		for _, d := range m.Deployments {
-			fa.WaitFor = append(fa.WaitFor, d)
+	for _, wl := range []string{"console", "console-api"} {
+		rs, err := p.started.mustWaitFor(wl)
+		if err != nil {
+			return err
 		}
+		fa.WaitFor = append(fa.WaitFor, rs...)
 	}
 	var err error
 	p.Frontend, err = frontend.New(ctx, "frontend", fa, pulumi.Parent(p))
 	if err != nil {
 		return fmt.Errorf("frontend: %w", err)
 	}
+	p.started.add("console", p.Frontend.Console)
+	p.started.add("console-api", p.Frontend.API)
 	return nil
 }
 

@@ -30,24 +30,7 @@ func Run(ctx *pulumi.Context) error {
 // Build reads the stack configuration, validates all of it, and only then registers
 // resources. It returns the stack outputs.
 func Build(ctx *pulumi.Context) (pulumi.Map, error) {
-	release, ok := ctx.GetConfig("spaceone:release")
-	if !ok {
-		release = "1.10.4"
-	}
-	rel, err := catalog.Load(release)
-	if err != nil {
-		return nil, fmt.Errorf("spaceone:release: %w", err)
-	}
-	s, err := settings.Load(ctx, rel)
-	if err != nil {
-		return nil, err
-	}
-	if s.CredentialSeed == nil && s.RenderDir == "" {
-		_ = ctx.Log.Warn("spaceone:credentialSeed is not set, so generated passwords live only in their Kubernetes Secrets: "+
-			"a destroy with stores.keepVolumes, or an interrupted up, can lose them. make up sets one; by hand: "+
-			"head -c 32 /dev/urandom | base64 | pulumi config set --secret credentialSeed", nil)
-	}
-	plan, err := platform.NewPlan(s, rel)
+	s, plan, err := load(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -66,6 +49,33 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 		outs["region"] = pulumi.String(s.Cluster.EKS.Region)
 	}
 	return outs, nil
+}
+
+// load reads and checks the stack's configuration against its release: everything the
+// platform is built from, before any resource exists.
+func load(ctx *pulumi.Context) (*settings.Settings, *platform.Plan, error) {
+	release, ok := ctx.GetConfig("spaceone:release")
+	if !ok {
+		release = "1.10.4"
+	}
+	rel, err := catalog.Load(release)
+	if err != nil {
+		return nil, nil, fmt.Errorf("spaceone:release: %w", err)
+	}
+	s, err := settings.Load(ctx, rel)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.CredentialSeed == nil && s.RenderDir == "" {
+		_ = ctx.Log.Warn("spaceone:credentialSeed is not set, so generated passwords live only in their Kubernetes Secrets: "+
+			"a destroy with stores.keepVolumes, or an interrupted up, can lose them. make up sets one; by hand: "+
+			"head -c 32 /dev/urandom | base64 | pulumi config set --secret credentialSeed", nil)
+	}
+	plan, err := platform.NewPlan(s, rel)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, plan, nil
 }
 
 // outputs are what a user needs after `up`: where the console is, how to log in, what runs.

@@ -1,0 +1,173 @@
+package platform
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
+	"github.com/spaceone-pulumi/spaceone/components/settings"
+)
+
+// StartOrder is what waits for what in one stack: the release's start rules (catalogue
+// `start:`) resolved to the workloads this stack runs in the cluster. The platform orders its
+// resources by it, and the README draws it (Markdown), so neither can drift from the other.
+type StartOrder struct {
+	Workloads []string // every in-cluster workload, in the order the platform creates them
+	Rules     []Rule   // the release's rules that apply to this stack, in catalogue order
+}
+
+// Rule is one start rule resolved: each of Workloads waits until all of WaitFor are ready.
+type Rule struct {
+	Workloads []string
+	WaitFor   []string
+	Why       string
+	Group     string // the rule's group name (catalog.TokenConsumers), if it named one
+}
+
+// NewStartOrder resolves the release's start rules for a stack.
+func NewStartOrder(s *settings.Settings, plan *Plan) *StartOrder {
+	o := &StartOrder{}
+	o.Workloads = append(o.Workloads, s.InClusterStores()...)
+	var consumers []string
+	for _, sp := range plan.Services {
+		if sp.Local != nil {
+			continue // served from a laptop: nothing of it runs here
+		}
+		for _, v := range sp.Variants {
+			wl := catalog.WorkloadName(sp.Name, v)
+			o.Workloads = append(o.Workloads, wl)
+			if plan.Release.TokenReady.Gates(v, sp.Service.Variants[v]) {
+				consumers = append(consumers, wl)
+			}
+		}
+	}
+	if s.Console.On() {
+		o.Workloads = append(o.Workloads, "console", "console-api")
+	}
+	o.Workloads = append(o.Workloads, "initializer")
+	if s.SupervisorEnabled() {
+		o.Workloads = append(o.Workloads, "supervisor")
+		consumers = append(consumers, "supervisor")
+	}
+	runs := func(names []string) []string {
+		var out []string
+		for _, n := range names {
+			if slices.Contains(o.Workloads, n) {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	for _, w := range plan.Release.Start {
+		r := Rule{Why: w.Why, WaitFor: runs(w.WaitFor)}
+		if w.Workload == catalog.TokenConsumers {
+			r.Group, r.Workloads = w.Workload, consumers
+		} else {
+			r.Workloads = runs([]string{w.Workload})
+		}
+		// A store outside the cluster, or a service on a laptop, is not waited for here.
+		if len(r.Workloads) > 0 && len(r.WaitFor) > 0 {
+			o.Rules = append(o.Rules, r)
+		}
+	}
+	return o
+}
+
+// WaitFor lists what a workload waits for, in catalogue order, without repeats.
+func (o *StartOrder) WaitFor(workload string) []string {
+	var out []string
+	for _, r := range o.Rules {
+		if slices.Contains(r.Workloads, workload) {
+			for _, f := range r.WaitFor {
+				if !slices.Contains(out, f) {
+					out = append(out, f)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Markdown is the README's "Start order": a Mermaid flowchart and why each wait exists.
+func (o *StartOrder) Markdown() string {
+	id := func(n string) string { return strings.ReplaceAll(n, "-", "_") }
+	var b strings.Builder
+	b.WriteString("```mermaid\nflowchart LR\n  subgraph at_once [\"start at once\"]\n    direction TB\n")
+	waiting := map[string]bool{}
+	for _, r := range o.Rules {
+		for _, w := range r.Workloads {
+			waiting[w] = true
+		}
+	}
+	for _, w := range o.Workloads {
+		if !waiting[w] {
+			fmt.Fprintf(&b, "    %s[\"%s\"]\n", id(w), w)
+		}
+	}
+	b.WriteString("  end\n")
+	for _, w := range o.Workloads {
+		if waiting[w] {
+			fmt.Fprintf(&b, "  %s[\"%s\"]\n", id(w), w)
+		}
+	}
+	ids := func(names []string) string {
+		out := make([]string, len(names))
+		for i, n := range names {
+			out[i] = id(n)
+		}
+		return strings.Join(out, " & ")
+	}
+	for _, r := range o.Rules {
+		fmt.Fprintf(&b, "  %s --> %s\n", ids(r.WaitFor), ids(r.Workloads))
+	}
+	b.WriteString("```\n\n")
+	for _, r := range o.Rules {
+		who := strings.Join(r.Workloads, ", ")
+		if r.Group != "" {
+			who = r.Group + " (" + who + ")"
+		}
+		verb := "wait"
+		if r.Group == "" && len(r.Workloads) == 1 {
+			verb = "waits"
+		}
+		fmt.Fprintf(&b, "- **%s** %s for %s: %s\n", who, verb, strings.Join(r.WaitFor, ", "), r.Why)
+	}
+	return b.String()
+}
+
+// readiness is what the platform has created so far, per workload: the resources that are
+// ready once the workload is. A workload created later waits on them as the order says.
+type readiness struct {
+	order *StartOrder
+	ready map[string][]pulumi.Resource
+}
+
+func (r *readiness) add(workload string, rs ...pulumi.Resource) {
+	r.ready[workload] = append(r.ready[workload], rs...)
+}
+
+// waitFor returns the resources a workload must wait for; ok is false while one of them is
+// not created yet (the workload is then deployed later, see mustWaitFor).
+func (r *readiness) waitFor(workload string) (rs []pulumi.Resource, ok bool) {
+	for _, f := range r.order.WaitFor(workload) {
+		got, created := r.ready[f]
+		if !created {
+			return nil, false
+		}
+		rs = append(rs, got...)
+	}
+	return rs, true
+}
+
+// mustWaitFor is waitFor where everything waited for must exist by now.
+func (r *readiness) mustWaitFor(workload string) ([]pulumi.Resource, error) {
+	rs, ok := r.waitFor(workload)
+	if !ok {
+		return nil, fmt.Errorf("start order: %s waits for %v, which are not all deployed before it; "+
+			"the release's start rules form a cycle or name a workload deployed later", workload, r.order.WaitFor(workload))
+	}
+	return rs, nil
+}

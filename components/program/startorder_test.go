@@ -1,0 +1,148 @@
+package program
+
+import (
+	"flag"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/spaceone-pulumi/spaceone/components/platform"
+	"github.com/spaceone-pulumi/spaceone/components/testkit"
+)
+
+var update = flag.Bool("update", false, "rewrite the README's generated start order (make readme)")
+
+const (
+	readmePath       = "../../README.md"
+	startOrderBegin  = "<!-- start order: generated from the release's start rules by `make readme`; a test compares -->\n"
+	startOrderFinish = "<!-- end of start order -->\n"
+)
+
+// minikubeConfig is the default stack, stacks/Pulumi.minikube.yaml.
+func minikubeConfig() testkit.Config {
+	return testkit.Config{"clusterType": "local", "kubeContext": "minikube"}
+}
+
+// startOrderOf resolves the start order of a stack as the program does.
+func startOrderOf(t *testing.T, cfg testkit.Config) *platform.StartOrder {
+	t.Helper()
+	var order *platform.StartOrder
+	err := testkit.RunWith(&testkit.Mocks{}, func(ctx *pulumi.Context) error {
+		s, plan, err := load(ctx)
+		if err != nil {
+			return err
+		}
+		order = platform.NewStartOrder(s, plan)
+		return nil
+	}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return order
+}
+
+// The README's drawing is the default stack's start order, as generated now.
+func TestREADMEStartOrderIsTheCode(t *testing.T) {
+	want := startOrderOf(t, minikubeConfig()).Markdown()
+	b, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	i, j := strings.Index(readme, startOrderBegin), strings.Index(readme, startOrderFinish)
+	if i < 0 || j < i {
+		t.Fatalf("README.md has no start order between %q and %q", startOrderBegin, startOrderFinish)
+	}
+	got := readme[i+len(startOrderBegin) : j]
+	if got == want {
+		return
+	}
+	if *update {
+		if err := os.WriteFile(readmePath, []byte(readme[:i+len(startOrderBegin)]+want+readme[j:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("README.md's start order is stale; run make readme. Want:\n%s\ngot:\n%s", want, got)
+}
+
+// What each workload's resource waits for, as registered, is exactly what the start order
+// says: a workload waits for nothing else, and for everything it names.
+func TestWorkloadsWaitAsTheStartOrderSays(t *testing.T) {
+	for name, cfg := range map[string]testkit.Config{
+		"minikube":            minikubeConfig(),
+		"console off":         withKeys(minikubeConfig(), "console", map[string]any{"enabled": false}),
+		"identity on laptop":  withKeys(minikubeConfig(), "localServices", map[string]any{"identity": "host.minikube.internal:50051"}),
+		"schedulers enabled":  withKeys(minikubeConfig(), "services", map[string]any{"plugin": map[string]any{"variants": []string{"grpc", "scheduler", "worker"}}}),
+		"supervisor disabled": withKeys(minikubeConfig(), "supervisor", map[string]any{"enabled": false}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			order := startOrderOf(t, cfg)
+			m := run(t, cfg)
+			workloads := map[string]testkit.Resource{}
+			for _, typ := range []string{deployment, "kubernetes:apps/v1:StatefulSet", "kubernetes:batch/v1:Job"} {
+				for _, r := range m.OfType(typ) {
+					workloads[r.Name] = r
+				}
+			}
+			for _, wl := range order.Workloads {
+				if _, ok := workloads[wl]; !ok {
+					t.Errorf("start order names %s, which the program does not deploy", wl)
+				}
+			}
+			for wl, r := range workloads {
+				if !slices.Contains(order.Workloads, wl) {
+					t.Errorf("%s is deployed but missing from the start order", wl)
+					continue
+				}
+				var got []string
+				for _, dep := range r.Deps {
+					name := dep[strings.LastIndex(dep, "::")+2:]
+					if _, isWorkload := workloads[name]; isWorkload && name != wl && !slices.Contains(got, name) {
+						got = append(got, name)
+					}
+				}
+				want := order.WaitFor(wl)
+				slices.Sort(got)
+				slices.Sort(want)
+				if !slices.Equal(got, want) {
+					t.Errorf("%s waits for %v; the start order says %v", wl, got, want)
+				}
+			}
+		})
+	}
+}
+
+func withKeys(cfg testkit.Config, key string, v any) testkit.Config {
+	cfg[key] = v
+	return cfg
+}
+
+// The default stack's rules, as the issue asks: the initializer waits for what it calls,
+// the token consumers for the key, and nothing else waits.
+func TestOnlyWhatMustWaitWaits(t *testing.T) {
+	order := startOrderOf(t, minikubeConfig())
+	waiting := map[string][]string{}
+	for _, wl := range order.Workloads {
+		if w := order.WaitFor(wl); len(w) > 0 {
+			waiting[wl] = w
+		}
+	}
+	if got := waiting["initializer"]; !slices.Contains(got, "identity") || !slices.Contains(got, "mongodb") || !slices.Contains(got, "consul") {
+		t.Errorf("initializer waits for %v, want identity, mongodb and consul among them", got)
+	}
+	for _, consumer := range []string{"inventory-scheduler", "supervisor"} {
+		if got := waiting[consumer]; !slices.Equal(got, []string{"initializer"}) {
+			t.Errorf("%s waits for %v, want [initializer]", consumer, got)
+		}
+	}
+	delete(waiting, "initializer")
+	delete(waiting, "inventory-scheduler")
+	delete(waiting, "supervisor")
+	if len(waiting) > 0 {
+		t.Errorf("these wait although nothing makes them: %v", waiting)
+	}
+}
