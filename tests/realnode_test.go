@@ -38,6 +38,9 @@ func startRealNode(t *testing.T) *realNode {
 	rn.cmd = exec.Command(bin, "-kubeconfig", filepath.Join(simDir, "admin.kubeconfig"), "-state", dir,
 		"-runtimes", runtimes, "-standins", filepath.Join(root, "tests/realnode/standins"),
 		"-tls-cert", filepath.Join(simDir, "run/pki/kwok.crt"), "-tls-key", filepath.Join(simDir, "run/pki/kwok.key"))
+	if table := os.Getenv("SPACEONE_REALNODE_TABLE"); table != "" {
+		rn.cmd.Args = append(rn.cmd.Args, "-table", table) // e.g. stores that start late, to see who copes
+	}
 	rn.cmd.Stdout, rn.cmd.Stderr = logf, logf
 	must(t, rn.cmd.Start())
 	t.Cleanup(func() {

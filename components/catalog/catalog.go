@@ -6,6 +6,7 @@ package catalog
 import (
 	"embed"
 	"fmt"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -38,13 +39,14 @@ type Release struct {
 	names []string
 }
 
-// Wait is one rule of the start order: Workload is not created before every workload of
-// WaitFor is ready. Names are workloads (a store, a service's gRPC server, <service>-<variant>,
-// one of PlatformWorkloads) or TokenConsumers.
+// Wait is one rule of the start order: each of Workloads is not created before every
+// workload of WaitFor is ready. A name is a workload (a store, a service's gRPC server,
+// <service>-<variant>, one of PlatformWorkloads); in Workloads also a pattern of them
+// (path.Match, e.g. "*-worker") or TokenConsumers.
 type Wait struct {
-	Workload string   `yaml:"workload"`
-	WaitFor  []string `yaml:"waitFor"`
-	Why      string   `yaml:"why"`
+	Workloads []string `yaml:"workloads"`
+	WaitFor   []string `yaml:"waitFor"`
+	Why       string   `yaml:"why"`
 }
 
 // TokenConsumers names, in a start rule, every process that reads the API key when it
@@ -164,30 +166,40 @@ func (r *Release) check() error {
 
 // checkStart refuses a start rule naming a workload the release cannot have.
 func (r *Release) checkStart() error {
-	known := func(name string) bool {
-		if name == TokenConsumers || slices.Contains(PlatformWorkloads, name) {
-			return true
+	var all []string
+	all = append(all, PlatformWorkloads...)
+	for svc, s := range r.Services {
+		for v := range s.Variants {
+			all = append(all, WorkloadName(svc, v))
 		}
-		for svc, s := range r.Services {
-			for v := range s.Variants {
-				if name == WorkloadName(svc, v) {
-					return true
-				}
-			}
-		}
-		return false
 	}
 	for i, w := range r.Start {
-		if !known(w.Workload) || w.Why == "" || len(w.WaitFor) == 0 {
-			return fmt.Errorf("start[%d]: needs a known workload, waitFor and why (got workload %q)", i, w.Workload)
+		if len(w.Workloads) == 0 || len(w.WaitFor) == 0 || w.Why == "" {
+			return fmt.Errorf("start[%d]: needs workloads, waitFor and why", i)
+		}
+		for _, n := range w.Workloads {
+			if n != TokenConsumers && len(MatchWorkloads(n, all)) == 0 {
+				return fmt.Errorf("start[%d]: %q names no workload of the release", i, n)
+			}
 		}
 		for _, f := range w.WaitFor {
-			if !known(f) || f == TokenConsumers {
-				return fmt.Errorf("start[%d] (%s): unknown workload %q in waitFor", i, w.Workload, f)
+			if !slices.Contains(all, f) {
+				return fmt.Errorf("start[%d]: unknown workload %q in waitFor", i, f)
 			}
 		}
 	}
 	return nil
+}
+
+// MatchWorkloads is the workloads of names that a rule's name or pattern matches.
+func MatchWorkloads(pattern string, names []string) []string {
+	var out []string
+	for _, n := range names {
+		if ok, _ := path.Match(pattern, n); ok {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // WorkloadName is the name of a service variant's Deployment: the service's own for the

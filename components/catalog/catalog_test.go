@@ -54,10 +54,11 @@ func TestReadmeTableMatchesCatalogue(t *testing.T) {
 // A start rule must name workloads the release can have, and say why.
 func TestStartRulesAreChecked(t *testing.T) {
 	for name, w := range map[string]Wait{
-		"unknown workload":  {Workload: "inventroy", WaitFor: []string{"identity"}, Why: "x"},
-		"unknown waitFor":   {Workload: "inventory", WaitFor: []string{"identiy"}, Why: "x"},
-		"no why":            {Workload: "inventory", WaitFor: []string{"identity"}},
-		"waits for a group": {Workload: "inventory", WaitFor: []string{TokenConsumers}, Why: "x"},
+		"unknown workload":      {Workloads: []string{"inventroy"}, WaitFor: []string{"identity"}, Why: "x"},
+		"pattern matching none": {Workloads: []string{"*-wroker"}, WaitFor: []string{"identity"}, Why: "x"},
+		"unknown waitFor":       {Workloads: []string{"inventory"}, WaitFor: []string{"identiy"}, Why: "x"},
+		"no why":                {Workloads: []string{"inventory"}, WaitFor: []string{"identity"}},
+		"waits for a group":     {Workloads: []string{"inventory"}, WaitFor: []string{TokenConsumers}, Why: "x"},
 	} {
 		rel, err := Load("1.10.4")
 		if err != nil {

@@ -39,7 +39,9 @@ type Args struct {
 	ConsoleNodePort, APINodePort int
 	// Ingress, when set, routes Host to console and APIHost to console-api.
 	Ingress *Ingress
-	WaitFor []pulumi.Resource
+	// ConsoleWaits and APIWaits are what each waits for at a first install (the platform's
+	// start order; nothing by default: console-api connects to the services per request).
+	ConsoleWaits, APIWaits kube.Waits
 }
 
 // Ingress exposes console and console-api by host name.
@@ -99,7 +101,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 
 	f.Console, f.ConsoleService, err = f.webApp(ctx, args, webApp{
 		name: "console", image: args.ConsoleImage, tag: args.ConsoleTag, port: 80, servicePort: 80,
-		configPath: "/var/www/config/production.json", config: string(consoleJSON), nodePort: args.ConsoleNodePort,
+		configPath: "/var/www/config/production.json", config: string(consoleJSON), nodePort: args.ConsoleNodePort, waits: args.ConsoleWaits,
 		// nginx binds port 80 and switches to its worker user: it keeps its default capabilities.
 		security:  &corev1.SecurityContextArgs{AllowPrivilegeEscalation: pulumi.Bool(false)},
 		resources: kube.Resources("20m", "32Mi", "500m", "128Mi"),
@@ -110,7 +112,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	// Node listens on 3000 itself; the upstream chart's nginx sidecar only rewrote cookies.
 	f.API, f.APIService, err = f.webApp(ctx, args, webApp{
 		name: "console-api", image: args.ConsoleAPIImage, tag: args.ConsoleAPITag, port: 3000, servicePort: 80,
-		configPath: "/opt/spaceone/wconsole-server/config/production.json", config: string(apiJSON), nodePort: args.APINodePort,
+		configPath: "/opt/spaceone/wconsole-server/config/production.json", config: string(apiJSON), nodePort: args.APINodePort, waits: args.APIWaits,
 		security:  kube.RestrictedContainer(),
 		resources: kube.Resources("50m", "128Mi", "1", "512Mi"),
 	})
@@ -166,6 +168,7 @@ type webApp struct {
 	nodePort           int
 	security           *corev1.SecurityContextArgs
 	resources          *corev1.ResourceRequirementsArgs
+	waits              kube.Waits
 }
 
 func (f *Frontend) webApp(ctx *pulumi.Context, args *Args, w webApp) (*appsv1.Deployment, *corev1.Service, error) {
@@ -187,7 +190,7 @@ func (f *Frontend) webApp(ctx *pulumi.Context, args *Args, w webApp) (*appsv1.De
 		}
 	}
 	d, err := kube.Deployment(ctx, kube.Workload{
-		Name: w.name, Namespace: args.Namespace, Labels: labels, Replicas: 1, PullSecrets: args.PullSecrets,
+		Name: w.name, Namespace: args.Namespace, Labels: labels, Replicas: 1, PullSecrets: args.PullSecrets, Waits: w.waits,
 		Volumes: corev1.VolumeArray{corev1.VolumeArgs{
 			Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name().Elem()},
 		}},
@@ -209,7 +212,7 @@ func (f *Frontend) webApp(ctx *pulumi.Context, args *Args, w webApp) (*appsv1.De
 			Resources:       w.resources,
 			SecurityContext: w.security,
 		},
-	}, parent, pulumi.DependsOn(append([]pulumi.Resource{cm}, args.WaitFor...)))
+	}, parent, pulumi.DependsOn([]pulumi.Resource{cm}))
 	if err != nil {
 		return nil, nil, err
 	}

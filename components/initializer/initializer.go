@@ -40,7 +40,7 @@ type Args struct {
 	HasMarketplaceToken bool
 	MarketplaceEndpoint string
 	TimeoutMinutes      int
-	WaitFor             []pulumi.Resource
+	Waits               kube.Waits // what it calls must answer first (the platform's start order)
 }
 
 // Initializer is the spacectl Job and its files.
@@ -157,10 +157,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		timeout = 20
 	}
 	job, err := batchv1.NewJob(ctx, name, &batchv1.JobArgs{
-		Metadata: kube.Managed(&metav1.ObjectMetaArgs{
+		Metadata: args.Waits.Annotate(kube.Managed(&metav1.ObjectMetaArgs{
 			Namespace: args.Namespace, Labels: labels,
 			Annotations: pulumi.StringMap{"pulumi.com/timeoutSeconds": pulumi.String(strconv.Itoa(timeout * 60))},
-		}),
+		})),
 		Spec: &batchv1.JobSpecArgs{
 			BackoffLimit:          pulumi.Int(4),
 			ActiveDeadlineSeconds: pulumi.Int(timeout * 60),
@@ -201,7 +201,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 				},
 			},
 		},
-	}, parent, pulumi.DependsOn(append([]pulumi.Resource{cm, sec}, args.WaitFor...)),
+	}, parent, pulumi.DependsOn(append([]pulumi.Resource{cm, sec}, args.Waits.Resources...)),
 		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: fmt.Sprintf("%dm", timeout), Update: fmt.Sprintf("%dm", timeout)}))
 	if err != nil {
 		return nil, fmt.Errorf("creating initializer job: %w", err)

@@ -22,6 +22,8 @@ type Workload struct {
 	// ServiceAccount runs the pods as this account with its token mounted; empty for every
 	// workload that does not call the Kubernetes API (all but the supervisor).
 	ServiceAccount pulumi.StringInput
+	// Waits is what the workload waits for at a first install (the platform's start order).
+	Waits Waits
 }
 
 // Deployment registers w's Deployment: pods selected by workload name only (a selector cannot
@@ -40,7 +42,7 @@ func Deployment(ctx *pulumi.Context, w Workload, opts ...pulumi.ResourceOption) 
 		pod.AutomountServiceAccountToken = pulumi.Bool(true)
 	}
 	d, err := appsv1.NewDeployment(ctx, w.Name, &appsv1.DeploymentArgs{
-		Metadata: Meta(w.Name, w.Namespace, w.Labels),
+		Metadata: w.Waits.Annotate(Meta(w.Name, w.Namespace, w.Labels)),
 		Spec: &appsv1.DeploymentSpecArgs{
 			Replicas:             pulumi.Int(w.Replicas),
 			RevisionHistoryLimit: pulumi.Int(3),
@@ -50,7 +52,7 @@ func Deployment(ctx *pulumi.Context, w Workload, opts ...pulumi.ResourceOption) 
 				Spec:     pod,
 			},
 		},
-	}, opts...)
+	}, append(opts, pulumi.DependsOn(w.Waits.Resources))...)
 	if err != nil {
 		return nil, fmt.Errorf("creating deployment %s: %w", w.Name, err)
 	}

@@ -152,3 +152,23 @@ func PullSecrets(names []string) corev1.LocalObjectReferenceArray {
 	}
 	return refs
 }
+
+// WaitsForAnnotation names, on a workload that waits at a first install, the workloads it
+// waits for (the platform's start order), so `kubectl get -o yaml` shows why it started
+// later, and tools that apply the rendered manifests can keep the order.
+const WaitsForAnnotation = "spaceone.dev/waits-for"
+
+// Waits is what a workload waits for: the workloads by name, and their resources (which
+// become the workload's dependencies).
+type Waits struct {
+	Names     []string
+	Resources []pulumi.Resource
+}
+
+// Annotate records w on m (nothing when w names no workload).
+func (w Waits) Annotate(m *metav1.ObjectMetaArgs) *metav1.ObjectMetaArgs {
+	if len(w.Names) > 0 {
+		m.Annotations.(pulumi.StringMap)[WaitsForAnnotation] = pulumi.String(strings.Join(w.Names, ","))
+	}
+	return m
+}

@@ -33,7 +33,7 @@ type Args struct {
 	HasDB    bool
 	// WaitFor are, per variant, the resources its Deployment must wait for (the platform's
 	// start order; most variants wait for nothing).
-	WaitFor map[string][]pulumi.Resource
+	WaitFor map[string]kube.Waits
 	// NodePort, when set, also exposes the gRPC Service on this port of every node
 	// (spaceone:dev.expose nodePort), for a laptop to reach.
 	NodePort int
@@ -121,7 +121,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 
 // Finish deploys the deferred variants, each waiting for waitFor[variant], and completes
 // the component. Call it once for every service New returned.
-func (m *Microservice) Finish(ctx *pulumi.Context, waitFor map[string][]pulumi.Resource) error {
+func (m *Microservice) Finish(ctx *pulumi.Context, waitFor map[string]kube.Waits) error {
 	a := *m.args
 	a.WaitFor = waitFor
 	for _, variant := range m.args.Variants {
@@ -162,7 +162,7 @@ func (m *Microservice) deployVariant(ctx *pulumi.Context, args *Args, variant st
 		corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(dir + "/config.yaml"), SubPath: pulumi.String("config.yaml"), ReadOnly: pulumi.Bool(true)},
 		corev1.VolumeMountArgs{Name: pulumi.String("logs"), MountPath: pulumi.String("/var/log/spaceone")},
 	}
-	deps := append([]pulumi.Resource{cfg}, args.WaitFor[variant]...)
+	deps := []pulumi.Resource{cfg}
 	if dbSecret != nil {
 		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String("database"), Secret: &corev1.SecretVolumeSourceArgs{SecretName: dbSecret.Metadata.Name().Elem()}})
 		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String("database"), MountPath: pulumi.String(dir + "/database.yaml"), SubPath: pulumi.String("database.yaml"), ReadOnly: pulumi.Bool(true)})
@@ -208,7 +208,7 @@ func (m *Microservice) deployVariant(ctx *pulumi.Context, args *Args, variant st
 	}
 	d, err := kube.Deployment(ctx, kube.Workload{
 		Name: wl, Namespace: args.Namespace, Labels: labels, Replicas: replicas, PullSecrets: args.PullSecrets,
-		Volumes: volumes, Container: container,
+		Volumes: volumes, Container: container, Waits: args.WaitFor[variant],
 	}, parent, pulumi.DependsOn(deps))
 	if err != nil {
 		return nil, err

@@ -62,7 +62,7 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 		MarketplaceToken: s.MarketplaceToken, HasMarketplaceToken: s.HasMarketplaceToken,
 		MarketplaceEndpoint: "grpc://repository.portal.spaceone.dev:50051",
 		TimeoutMinutes:      s.Initializer.TimeoutMinutes,
-		WaitFor:             waitFor,
+		Waits:               waitFor,
 	}
 	p.Images["initializer"] = ia.Image
 	if p.Initializer, err = initializer.New(ctx, "initializer", ia, pulumi.Parent(p)); err != nil {
@@ -71,7 +71,7 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 	p.started.add("initializer", p.Initializer.Job)
 	for _, n := range names {
 		m := p.Services[n]
-		deferred := map[string][]pulumi.Resource{}
+		deferred := map[string]kube.Waits{}
 		for _, v := range m.Deferred() {
 			if deferred[v], err = p.started.mustWaitFor(catalog.WorkloadName(n, v)); err != nil {
 				return err
@@ -93,7 +93,7 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 		Image: kube.Image(rel.Supervisor.Repository, rel.Supervisor.Tag, s.Images.Registry), Tag: rel.Supervisor.Tag,
 		PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
 		Replicas:   s.Supervisor.Replicas,
-		WaitFor:    append([]pulumi.Resource{plugins}, supervisorWaits...),
+		Waits:      supervisorWaits,
 		TokenReady: rel.TokenReady.Command,
 	}
 	sa.Redis.Host, sa.Redis.Port = p.Redis.Endpoint.Host, p.Redis.Endpoint.Port

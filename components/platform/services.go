@@ -61,7 +61,7 @@ func (p *Platform) deployServices(ctx *pulumi.Context, args *Args, core *corev1.
 			}
 			configs[v] = c
 		}
-		waitFor := map[string][]pulumi.Resource{}
+		waitFor := map[string]kube.Waits{}
 		var deferred []string
 		for _, v := range sp.Variants {
 			rs, ok := p.started.waitFor(catalog.WorkloadName(sp.Name, v))
@@ -149,14 +149,13 @@ func (p *Platform) deployFrontend(ctx *pulumi.Context, args *Args, core *corev1.
 			}
 		}
 	}
-	for _, wl := range []string{"console", "console-api"} {
-		rs, err := p.started.mustWaitFor(wl)
-		if err != nil {
-			return err
-		}
-		fa.WaitFor = append(fa.WaitFor, rs...)
-	}
 	var err error
+	if fa.ConsoleWaits, err = p.started.mustWaitFor("console"); err != nil {
+		return err
+	}
+	if fa.APIWaits, err = p.started.mustWaitFor("console-api"); err != nil {
+		return err
+	}
 	p.Frontend, err = frontend.New(ctx, "frontend", fa, pulumi.Parent(p))
 	if err != nil {
 		return fmt.Errorf("frontend: %w", err)

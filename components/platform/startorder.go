@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
+	"github.com/spaceone-pulumi/spaceone/components/kube"
 	"github.com/spaceone-pulumi/spaceone/components/settings"
 )
 
@@ -21,10 +22,10 @@ type StartOrder struct {
 
 // Rule is one start rule resolved: each of Workloads waits until all of WaitFor are ready.
 type Rule struct {
+	Names     []string // as the catalogue writes them (workloads, patterns, groups)
 	Workloads []string
 	WaitFor   []string
 	Why       string
-	Group     string // the rule's group name (catalog.TokenConsumers), if it named one
 }
 
 // NewStartOrder resolves the release's start rules for a stack.
@@ -62,11 +63,17 @@ func NewStartOrder(s *settings.Settings, plan *Plan) *StartOrder {
 		return out
 	}
 	for _, w := range plan.Release.Start {
-		r := Rule{Why: w.Why, WaitFor: runs(w.WaitFor)}
-		if w.Workload == catalog.TokenConsumers {
-			r.Group, r.Workloads = w.Workload, consumers
-		} else {
-			r.Workloads = runs([]string{w.Workload})
+		r := Rule{Names: w.Workloads, Why: w.Why, WaitFor: runs(w.WaitFor)}
+		for _, n := range w.Workloads {
+			matched := catalog.MatchWorkloads(n, o.Workloads)
+			if n == catalog.TokenConsumers {
+				matched = consumers
+			}
+			for _, m := range matched {
+				if !slices.Contains(r.Workloads, m) {
+					r.Workloads = append(r.Workloads, m)
+				}
+			}
 		}
 		// A store outside the cluster, or a service on a laptop, is not waited for here.
 		if len(r.Workloads) > 0 && len(r.WaitFor) > 0 {
@@ -125,15 +132,15 @@ func (o *StartOrder) Markdown() string {
 	}
 	b.WriteString("```\n\n")
 	for _, r := range o.Rules {
-		who := strings.Join(r.Workloads, ", ")
-		if r.Group != "" {
-			who = r.Group + " (" + who + ")"
+		who := "`" + strings.Join(r.Names, "`, `") + "`"
+		if !slices.Equal(r.Names, r.Workloads) {
+			who += " (" + strings.Join(r.Workloads, ", ") + ")"
 		}
 		verb := "wait"
-		if r.Group == "" && len(r.Workloads) == 1 {
+		if len(r.Names) == 1 && slices.Equal(r.Names, r.Workloads) {
 			verb = "waits"
 		}
-		fmt.Fprintf(&b, "- **%s** %s for %s: %s\n", who, verb, strings.Join(r.WaitFor, ", "), r.Why)
+		fmt.Fprintf(&b, "- %s %s for %s: %s\n", who, verb, strings.Join(r.WaitFor, ", "), r.Why)
 	}
 	return b.String()
 }
@@ -151,23 +158,24 @@ func (r *readiness) add(workload string, rs ...pulumi.Resource) {
 
 // waitFor returns the resources a workload must wait for; ok is false while one of them is
 // not created yet (the workload is then deployed later, see mustWaitFor).
-func (r *readiness) waitFor(workload string) (rs []pulumi.Resource, ok bool) {
-	for _, f := range r.order.WaitFor(workload) {
+func (r *readiness) waitFor(workload string) (w kube.Waits, ok bool) {
+	w.Names = r.order.WaitFor(workload)
+	for _, f := range w.Names {
 		got, created := r.ready[f]
 		if !created {
-			return nil, false
+			return kube.Waits{}, false
 		}
-		rs = append(rs, got...)
+		w.Resources = append(w.Resources, got...)
 	}
-	return rs, true
+	return w, true
 }
 
 // mustWaitFor is waitFor where everything waited for must exist by now.
-func (r *readiness) mustWaitFor(workload string) ([]pulumi.Resource, error) {
-	rs, ok := r.waitFor(workload)
+func (r *readiness) mustWaitFor(workload string) (kube.Waits, error) {
+	w, ok := r.waitFor(workload)
 	if !ok {
-		return nil, fmt.Errorf("start order: %s waits for %v, which are not all deployed before it; "+
+		return kube.Waits{}, fmt.Errorf("start order: %s waits for %v, which are not all deployed before it; "+
 			"the release's start rules form a cycle or name a workload deployed later", workload, r.order.WaitFor(workload))
 	}
-	return rs, nil
+	return w, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/spaceone-pulumi/spaceone/components/kube"
 	"github.com/spaceone-pulumi/spaceone/components/platform"
 	"github.com/spaceone-pulumi/spaceone/components/testkit"
 )
@@ -111,6 +112,14 @@ func TestWorkloadsWaitAsTheStartOrderSays(t *testing.T) {
 				if !slices.Equal(got, want) {
 					t.Errorf("%s waits for %v; the start order says %v", wl, got, want)
 				}
+				var annotated []string
+				if v, ok := r.Object("metadata.annotations")[kube.WaitsForAnnotation]; ok {
+					annotated = strings.Split(v.StringValue(), ",")
+				}
+				slices.Sort(annotated)
+				if !slices.Equal(annotated, want) {
+					t.Errorf("%s is annotated %s=%v; the start order says %v", wl, kube.WaitsForAnnotation, annotated, want)
+				}
 			}
 		})
 	}
@@ -121,8 +130,8 @@ func withKeys(cfg testkit.Config, key string, v any) testkit.Config {
 	return cfg
 }
 
-// The default stack's rules, as the issue asks: the initializer waits for what it calls,
-// the token consumers for the key, and nothing else waits.
+// The default stack's rules: the initializer waits for what it calls, the token consumers
+// for the key, the queue processes for Redis, and nothing else waits.
 func TestOnlyWhatMustWaitWaits(t *testing.T) {
 	order := startOrderOf(t, minikubeConfig())
 	waiting := map[string][]string{}
@@ -134,14 +143,16 @@ func TestOnlyWhatMustWaitWaits(t *testing.T) {
 	if got := waiting["initializer"]; !slices.Contains(got, "identity") || !slices.Contains(got, "mongodb") || !slices.Contains(got, "consul") {
 		t.Errorf("initializer waits for %v, want identity, mongodb and consul among them", got)
 	}
-	for _, consumer := range []string{"inventory-scheduler", "supervisor"} {
-		if got := waiting[consumer]; !slices.Equal(got, []string{"initializer"}) {
-			t.Errorf("%s waits for %v, want [initializer]", consumer, got)
+	for wl, want := range map[string][]string{
+		"inventory-scheduler": {"redis", "initializer"}, "supervisor": {"initializer"},
+		"inventory-worker": {"redis"}, "notification-scheduler": {"redis"}, "notification-worker": {"redis"},
+	} {
+		if got := waiting[wl]; !slices.Equal(got, want) {
+			t.Errorf("%s waits for %v, want %v", wl, got, want)
 		}
+		delete(waiting, wl)
 	}
 	delete(waiting, "initializer")
-	delete(waiting, "inventory-scheduler")
-	delete(waiting, "supervisor")
 	if len(waiting) > 0 {
 		t.Errorf("these wait although nothing makes them: %v", waiting)
 	}

@@ -51,7 +51,7 @@ type Args struct {
 	}
 	// Replicas per plugin kind, e.g. {"inventory.Collector": 1}.
 	Replicas map[string]int
-	WaitFor  []pulumi.Resource
+	Waits    kube.Waits // what it waits for at a first install (the key: the initializer)
 	// TokenReady, when set, is the readiness probe that passes once it holds the API key.
 	TokenReady []string
 }
@@ -169,6 +169,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	d, err := kube.Deployment(ctx, kube.Workload{
 		Name: Name, Namespace: args.Namespace, Labels: labels, Replicas: 1, PullSecrets: args.PullSecrets,
 		ServiceAccount: sa.Metadata.Name().Elem(), // it calls the Kubernetes API
+		Waits:          args.Waits,
 		Volumes: corev1.VolumeArray{
 			corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name().Elem()}},
 			corev1.VolumeArgs{Name: pulumi.String("logs"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
@@ -189,7 +190,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			SecurityContext: kube.RestrictedContainer(),
 			ReadinessProbe:  tokenProbe(args.TokenReady),
 		},
-	}, parent, pulumi.DependsOn(append([]pulumi.Resource{cm, binding}, args.WaitFor...)))
+	}, parent, pulumi.DependsOn([]pulumi.Resource{cm, binding}))
 	if err != nil {
 		return nil, fmt.Errorf("supervisor: %w", err)
 	}

@@ -2,7 +2,7 @@
 # The sim control plane's processes: etcd + kube-apiserver + kube-controller-manager +
 # kube-scheduler + kwok (simulated kubelet), all on 127.0.0.1, tracked and stopped by pid.
 # Called by scripts/sim.sh inside a loopback-only network namespace; not meant to be run alone.
-# Usage: cluster.sh up|down|status   (env: RUN = state dir)
+# Usage: cluster.sh up|down|status   (env: RUN = state dir; SIM_STAGES = kwok stages file)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../versions.sh"
@@ -78,7 +78,8 @@ up() {
   echo "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ) stdout F simulated container: sim runs no containers" > "$RUN/fake-container.log"
   printf 'apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterLogs\nmetadata: {name: all}\nspec:\n  logs:\n  - logsFile: %s\n' \
     "$RUN/fake-container.log" > "$RUN/kwok-logs.yaml"
-  start kwok "$KWOK_DIR/kwok" --kubeconfig="$PKI/admin.kubeconfig" --config="$KWOK_DIR/stages.yaml" --config="$RUN/kwok-logs.yaml" \
+  # SIM_STAGES: other stages, e.g. start latencies like a real cluster's (scripts/sim/stages.sh).
+  start kwok "$KWOK_DIR/kwok" --kubeconfig="$PKI/admin.kubeconfig" --config="${SIM_STAGES:-$KWOK_DIR/stages.yaml}" --config="$RUN/kwok-logs.yaml" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
     --node-ip=127.0.0.1 --node-port="$KWOK_PORT" --server-address="127.0.0.1:$KWOK_PORT" \
     --tls-cert-file="$PKI/kwok.crt" --tls-private-key-file="$PKI/kwok.key" \
