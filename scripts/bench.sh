@@ -11,6 +11,13 @@ t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); awk -
 {
   echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), load $(cut -d' ' -f1-3 /proc/loadavg)"
+  latency() { # the latency profile: instant, then start latencies like a real cluster's
+    go mod download
+    for profile in "0 0" "8000 5000"; do
+      "$ROOT/scripts/isolated.sh" env GOFLAGS="-mod=mod -tags=noeks" GOPROXY=off "$ROOT/scripts/bench-latency.sh" $profile
+    done
+  }
+  if [ "${BENCH:-}" = latency ]; then latency; exit 0; fi   # make bench BENCH=latency: only that
   echo "make tools (warm cache): $(t scripts/tools.sh)s"
   go test ./components/... >/dev/null 2>&1 || true
   echo "unit tests (warm build cache, -count=1): $(t go test -count=1 ./components/...)s"
@@ -27,4 +34,5 @@ t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); awk -
   done
   go mod download
   "$ROOT/scripts/isolated.sh" env GOFLAGS="-mod=mod -tags=noeks" GOPROXY=off "$ROOT/scripts/bench-sim.sh"   # as make up builds a local stack
+  latency
 } | tee -a "$OUT"

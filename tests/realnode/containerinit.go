@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
 )
 
@@ -97,8 +98,13 @@ func containerInit(specFile string) error {
 	}
 	// makePath creates dir (a path inside the container) and returns its host-side path.
 	makePath := func(dir string) (string, error) {
-		rel := strings.TrimPrefix(filepath.Clean(dir), "/")
-		full := filepath.Join(s.Root, rel)
+		// Symlinks resolve inside the root, as in the container: /var/run -> /run must not
+		// lead to the machine's /run (it did, and the service-account token was out of sight).
+		full, err := securejoin.SecureJoin(s.Root, dir)
+		if err != nil {
+			return "", fmt.Errorf("mount path %s: %w", dir, err)
+		}
+		rel := strings.TrimPrefix(strings.TrimPrefix(full, s.Root), "/")
 		if _, err := os.Stat(full); err == nil {
 			return full, nil
 		}
