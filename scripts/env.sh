@@ -11,6 +11,10 @@ export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$ROOT/.pulumi/state}
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
+# Every Deployment's await holds one of pulumi's parallel slots until its pods are ready, and
+# the default is 4 x cores (8 here): a first install's ~25 workloads then start eight at a
+# time, whatever the start order allows (bench/README.md, latency profile).
+export PULUMI_PARALLEL=${PULUMI_PARALLEL:-64}
 mkdir -p "${PULUMI_BACKEND_URL#file://}" "$PULUMI_HOME"
 # The secrets passphrase: yours if you export one, otherwise generated once into an ignored file.
 if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then

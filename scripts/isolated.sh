@@ -6,8 +6,11 @@
 # however it ends, the kernel kills every process started inside, so no kube-apiserver or
 # SpaceONE process outlives the run. unshare ignores SIGINT and SIGTERM while it waits, so this
 # script turns them into SIGKILL of unshare, whose --kill-child then ends the namespace.
+# Started in the background, the command would inherit SIGINT and SIGQUIT ignored (POSIX, for
+# async commands): the pulumi CLI closes its language host with SIGINT and kills it after 5 s,
+# so every pulumi command in here waited 5 s for nothing. env --default-signal gives them back.
 set -euo pipefail
-unshare --net --mount --propagation private --pid --fork --kill-child=SIGKILL --mount-proc -- bash -c 'ip link set lo up
+unshare --net --mount --propagation private --pid --fork --kill-child=SIGKILL --mount-proc -- env --default-signal=INT,QUIT bash -c 'ip link set lo up
 links=$(ip -o link show | awk -F": " "{print \$2}" | grep -v "^lo$" || true)
 [ -z "$links" ] || { echo "not isolated: $links" >&2; exit 1; }
 # ip netns keeps its namespaces under /run/netns: private to this mount namespace.
