@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/kube"
 	"github.com/spaceone-pulumi/spaceone/components/microservice"
@@ -87,6 +89,17 @@ func NewPlan(s *settings.Settings, rel *catalog.Release) (*Plan, error) {
 		sp.Resources = mergeResources(rel.Resources, svc.Resources)
 		if r := o.Resources; r != nil {
 			sp.Resources = mergeResources(sp.Resources, catalog.Resources{CPURequest: r.CPURequest, MemoryRequest: r.MemoryRequest, CPULimit: r.CPULimit, MemoryLimit: r.MemoryLimit})
+			// The relation holds between the values in force, the release's included.
+			for _, pair := range [][3]string{{"cpu", sp.Resources.CPURequest, sp.Resources.CPULimit}, {"memory", sp.Resources.MemoryRequest, sp.Resources.MemoryLimit}} {
+				req, errR := resource.ParseQuantity(pair[1])
+				lim, errL := resource.ParseQuantity(pair[2])
+				if errR != nil || errL != nil {
+					continue // settings.Load reported it
+				}
+				if err := settings.CheckRequestLimit(req, lim); err != nil {
+					fail("services."+name+".resources."+pair[0]+"Limit", "%s %v", pair[0], err)
+				}
+			}
 		}
 		if local {
 			sp.Local = &microservice.Endpoint{Host: addr.Host, Port: addr.Port}

@@ -341,8 +341,11 @@ func Load(src Source, known Known) (*Settings, error) {
 			s.Cluster.Kubeconfig = abs
 		}
 	}
-	l.checkDNSLabel("namespace", s.Namespace)
-	l.checkDNSLabel("pluginNamespace", s.PluginNamespace)
+	for _, ns := range [][2]string{{"namespace", s.Namespace}, {"pluginNamespace", s.PluginNamespace}} {
+		if err := CheckNamespace(ns[1]); err != nil {
+			l.fail(ns[0], "%v", err)
+		}
+	}
 	if s.Namespace == s.PluginNamespace {
 		l.fail("pluginNamespace", "must differ from spaceone:namespace (%q): plugins run apart from the core services", s.Namespace)
 	}
@@ -377,12 +380,6 @@ func (l *loader) secret(key string) (pulumi.StringOutput, bool) {
 		l.fail(key, "is stored in plain text; store it as a secret: pulumi config set --secret %s <value>", key)
 	}
 	return pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput), true
-}
-
-func (l *loader) checkDNSLabel(key, v string) {
-	if !isDNSLabel(v) {
-		l.fail(key, "%q is not a valid Kubernetes namespace name (lower-case letters, digits and '-', at most 63, starting and ending with a letter or digit)", v)
-	}
 }
 
 func (l *loader) checkImages(im *Images) {
@@ -452,9 +449,16 @@ func (l *loader) checkServices(svcs map[string]ServiceOverride, known Known) {
 			}
 		}
 		if r := o.Resources; r != nil {
-			for k, q := range map[string]string{"cpuRequest": r.CPURequest, "cpuLimit": r.CPULimit, "memoryRequest": r.MemoryRequest, "memoryLimit": r.MemoryLimit} {
-				if q != "" && !isQuantity(q) {
-					l.fail(key+".resources."+k, "%q is not a Kubernetes quantity (e.g. 100m, 0.5, 256Mi, 1Gi)", q)
+			for _, k := range []struct {
+				name, v string
+				kind    quantityKind
+			}{{"cpuRequest", r.CPURequest, cpuQuantity}, {"cpuLimit", r.CPULimit, cpuQuantity},
+				{"memoryRequest", r.MemoryRequest, memoryQuantity}, {"memoryLimit", r.MemoryLimit, memoryQuantity}} {
+				if k.v == "" {
+					continue
+				}
+				if _, err := CheckQuantity(k.v, k.kind); err != nil {
+					l.fail(key+".resources."+k.name, "%v", err)
 				}
 			}
 		}
@@ -475,8 +479,8 @@ func (l *loader) checkStores(st *Stores) {
 	for name, s := range map[string]*Store{"mongodb": &st.MongoDB, "redis": &st.Redis, "consul": &st.Consul} {
 		key := "stores." + name
 		if s.External == nil {
-			if !isQuantity(s.Size) {
-				l.fail(key+".size", "%q is not a volume size (e.g. 8Gi)", s.Size)
+			if _, err := CheckQuantity(s.Size, sizeQuantity); err != nil {
+				l.fail(key+".size", "%v", err)
 			}
 			continue
 		}

@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // tagPattern is SpaceONE's image versioning: MAJOR.MINOR.SPRINT, an optional .HOTFIX and an
@@ -23,13 +27,59 @@ func CheckTag(tag string) error {
 	return nil
 }
 
-var (
-	dnsLabel     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
-	dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
-	quantity     = regexp.MustCompile(`^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$`)
+func isDNSLabel(s string) bool     { return len(validation.IsDNS1123Label(s)) == 0 }
+func isDNSSubdomain(s string) bool { return len(validation.IsDNS1123Subdomain(s)) == 0 }
+func isIPv4(s string) bool         { ip := net.ParseIP(s); return ip != nil && ip.To4() != nil }
+
+// MemoryFloor is the least memory a SpaceONE process starts in: python-core with its gRPC
+// server or scheduler takes 60-150 MiB resident (measured on the real proving ground).
+var MemoryFloor = resource.MustParse("128Mi")
+
+// Quantity kinds: what a setting holds decides which units make sense.
+type quantityKind int
+
+const (
+	cpuQuantity    quantityKind = iota // cores: 100m, 0.5, 2
+	memoryQuantity                     // bytes: 256Mi, 1Gi (at least MemoryFloor)
+	sizeQuantity                       // bytes of a volume: 8Gi (more than 0)
 )
 
-func isDNSLabel(s string) bool     { return dnsLabel.MatchString(s) }
-func isDNSSubdomain(s string) bool { return len(s) <= 253 && dnsSubdomain.MatchString(s) }
-func isQuantity(s string) bool     { return quantity.MatchString(s) }
-func isIPv4(s string) bool         { ip := net.ParseIP(s); return ip != nil && ip.To4() != nil }
+// CheckQuantity parses a Kubernetes quantity and refuses what cannot be meant: not a
+// quantity, zero or less, a fraction of a byte (512m of memory is half a byte), memory
+// below MemoryFloor. The message says what was given and what is wanted.
+func CheckQuantity(v string, kind quantityKind) (resource.Quantity, error) {
+	q, err := resource.ParseQuantity(v)
+	examples := map[quantityKind]string{cpuQuantity: "100m, 0.5 or 2", memoryQuantity: "256Mi or 1Gi", sizeQuantity: "8Gi"}[kind]
+	switch {
+	case err != nil:
+		return q, fmt.Errorf("%q is not a Kubernetes quantity; use e.g. %s", v, examples)
+	case q.Sign() <= 0:
+		return q, fmt.Errorf("%q must be more than 0; use e.g. %s", v, examples)
+	case kind != cpuQuantity && q.MilliValue()%1000 != 0:
+		return q, fmt.Errorf("%q is a fraction of a byte (the m suffix means 1/1000); use byte units, e.g. %s", v, examples)
+	case kind == memoryQuantity && q.Cmp(MemoryFloor) < 0:
+		return q, fmt.Errorf("%q is below %s, in which a SpaceONE process cannot start", v, MemoryFloor.String())
+	}
+	return q, nil
+}
+
+// CheckRequestLimit refuses a limit below its request (the API server refuses the
+// Deployment half-way through an up).
+func CheckRequestLimit(request, limit resource.Quantity) error {
+	if limit.Cmp(request) < 0 {
+		return fmt.Errorf("limit %s is below the request %s; raise the limit or lower the request", limit.String(), request.String())
+	}
+	return nil
+}
+
+// CheckNamespace refuses a namespace the stack must not own: the stack creates, polices and,
+// on destroy, deletes its namespaces.
+func CheckNamespace(ns string) error {
+	if !isDNSLabel(ns) {
+		return fmt.Errorf("%q is not a valid Kubernetes namespace name (lower-case letters, digits and '-', at most 63, starting and ending with a letter or digit)", ns)
+	}
+	if ns == "default" || strings.HasPrefix(ns, "kube-") {
+		return fmt.Errorf("%q is a system namespace: the stack would own it and delete it on destroy; use a namespace of its own (e.g. spaceone)", ns)
+	}
+	return nil
+}

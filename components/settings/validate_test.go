@@ -1,0 +1,40 @@
+package settings
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCheckQuantity(t *testing.T) {
+	for _, c := range []struct {
+		v    string
+		kind quantityKind
+		want string // "" = accepted; else a part of the message
+	}{
+		{"100m", cpuQuantity, ""}, {"0.5", cpuQuantity, ""}, {"2", cpuQuantity, ""},
+		{"0", cpuQuantity, "more than 0"}, {"-1", cpuQuantity, "more than 0"}, {"fast", cpuQuantity, "not a Kubernetes quantity"},
+		{"256Mi", memoryQuantity, ""}, {"1Gi", memoryQuantity, ""}, {"128Mi", memoryQuantity, ""},
+		{"512m", memoryQuantity, "fraction of a byte"}, {"64Mi", memoryQuantity, "cannot start"}, {"1 GB", memoryQuantity, "256Mi"},
+		{"8Gi", sizeQuantity, ""}, {"0", sizeQuantity, "more than 0"}, {"1.5m", sizeQuantity, "fraction of a byte"},
+	} {
+		_, err := CheckQuantity(c.v, c.kind)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%q (kind %d) refused: %v", c.v, c.kind, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%q (kind %d): err = %v, want one saying %q", c.v, c.kind, err, c.want)
+		}
+	}
+}
+
+func TestCheckNamespace(t *testing.T) {
+	for ns, want := range map[string]string{
+		"spaceone": "", "root-supervisor": "", "default": "system namespace", "kube-system": "system namespace",
+		"kube-public": "system namespace", "kube-node-lease": "system namespace", "Space_ONE": "lower-case",
+	} {
+		err := CheckNamespace(ns)
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("%q: err = %v, want %q", ns, err, want)
+		}
+	}
+}
