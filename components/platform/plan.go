@@ -11,6 +11,7 @@ import (
 	"github.com/spaceone-pulumi/spaceone/components/kube"
 	"github.com/spaceone-pulumi/spaceone/components/microservice"
 	"github.com/spaceone-pulumi/spaceone/components/settings"
+	"github.com/spaceone-pulumi/spaceone/components/stores"
 )
 
 // ServicePlan is one backend service as this stack runs it: the catalogue entry with the
@@ -114,6 +115,7 @@ func NewPlan(s *settings.Settings, rel *catalog.Release) (*Plan, error) {
 			}
 		}
 	}
+	problems = append(problems, nodePortClashes(s, p)...)
 	if len(problems) > 0 {
 		return nil, problems
 	}
@@ -163,4 +165,44 @@ func variantsOf(s *catalog.Service) []string {
 		}
 	}
 	return out
+}
+
+// nodePortClashes refuses two Services on one node port: the console's, console-api's and,
+// with dev.expose nodePort, every gRPC service's and store's fixed dev port.
+func nodePortClashes(s *settings.Settings, p *Plan) settings.Problems {
+	type use struct{ key, what string }
+	var uses []use
+	var ports []int
+	add := func(port int, key, what string) { ports, uses = append(ports, port), append(uses, use{key, what}) }
+	if s.Console.On() && s.Console.Expose == "nodePort" {
+		add(s.Console.NodePort, "console.nodePort", "the console")
+		add(s.Console.APINodePort, "console.apiNodePort", "console-api")
+	}
+	if s.Dev.Expose == "nodePort" {
+		for _, name := range slices.Sorted(maps.Keys(p.ByName)) {
+			if p.ByName[name].Local == nil {
+				add(p.ByName[name].DevNodePort(), "dev.expose", name+"'s dev port (dev.expose nodePort)")
+			}
+		}
+		for _, store := range s.InClusterStores() {
+			add(stores.DevPorts[store].NodePort, "dev.expose", store+"'s dev port (dev.expose nodePort)")
+		}
+	}
+	var problems settings.Problems
+	first := map[int]int{}
+	for i, port := range ports {
+		j, taken := first[port]
+		if !taken {
+			first[port] = i
+			continue
+		}
+		// Name the setting the user chose (the console's) rather than the fixed dev ports.
+		key, other := uses[i].key, uses[j]
+		if key == "dev.expose" && other.key != "dev.expose" {
+			key, other = other.key, uses[i]
+		}
+		problems = append(problems, settings.Problem{Key: settings.Project + ":" + key,
+			Message: fmt.Sprintf("node port %d is also %s; pick another port in 30000-32767", port, other.what)})
+	}
+	return problems
 }

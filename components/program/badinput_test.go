@@ -65,6 +65,7 @@ func TestBadInputCorpus(t *testing.T) {
 		{"cpu limit below the release's request", svc("identity", map[string]any{"resources": map[string]any{"cpuLimit": "10m"}}), nil, "spaceone:services.identity.resources.cpuLimit", "below the request 50m"},
 		{"memory in millibytes", svc("identity", map[string]any{"resources": map[string]any{"memoryLimit": "512m"}}), nil, "spaceone:services.identity.resources.memoryLimit", "fraction of a byte"},
 		{"memory below the floor", svc("identity", map[string]any{"resources": map[string]any{"memoryRequest": "16Mi"}}), nil, "spaceone:services.identity.resources.memoryRequest", "cannot start"},
+		{"console node port on a dev port", map[string]any{"console": map[string]any{"expose": "nodePort", "nodePort": 30151}, "dev": map[string]any{"expose": "nodePort"}}, nil, "spaceone:console.nodePort", "identity's dev port"},
 		{"store size zero", map[string]any{"stores": map[string]any{"redis": map[string]any{"size": "0"}}}, nil, "spaceone:stores.redis.size", "more than 0"},
 		{"eks min above max", map[string]any{"clusterType": "eks", "eks": map[string]any{"region": "us-east-1", "nodes": map[string]any{"min": 5, "max": 3}}}, nil, "spaceone:eks.nodes.min", "min <= desired <= max"},
 		{"eks instance type", map[string]any{"clusterType": "eks", "eks": map[string]any{"region": "us-east-1", "nodes": map[string]any{"instanceTypes": []string{"big"}}}}, nil, "spaceone:eks.nodes.instanceTypes[0]", "t3.large"},
