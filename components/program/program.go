@@ -4,7 +4,11 @@ package program
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
+	"maps"
+	"os"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -62,7 +66,7 @@ func load(ctx *pulumi.Context) (*settings.Settings, *platform.Plan, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("spaceone:release: %w", err)
 	}
-	s, err := settings.Load(ctx, rel)
+	s, err := settings.Load(stackConfig{ctx}, rel)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -76,6 +80,16 @@ func load(ctx *pulumi.Context) (*settings.Settings, *platform.Plan, error) {
 		return nil, nil, err
 	}
 	return s, plan, nil
+}
+
+// stackConfig is the stack configuration as settings reads it: the context's, plus the list
+// of every key set, which the engine hands the program in PULUMI_CONFIG.
+type stackConfig struct{ *pulumi.Context }
+
+func (c stackConfig) ConfigKeys() []string {
+	var all map[string]string
+	_ = json.Unmarshal([]byte(os.Getenv(pulumi.EnvConfig)), &all)
+	return slices.Collect(maps.Keys(all))
 }
 
 // outputs are what a user needs after `up`: where the console is, how to log in, what runs.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -249,8 +250,72 @@ func (l *loader) object(key string, into any) {
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(into); err != nil {
-		l.fail(key, "cannot read it as an object (%v); see its description in Pulumi.yaml", err)
+		l.decodeProblem(key, into, err)
 	}
+}
+
+// decodeProblem says what the decoder found wrong in the user's terms: which setting, what
+// it got, what it wants; for an unknown key, the nearest known one.
+func (l *loader) decodeProblem(key string, into any, err error) {
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typeErr):
+		// Field is the path of struct fields (map keys such as a service's name are not in it).
+		what := "it"
+		if typeErr.Field != "" {
+			what = typeErr.Field
+		}
+		l.fail(key, "%s got a %s, wants %s; see its description in Pulumi.yaml", what, typeErr.Value, jsonKind(typeErr.Type))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		l.fail(key, "has no key %q%s; see its description in Pulumi.yaml", field, suggest(field, jsonKeys(reflect.TypeOf(into))))
+	default:
+		l.fail(key, "is not a JSON object as its description in Pulumi.yaml shows (%s)", strings.TrimPrefix(err.Error(), "json: "))
+	}
+}
+
+// jsonKind names a Go type the way a YAML or JSON user thinks of it.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return t.String()
+}
+
+// jsonKeys is every key name the decoder accepts anywhere under t (for suggestions).
+func jsonKeys(t reflect.Type) []string {
+	var out []string
+	seen := map[reflect.Type]bool{}
+	var walk func(reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] {
+			return
+		}
+		seen[t] = true
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+				out = append(out, name)
+			}
+			walk(f.Type)
+		}
+	}
+	walk(t)
+	return out
 }
 
 // Known lists the catalogue's service names; Load refuses overrides for any other name.
@@ -263,6 +328,7 @@ type Known interface {
 // block (unit tests and the Automation API do not apply those).
 func Load(src Source, known Known) (*Settings, error) {
 	l := &loader{src: src}
+	l.checkTopLevelKeys()
 	s := &Settings{
 		Cluster: Cluster{
 			Type:       l.str("clusterType", "local"),

@@ -1,8 +1,12 @@
 package settings
 
 import (
+	"os"
+	"slices"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestCheckQuantity(t *testing.T) {
@@ -35,6 +39,41 @@ func TestCheckNamespace(t *testing.T) {
 		err := CheckNamespace(ns)
 		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
 			t.Errorf("%q: err = %v, want %q", ns, err, want)
+		}
+	}
+}
+
+// TopLevelKeys is Pulumi.yaml's config block plus the secrets, no more, no less.
+func TestTopLevelKeysArePulumiYAMLs(t *testing.T) {
+	b, err := os.ReadFile("../../Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var project struct {
+		Config map[string]any `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(b, &project); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"adminPassword", "marketplaceToken", "mongodbPassword", "credentialSeed"}
+	for k := range project.Config {
+		if !strings.Contains(k, ":") { // pulumi:disable-default-providers is the engine's
+			want = append(want, k)
+		}
+	}
+	got := slices.Clone(TopLevelKeys)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("TopLevelKeys = %v, want %v", got, want)
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	for word, want := range map[string]string{"namespce": "namespace", "Namespace": "namespace", "consol": "console", "zzzzzz": ""} {
+		got := suggest(word, TopLevelKeys)
+		if want == "" && got != "" || want != "" && !strings.Contains(got, `"`+want+`"`) {
+			t.Errorf("suggest(%q) = %q, want %q", word, got, want)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 
@@ -104,6 +105,17 @@ func RunWith(m *Mocks, program pulumi.RunFunc, cfg Config, secretKeys ...string)
 		}
 		secrets = append(secrets, k)
 	}
+	// The program lists the stack's keys from the environment, as the engine passes them.
+	all, _ := json.Marshal(conf)
+	old, had := os.LookupEnv(pulumi.EnvConfig)
+	os.Setenv(pulumi.EnvConfig, string(all))
+	defer func() {
+		if had {
+			os.Setenv(pulumi.EnvConfig, old)
+		} else {
+			os.Unsetenv(pulumi.EnvConfig)
+		}
+	}()
 	setConfig := func(info *pulumi.RunInfo) {
 		info.DryRun = m.DryRun
 		info.Config = conf
