@@ -4,6 +4,7 @@
 package catalog
 
 import (
+	"bytes"
 	"embed"
 	"fmt"
 	"path"
@@ -113,12 +114,24 @@ func Load(version string) (*Release, error) {
 	if err != nil {
 		return nil, fmt.Errorf("no catalogue for SpaceONE release %q (known: %s)", version, strings.Join(Versions(), ", "))
 	}
+	r, err := parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("catalogue %s: %w", version, err)
+	}
+	return r, nil
+}
+
+// parse decodes a catalogue strictly (a key the Release does not know is an error, not a
+// silently dropped setting) and checks it.
+func parse(b []byte) (*Release, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
 	var r Release
-	if err := yaml.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("reading catalogue %s: %w", version, err)
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("reading it: %w", err)
 	}
 	if err := r.check(); err != nil {
-		return nil, fmt.Errorf("catalogue %s: %w", version, err)
+		return nil, err
 	}
 	return &r, nil
 }

@@ -70,3 +70,18 @@ func TestStartRulesAreChecked(t *testing.T) {
 		}
 	}
 }
+
+// A misspelt key in a release file is an error, not a setting silently dropped.
+func TestCatalogueIsDecodedStrictly(t *testing.T) {
+	b, err := releases.ReadFile("releases/1.10.4.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parse(b); err != nil {
+		t.Fatalf("the release file itself: %v", err)
+	}
+	bad := strings.Replace(string(b), "    usesConsul: true", "    usesConsull: true", 1)
+	if _, err := parse([]byte(bad)); err == nil || !strings.Contains(err.Error(), "usesConsull") {
+		t.Errorf("a misspelt key was accepted: %v", err)
+	}
+}

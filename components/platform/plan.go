@@ -112,6 +112,8 @@ func NewPlan(s *settings.Settings, rel *catalog.Release) (*Plan, error) {
 		for _, callee := range p.ByName[name].Calls {
 			if p.ByName[callee] == nil {
 				fail("services."+callee+".enabled", "%s is switched off, but %s calls it; enable it or also switch off %s", callee, name, name)
+			} else if n, set := p.ByName[callee].Replicas["grpc"]; set && n == 0 && p.ByName[callee].Local == nil {
+				fail("services."+callee+".replicas.grpc", "is 0, but %s calls %s; give it 1 or more, serve it from your laptop (localServices), or switch off %s", name, callee, name)
 			}
 		}
 	}

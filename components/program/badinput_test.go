@@ -68,6 +68,7 @@ func TestBadInputCorpus(t *testing.T) {
 		{"memory below the floor", svc("identity", map[string]any{"resources": map[string]any{"memoryRequest": "16Mi"}}), nil, "spaceone:services.identity.resources.memoryRequest", "cannot start"},
 		{"console node port on a dev port", map[string]any{"console": map[string]any{"expose": "nodePort", "nodePort": 30151}, "dev": map[string]any{"expose": "nodePort"}}, nil, "spaceone:console.nodePort", "identity's dev port"},
 		{"misspelt top-level key", map[string]any{"namespce": "spaceone"}, nil, "spaceone:namespce", `did you mean "namespace"?`},
+		{"callee at 0 replicas", svc("identity", map[string]any{"replicas": map[string]any{"grpc": 0}}), nil, "spaceone:services.identity.replicas.grpc", "serve it from your laptop"},
 		{"store size zero", map[string]any{"stores": map[string]any{"redis": map[string]any{"size": "0"}}}, nil, "spaceone:stores.redis.size", "more than 0"},
 		{"eks min above max", map[string]any{"clusterType": "eks", "eks": map[string]any{"region": "us-east-1", "nodes": map[string]any{"min": 5, "max": 3}}}, nil, "spaceone:eks.nodes.min", "min <= desired <= max"},
 		{"eks instance type", map[string]any{"clusterType": "eks", "eks": map[string]any{"region": "us-east-1", "nodes": map[string]any{"instanceTypes": []string{"big"}}}}, nil, "spaceone:eks.nodes.instanceTypes[0]", "t3.large"},
