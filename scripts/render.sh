@@ -5,19 +5,34 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 STACK=${1:?stack}; OUT=${2:?output directory}
+[ -n "${PULUMI_CONFIG_PASSPHRASE:-}" ] || unset PULUMI_CONFIG_PASSPHRASE   # empty = not given (pulumi would use it)
 . "$ROOT/scripts/env.sh"
 [ -f "$ROOT/stacks/Pulumi.$STACK.yaml" ] || { echo "no stack configuration stacks/Pulumi.$STACK.yaml" >&2; exit 1; }
 mkdir -p "$OUT"; OUT=$(cd "$OUT" && pwd)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 for f in Pulumi.yaml main.go go.mod go.sum components .tools; do ln -s "$ROOT/$f" "$tmp/$f"; done
 mkdir -p "$tmp/stacks" "$tmp/state"
-grep -v '^encryptionsalt:' "$ROOT/stacks/Pulumi.$STACK.yaml" > "$tmp/stacks/Pulumi.$STACK.yaml"
-unset PULUMI_CONFIG_PASSPHRASE_FILE
-export PULUMI_BACKEND_URL=file://$tmp/state PULUMI_CONFIG_PASSPHRASE=render-only
+cp "$ROOT/stacks/Pulumi.$STACK.yaml" "$tmp/stacks/Pulumi.$STACK.yaml"
+if ! grep -q '^encryptionsalt:' "$tmp/stacks/Pulumi.$STACK.yaml"; then
+  # No secret in this stack yet: a throwaway passphrase will do.
+  unset PULUMI_CONFIG_PASSPHRASE_FILE
+  export PULUMI_CONFIG_PASSPHRASE=render-only
+fi   # else: the stack's own passphrase (scripts/env.sh), so its secrets decrypt
+export PULUMI_BACKEND_URL=file://$tmp/state
 unset KUBECONFIG   # the provider refuses render mode when KUBECONFIG is set
 export GOFLAGS="${GOFLAGS:+$GOFLAGS }-tags=noeks"   # rendering never reaches AWS, even for eks stacks
 cd "$tmp"
 pulumi stack init "$STACK" >/dev/null
 pulumi config set renderDir "$OUT" --stack "$STACK"
 pulumi up --yes --skip-preview --stack "$STACK" >"$tmp/up.log" 2>&1 || { cat "$tmp/up.log" >&2; exit 1; }
+# The provider writes Secrets as they are; a rendered file must not hold a password. Every
+# value of a Secret's data/stringData becomes "redacted" (base64 where data wants it).
+for f in "$OUT"/1-manifest/*.yaml; do
+  grep -q '^kind: Secret$' "$f" || continue
+  awk '/^(data|stringData):/ {blk=$1; print; next}
+       /^[^ ]/ {blk=""}
+       blk != "" && /^  [^ ]/ { sub(/:.*/, ": " (blk == "data:" ? "cmVkYWN0ZWQ=" : "redacted")); print; next }
+       blk != "" && /^   / {next}
+       {print}' "$f" > "$f.tmp" && mv "$f.tmp" "$f"
+done
 echo "rendered $(find "$OUT" -name '*.yaml' | wc -l) manifests of stack $STACK into $OUT"

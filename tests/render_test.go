@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,5 +54,59 @@ func TestUpWithoutMinikubeFailsFast(t *testing.T) {
 	}
 	if took > 30*time.Second {
 		t.Errorf("make up took %s to fail; want seconds", took)
+	}
+}
+
+// TestRenderWithSecrets: `make render` works for a stack that holds secrets (as every stack
+// does after its first `make up`), and no rendered file holds one.
+func TestRenderWithSecrets(t *testing.T) {
+	needSim(t)
+	const stack, password = "zz-render-secrets", `Render-Secr3t!pw`
+	stackFile := filepath.Join(root, "stacks", "Pulumi."+stack+".yaml")
+	must(t, os.WriteFile(stackFile, []byte("config:\n  spaceone:clusterType: local\n  spaceone:kubeContext: minikube\n"), 0o644))
+	sh := func(script string, stdin string) {
+		t.Helper()
+		cmd := exec.Command("bash", "-c", ". scripts/env.sh && "+script)
+		cmd.Dir, cmd.Stdin = root, strings.NewReader(stdin)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", script, err, b)
+		}
+	}
+	t.Cleanup(func() {
+		exec.Command("bash", "-c", ". scripts/env.sh && pulumi stack rm --yes --force --preserve-config "+stack).Run()
+		os.Remove(stackFile)
+	})
+	sh("pulumi stack init "+stack+" --non-interactive", "")
+	sh("pulumi config set --secret adminPassword --stack "+stack+" --non-interactive", password)
+	if b, _ := os.ReadFile(stackFile); !strings.Contains(string(b), "encryptionsalt:") || strings.Contains(string(b), password) {
+		t.Fatalf("the stack file does not hold the secret encrypted:\n%s", b)
+	}
+	out := t.TempDir()
+	cmd := exec.Command("make", "-s", "render", "STACK="+stack, "OUT="+out)
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make render of a stack with a secret: %v\n%s", err, b)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "1-manifest", "*.yaml"))
+	if len(files) < 50 {
+		t.Fatalf("make render wrote %d manifests", len(files))
+	}
+	secrets := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		must(t, err)
+		text := string(b)
+		if strings.Contains(text, password) || strings.Contains(text, base64.StdEncoding.EncodeToString([]byte(password))) {
+			t.Errorf("%s holds the admin password", filepath.Base(f))
+		}
+		if strings.Contains(text, "\nkind: Secret\n") {
+			secrets++
+			if !strings.Contains(text, "cmVkYWN0ZWQ=") {
+				t.Errorf("%s: a Secret whose data is not redacted:\n%s", filepath.Base(f), text)
+			}
+		}
+	}
+	if secrets == 0 {
+		t.Error("no Secret rendered: the check above proves nothing")
 	}
 }
