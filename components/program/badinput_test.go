@@ -103,3 +103,23 @@ func TestBadInputCorpus(t *testing.T) {
 		t.Errorf("corpus has %d cases, want at least 25", len(cases))
 	}
 }
+
+// A user fixes every mistake in one round: the settings' own problems and those only the
+// catalogue can judge come in one message.
+func TestAllProblemsInOneRound(t *testing.T) {
+	cfg := simConfig()
+	cfg["namespace"] = "default"
+	cfg["services"] = map[string]any{
+		"identity": map[string]any{"enabled": false},
+		"board":    map[string]any{"resources": map[string]any{"memoryRequest": "1Gi", "memoryLimit": "512Mi"}},
+	}
+	_, err := testkit.Run(Run, cfg)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, key := range []string{"spaceone:namespace:", "spaceone:services.identity.enabled:", "spaceone:services.board.resources.memoryLimit:"} {
+		if !strings.Contains(err.Error(), key) {
+			t.Errorf("the message lacks %s:\n%v", key, err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ package program
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -67,6 +68,15 @@ func load(ctx *pulumi.Context) (*settings.Settings, *platform.Plan, error) {
 		return nil, nil, fmt.Errorf("spaceone:release: %w", err)
 	}
 	s, err := settings.Load(stackConfig{ctx}, rel)
+	var problems settings.Problems
+	if errors.As(err, &problems) {
+		// One round: what only the catalogue can judge is reported with the rest.
+		var planProblems settings.Problems
+		if _, planErr := platform.NewPlan(s, rel); errors.As(planErr, &planProblems) {
+			problems = append(problems, planProblems...)
+		}
+		return nil, nil, problems
+	}
 	if err != nil {
 		return nil, nil, err
 	}

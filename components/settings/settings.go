@@ -427,11 +427,13 @@ func Load(src Source, known Known) (*Settings, error) {
 	l.checkStores(&s.Stores)
 	l.checkConsole(&s.Console)
 
-	if len(l.problems) > 0 {
-		return nil, l.problems
-	}
 	if s.Services == nil {
 		s.Services = map[string]ServiceOverride{}
+	}
+	if len(l.problems) > 0 {
+		// The settings come back too, for checks against the catalogue to add their problems
+		// to the same message; they must not be deployed.
+		return s, l.problems
 	}
 	return s, nil
 }
