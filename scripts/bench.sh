@@ -17,7 +17,18 @@ t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); awk -
       "$ROOT/scripts/isolated.sh" env GOFLAGS="-mod=mod -tags=noeks" GOPROXY=off "$ROOT/scripts/bench-latency.sh" $profile
     done
   }
-  if [ "${BENCH:-}" = latency ]; then latency; exit 0; fi   # make bench BENCH=latency: only that
+  refusal() { # a bad configuration refused by make render: the first run builds, the next must not
+    local bad=zz-bench-refusal
+    printf 'config:\n  spaceone:clusterType: local\n  spaceone:kubeContext: minikube\n  spaceone:namespace: default\n' > "stacks/Pulumi.$bad.yaml"
+    for run in "first (builds the program)" "again (program built)"; do
+      echo "make render refusing a bad configuration, $run: $(t env --default-signal=INT,QUIT scripts/render.sh "$bad" "$(mktemp -d)")s"
+    done
+    rm -f "stacks/Pulumi.$bad.yaml"; rm -rf ".pulumi/render/$bad"
+  }
+  case ${BENCH:-} in   # make bench BENCH=latency|refusal: only that
+    latency) latency; exit 0 ;;
+    refusal) refusal; exit 0 ;;
+  esac
   echo "make tools (warm cache): $(t scripts/tools.sh)s"
   go test ./components/... >/dev/null 2>&1 || true
   echo "unit tests (warm build cache, -count=1): $(t go test -count=1 ./components/...)s"
@@ -34,5 +45,6 @@ t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); awk -
   done
   go mod download
   "$ROOT/scripts/isolated.sh" env GOFLAGS="-mod=mod -tags=noeks" GOPROXY=off "$ROOT/scripts/bench-sim.sh"   # as make up builds a local stack
+  refusal
   latency
 } | tee -a "$OUT"
