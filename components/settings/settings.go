@@ -558,7 +558,7 @@ func (l *loader) checkStores(st *Stores) {
 		if s.External.Port == 0 {
 			s.External.Port = map[string]int{"mongodb": 27017, "redis": 6379, "consul": 8500}[name]
 		}
-		if s.External.Port < 1 || s.External.Port > 65535 {
+		if !isPort(s.External.Port) {
 			l.fail(key+".external.port", "%d is not a TCP port (1-65535)", s.External.Port)
 		}
 	}
@@ -714,7 +714,7 @@ func (l *loader) localServices(known Known) map[string]Address {
 		case !ok || err != nil:
 			l.fail(key, "%q is not <address>:<port> (e.g. 192.168.49.1:50051 or host.minikube.internal:50051)", raw[name])
 			continue
-		case port < 1 || port > 65535:
+		case !isPort(port):
 			l.fail(key, "port %d is out of range 1-65535", port)
 			continue
 		}

@@ -29,6 +29,7 @@ func CheckTag(tag string) error {
 
 func isDNSLabel(s string) bool     { return len(validation.IsDNS1123Label(s)) == 0 }
 func isDNSSubdomain(s string) bool { return len(validation.IsDNS1123Subdomain(s)) == 0 }
+func isPort(p int) bool            { return len(validation.IsValidPortNum(p)) == 0 }
 func isIPv4(s string) bool         { ip := net.ParseIP(s); return ip != nil && ip.To4() != nil }
 
 // MemoryFloor is the least memory a SpaceONE process starts in: python-core with its gRPC
