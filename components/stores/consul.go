@@ -45,7 +45,10 @@ func NewConsul(ctx *pulumi.Context, name string, args *ConsulArgs, opts ...pulum
 		name: "consul", repository: consulRepository, tag: consulTag,
 		port: 8500, portName: "http", uid: 100, gid: 1000, dataPath: "/consul/data",
 		args: []string{"agent", "-server", "-bootstrap-expect=1", "-node=consul-0", "-client=0.0.0.0",
-			"-bind=127.0.0.1", "-data-dir=/consul/data", "-disable-host-node-id"},
+			"-bind=127.0.0.1", "-data-dir=/consul/data", "-disable-host-node-id",
+			// Consul asks checkpoint-api.hashicorp.com for updates: no store of ours phones
+			// home (and an air-gapped cluster would log an error for it every day).
+			"-hcl=disable_update_check = true"},
 		// The image's entrypoint would chown the data dir and switch user, which needs
 		// capabilities this pod does not have; it already runs as the consul user.
 		env:       corev1.EnvVarArray{corev1.EnvVarArgs{Name: pulumi.String("CONSUL_DISABLE_PERM_MGMT"), Value: pulumi.String("true")}},
