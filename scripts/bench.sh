@@ -14,7 +14,7 @@ t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); awk -
   latency() { # the latency profile: instant, then start latencies like a real cluster's
     go mod download
     for profile in "0 0" "8000 5000"; do
-      "$ROOT/scripts/isolated.sh" env GOFLAGS="-mod=mod -tags=noeks -trimpath" GOPROXY=off "$ROOT/scripts/bench-latency.sh" $profile
+      "$ROOT/scripts/isolated.sh" env GOFLAGS="$GOFLAGS -mod=mod -tags=noeks" GOPROXY=off "$ROOT/scripts/bench-latency.sh" $profile
     done
   }
   refusal() { # a bad configuration refused by make render: the first run builds, the next must not
@@ -44,7 +44,7 @@ t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); awk -
     echo "program build (go build, ${variant%%:*}), cold build cache: $cold; warm cache: $warm"
   done
   go mod download
-  "$ROOT/scripts/isolated.sh" env GOFLAGS="-mod=mod -tags=noeks -trimpath" GOPROXY=off "$ROOT/scripts/bench-sim.sh"   # as make up builds a local stack
+  "$ROOT/scripts/isolated.sh" env GOFLAGS="$GOFLAGS -mod=mod -tags=noeks" GOPROXY=off "$ROOT/scripts/bench-sim.sh"   # as make up builds a local stack
   refusal
   latency
 } | tee -a "$OUT"

@@ -21,6 +21,6 @@ go test -c -o "$tmp/integration.test" ./tests
 (cd tests/realnode && go vet ./... && go test -count=1 ./... && go build -o "$tmp/realnode" .)
 "$ROOT/scripts/runtimes.sh"
 cd "$ROOT/tests"
-"$ROOT/scripts/isolated.sh" env SPACEONE_INTEGRATION=1 SPACEONE_TEST_INTERRUPT_RUNS="${SPACEONE_TEST_INTERRUPT_RUNS:-}" GOFLAGS="-mod=mod -trimpath" GOPROXY=off \
+"$ROOT/scripts/isolated.sh" env SPACEONE_INTEGRATION=1 SPACEONE_TEST_INTERRUPT_RUNS="${SPACEONE_TEST_INTERRUPT_RUNS:-}" GOFLAGS="$GOFLAGS -mod=mod" GOPROXY=off \
   SPACEONE_REALNODE="$tmp/realnode" \
   "$tmp/integration.test" -test.v -test.count=1 -test.timeout=60m ${TEST_RUN:+-test.run "$TEST_RUN"}
