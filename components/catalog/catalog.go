@@ -37,8 +37,34 @@ type Release struct {
 	TokenReady TokenReady `yaml:"tokenReady"`
 	// Start is what waits for what at a first install, and why; everything else starts at once.
 	Start []Wait `yaml:"start"`
-	names []string
+	// Stores are the stores the release runs on (a subset of StoreNames).
+	Stores []string `yaml:"stores"`
+	// APIKey is how the initializer hands the API key to the token consumers.
+	APIKey APIKey `yaml:"apiKey"`
+	// Config holds GLOBAL keys every service of the release shares (python-core's handlers,
+	// for one), merged over the platform's defaults and under each service's own.
+	Config map[string]any `yaml:"config"`
+	names  []string
 }
+
+// StoreNames are the stores a release can run on, in the order the platform deploys them.
+var StoreNames = []string{"mongodb", "redis", "consul"}
+
+// APIKey is the hand-off of the root API key from the initializer to the token consumers.
+type APIKey struct {
+	Handoff string `yaml:"handoff"` // HandoffConsul or HandoffSecret
+}
+
+// The hand-offs a release can use.
+const (
+	// HandoffConsul: the initializer PUTs the key to Consul (root/api_key/TOKEN), and every
+	// consumer reads it there through TOKEN_INFO (SpaceONE's own way up to 1.11.0).
+	HandoffConsul = "consul"
+	// HandoffSecret: the initializer writes the key into a Kubernetes Secret in each namespace
+	// with a consumer, and every consumer imports it as a config file (TOKEN). Upstream has
+	// no hand-off after Consul: the key is copied from a pod log by hand.
+	HandoffSecret = "secret"
+)
 
 // Wait is one rule of the start order: each of Workloads is not created before every
 // workload of WaitFor is ready. A name is a workload (a store, a service's gRPC server,
@@ -54,19 +80,26 @@ type Wait struct {
 // starts: the variants of TokenReady that have token: true, and the supervisor.
 const TokenConsumers = "tokenConsumers"
 
-// PlatformWorkloads are the workloads outside the catalogue's services.
-var PlatformWorkloads = []string{"mongodb", "redis", "consul", "initializer", "supervisor", "console", "console-api"}
+// PlatformWorkloads are the workloads outside the catalogue's services (the stores are
+// the release's own: Release.Stores).
+var PlatformWorkloads = []string{"initializer", "supervisor", "console", "console-api"}
 
-// TokenReady is the readiness probe of the processes that read the API key when they start
-// (the variants listed, and the supervisor), so they are Ready only once they hold it.
+// TokenReady names the processes that read the API key when they start (the variants
+// listed that have token: true, and the supervisor: the token consumers of the start order)
+// and, when Command is set, their readiness probe, so they are Ready only once they hold it.
 type TokenReady struct {
 	Variants []string `yaml:"variants"`
 	Command  []string `yaml:"command"` // run in the container; succeeds once the key is held
 }
 
+// ReadsAtStart reports whether a variant of a service reads the key when it starts.
+func (t TokenReady) ReadsAtStart(variant string, v *Variant) bool {
+	return v != nil && v.Token && slices.Contains(t.Variants, variant)
+}
+
 // Gates reports whether a variant of a service waits, for readiness, until it holds the key.
 func (t TokenReady) Gates(variant string, v *Variant) bool {
-	return v != nil && v.Token && len(t.Command) > 0 && slices.Contains(t.Variants, variant)
+	return t.ReadsAtStart(variant, v) && len(t.Command) > 0
 }
 
 // Image is a repository and a pinned tag.
@@ -85,24 +118,47 @@ type Resources struct {
 
 // Service is one backend microservice.
 type Service struct {
-	Name       string              `yaml:"-"`
-	Image      string              `yaml:"image"`
-	Tag        string              `yaml:"tag"`
-	Package    string              `yaml:"package"`  // python package, e.g. spaceone.identity
-	Database   string              `yaml:"database"` // MongoDB database ("" = none)
-	Calls      []string            `yaml:"calls"`    // services it calls: start order and the README graph
-	DevPort    int                 `yaml:"devPort"`  // laptop port of `make dev-connect`
+	Name     string `yaml:"-"`
+	Image    string `yaml:"image"`
+	Tag      string `yaml:"tag"`
+	Package  string `yaml:"package"`  // python package, e.g. spaceone.identity
+	Database string `yaml:"database"` // MongoDB database ("" = none)
+	// DataStore, when set, is a second database the service reaches through a connector of
+	// its own (secret's payloads: MongoDBConnector), with the service's login.
+	DataStore  *DataStore          `yaml:"dataStore"`
+	Calls      []string            `yaml:"calls"`   // services it calls: start order and the README graph
+	DevPort    int                 `yaml:"devPort"` // laptop port of `make dev-connect`
 	UsesConsul bool                `yaml:"usesConsul"`
 	Enabled    *bool               `yaml:"enabled"` // default true
 	Resources  Resources           `yaml:"resources"`
 	Config     map[string]any      `yaml:"config"` // GLOBAL keys shared by every variant
 	Variants   map[string]*Variant `yaml:"variants"`
+	// Shared is the release's config (Release.Config), under Config.
+	Shared map[string]any `yaml:"-"`
+}
+
+// DataStore is a database a service's connector logs in to.
+type DataStore struct {
+	Connector string `yaml:"connector"` // the CONNECTORS key, e.g. MongoDBConnector
+	Database  string `yaml:"database"`
+}
+
+// Databases are every database the service's login needs.
+func (s *Service) Databases() []string {
+	if s.Database == "" {
+		return nil
+	}
+	out := []string{s.Database}
+	if s.DataStore != nil {
+		out = append(out, s.DataStore.Database)
+	}
+	return out
 }
 
 // Variant is one process type of a service: grpc server, scheduler, worker or rest.
 type Variant struct {
 	Enabled  bool           `yaml:"enabled"`
-	Token    bool           `yaml:"token"` // reads the root API key (TOKEN_INFO) from Consul
+	Token    bool           `yaml:"token"` // reads the root API key (the release's APIKey hand-off)
 	Replicas int            `yaml:"replicas"`
 	Command  []string       `yaml:"command"` // nil: the image's default (gRPC server)
 	Config   map[string]any `yaml:"config"`
@@ -147,8 +203,32 @@ func Versions() []string {
 }
 
 func (r *Release) check() error {
+	for _, st := range r.Stores {
+		if !slices.Contains(StoreNames, st) {
+			return fmt.Errorf("stores: unknown store %q (known: %s)", st, strings.Join(StoreNames, ", "))
+		}
+	}
+	if !slices.Contains(r.Stores, "mongodb") || !slices.Contains(r.Stores, "redis") {
+		return fmt.Errorf("stores: every release runs on mongodb and redis; got %v", r.Stores)
+	}
+	switch r.APIKey.Handoff {
+	case HandoffConsul:
+		if !r.UsesStore("consul") {
+			return fmt.Errorf("apiKey: handoff %q needs consul in stores", HandoffConsul)
+		}
+	case HandoffSecret:
+	default:
+		return fmt.Errorf("apiKey: handoff %q is not one of %q, %q", r.APIKey.Handoff, HandoffConsul, HandoffSecret)
+	}
 	for name, s := range r.Services {
 		s.Name = name
+		s.Shared = r.Config
+		if d := s.DataStore; d != nil && (d.Connector == "" || d.Database == "" || s.Database == "") {
+			return fmt.Errorf("service %s: dataStore needs connector and database, and the service a database", name)
+		}
+		if s.UsesConsul && !r.UsesStore("consul") {
+			return fmt.Errorf("service %s uses Consul, which is not in stores", name)
+		}
 		r.names = append(r.names, name)
 		if s.Image == "" || s.Tag == "" || s.Package == "" {
 			return fmt.Errorf("service %s needs image, tag and package", name)
@@ -180,6 +260,7 @@ func (r *Release) check() error {
 // checkStart refuses a start rule naming a workload the release cannot have.
 func (r *Release) checkStart() error {
 	var all []string
+	all = append(all, r.Stores...)
 	all = append(all, PlatformWorkloads...)
 	for svc, s := range r.Services {
 		for v := range s.Variants {
@@ -226,6 +307,20 @@ func WorkloadName(service, variant string) string {
 
 // DevNodePort is the NodePort of a service when the stack exposes gRPC services on nodes.
 func (s *Service) DevNodePort() int { return s.DevPort - 50151 + 30151 }
+
+// UsesStore reports whether the release runs on a store (mongodb, redis, consul).
+func (r *Release) UsesStore(name string) bool { return slices.Contains(r.Stores, name) }
+
+// StoreNames lists the release's stores in deployment order.
+func (r *Release) StoreNames() []string {
+	var out []string
+	for _, n := range StoreNames {
+		if r.UsesStore(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
 
 // ServiceNames lists the backend services, sorted.
 func (r *Release) ServiceNames() []string { return append([]string(nil), r.names...) }

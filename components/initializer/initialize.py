@@ -3,14 +3,19 @@
 
 spacectl exits 0 when it cannot load its task files (it prints "ERROR: ..." instead), and on a
 failed task it prints the task's spec, rendered passwords included. So this wrapper
-  1. decides the mode: "again" when Consul already holds an API key that identity accepts (the
-     database is initialised: the owner's password is set again, what exists is found, the key
-     is kept), else "first";
+  1. decides the mode: "again" when the key store (Consul, or the key's Kubernetes Secrets)
+     already holds an API key that identity accepts (the database is initialised: the owner's
+     password is set again, what exists is found, the key is kept), else "first";
   2. runs spacectl with its output captured, and prints only its progress lines and error
      messages, with the admin password, the marketplace token and every token redacted;
   3. exits non-zero unless spacectl finished with exactly the expected number of tasks done
-     and no error, its last lines saying why (the pod's termination message).
+     and no error, its last lines saying why (the pod's termination message);
+  4. in mode "first", hands the new key over (the last task left it in a file) and reads it
+     back from every place it went.
 """
+import base64
+import json
+import ssl
 import os
 import re
 import shutil
@@ -22,8 +27,8 @@ import urllib.request
 import yaml
 
 FILES, SECRET, HOME = "/spacectl", "/spacectl-secret", os.path.expanduser("~/.spaceone")
-CONSUL = os.environ["SPACEONE_CONSUL"]
-KEY_PATH = os.environ.get("SPACEONE_KEY_PATH", "root/api_key/TOKEN")
+HANDOFF = os.environ["SPACEONE_KEY_HANDOFF"]
+KEY_FILE = os.environ["SPACEONE_KEY_FILE"]
 EXPECTED = {"first": int(os.environ["SPACEONE_TASKS_FIRST"]), "again": int(os.environ["SPACEONE_TASKS_AGAIN"])}
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
@@ -41,8 +46,9 @@ def main():
             text = text.replace(s, "***")
         return JWT.sub("***", text)
 
+    store = {"consul": Consul, "secret": Secrets}[HANDOFF]()
     mode = "first"
-    key = consul_get(KEY_PATH)
+    key = store.get()
     # identity must answer first: spacectl's "find or create" takes a failed find for "absent"
     # and would then create a duplicate.
     domains = lambda: reachable(lambda: spacectl("list", "identity.Domain", "-p", "name=" + var["domain"]["root"], "-o", "json"))
@@ -51,11 +57,11 @@ def main():
         out = domains()
         if "ERROR" not in out and var["domain"]["root"] in out:
             mode = "again"
-            print("spaceone initializer: Consul holds a working API key: the platform is initialised; "
-                  "setting the owner's password and checking what exists (the key is kept)", flush=True)
+            print("spaceone initializer: %s holds a working API key: the platform is initialised; "
+                  "setting the owner's password and checking what exists (the key is kept)" % store, flush=True)
         else:
-            print("spaceone initializer: the API key in Consul is not accepted (%s); initialising as a first install"
-                  % redact(out.strip().splitlines()[-1] if out.strip() else "no answer"), flush=True)
+            print("spaceone initializer: the API key in %s is not accepted (%s); initialising as a first install"
+                  % (store, redact(out.strip().splitlines()[-1] if out.strip() else "no answer")), flush=True)
             shutil.copy(FILES + "/default.yml", HOME + "/environments/default.yml")  # without that key
     if mode == "first":
         domains()
@@ -85,9 +91,15 @@ def main():
         why = "; ".join(e.strip() for e in errors if e.strip()) or "no error message"
         print("spaceone initializer: FAILED (%s, exit code %d): %s" % (got, proc.returncode, why), flush=True)
         sys.exit(1)
-    if mode == "first" and not consul_get(KEY_PATH):
-        print("spaceone initializer: FAILED: the API key did not reach Consul (%s)" % KEY_PATH, flush=True)
-        sys.exit(1)
+    if mode == "first":
+        with open(KEY_FILE) as f:
+            key = f.read().strip()
+        os.remove(KEY_FILE)
+        store.put(key)
+        if store.get() != key:
+            print("spaceone initializer: FAILED: the API key did not reach %s" % store, flush=True)
+            sys.exit(1)
+        print("spaceone initializer: the API key is in %s" % store, flush=True)
     print("spaceone initializer: done (%s)" % mode, flush=True)
 
 
@@ -107,14 +119,74 @@ def spacectl(*args):
     return p.stdout
 
 
-def consul_get(path):
-    try:
-        with urllib.request.urlopen("http://%s/v1/kv/%s?raw" % (CONSUL, path), timeout=10) as r:
-            return r.read().decode().strip()
-    except urllib.error.HTTPError as e:
-        if e.code == 404:
+class Consul:
+    """The key in Consul's KV store, where 1.10's token consumers read it (TOKEN_INFO)."""
+
+    def __init__(self):
+        self.base = "http://%s/v1/kv/%s" % (os.environ["SPACEONE_CONSUL"], os.environ["SPACEONE_KEY_PATH"])
+
+    def __str__(self):
+        return "Consul (%s)" % os.environ["SPACEONE_KEY_PATH"]
+
+    def get(self):
+        try:
+            with urllib.request.urlopen(self.base + "?raw", timeout=10) as r:
+                return r.read().decode().strip()
+        except urllib.error.HTTPError as e:
+            if e.code == 404:
+                return ""
+            raise
+
+    def put(self, key):
+        req = urllib.request.Request(self.base, data=key.encode(), method="PUT")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            r.read()
+
+
+class Secrets:
+    """The key in a Kubernetes Secret per namespace with a token consumer, as a config file the
+    consumers import (TOKEN). This pod's ServiceAccount may get and patch these, nothing else."""
+
+    SA = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+    def __init__(self):
+        self.names = [s.split("/", 1) for s in os.environ["SPACEONE_KEY_SECRETS"].split(",") if s]
+        host, port = os.environ["KUBERNETES_SERVICE_HOST"], os.environ["KUBERNETES_SERVICE_PORT"]
+        self.api = "https://%s:%s" % ("[%s]" % host if ":" in host else host, port)
+        self.tls = ssl.create_default_context(cafile=self.SA + "/ca.crt")
+
+    def __str__(self):
+        return "the Secrets " + ", ".join("/".join(n) for n in self.names)
+
+    def call(self, method, ns, name, body=None):
+        with open(self.SA + "/token") as f:
+            token = f.read().strip()
+        req = urllib.request.Request("%s/api/v1/namespaces/%s/secrets/%s" % (self.api, ns, name), method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Authorization": "Bearer " + token,
+                                              "Content-Type": "application/merge-patch+json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10, context=self.tls) as r:
+                return json.load(r)
+        except urllib.error.HTTPError as e:
+            # The API's own message (e.g. "forbidden: ... cannot patch"), never the request.
+            raise SystemExit("spaceone initializer: FAILED: %s secret %s/%s: %s %s"
+                             % (method, ns, name, e.code, e.read().decode(errors="replace")[:300]))
+
+    def get(self):
+        """The key of the first Secret ("" when none: the program creates them empty)."""
+        ns, name = self.names[0]
+        data = (self.call("GET", ns, name).get("data") or {}).get("token.yaml")
+        if not data:
             return ""
-        raise
+        return str((yaml.safe_load(base64.b64decode(data)) or {}).get("TOKEN", "")).strip()
+
+    def put(self, key):
+        doc = base64.b64encode(yaml.safe_dump({"TOKEN": key}).encode()).decode()
+        for ns, name in self.names:
+            got = (self.call("PATCH", ns, name, {"data": {"token.yaml": doc}}).get("data") or {}).get("token.yaml")
+            if got != doc:
+                raise SystemExit("spaceone initializer: FAILED: secret %s/%s does not hold the key after the write" % (ns, name))
 
 
 if __name__ == "__main__":

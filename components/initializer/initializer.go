@@ -1,7 +1,8 @@
 // Package initializer runs `spacectl apply` once the gRPC services are up: it creates the
 // root domain and its owner (the console login), an API user with a system role and an API
-// key, and writes that key to Consul (root/api_key/TOKEN), where every token consumer reads
-// it. No one copies a token out of a pod log.
+// key, and hands that key to the token consumers the release's way: into Consul
+// (root/api_key/TOKEN), or into the key's Kubernetes Secrets (package apikey). No one copies
+// a token out of a pod log.
 package initializer
 
 import (
@@ -17,6 +18,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/kube"
 	"github.com/spaceone-pulumi/spaceone/components/microservice"
 )
@@ -29,12 +31,17 @@ type Args struct {
 	PullPolicy  string
 	PullSecrets []string
 	// Endpoints maps each gRPC service spacectl may call to grpc://host:port.
-	Endpoints     map[string]string
-	Consul        string // host:port of Consul's HTTP API
-	Domain        string // root domain name
-	AdminUser     string
-	AdminPassword pulumi.StringOutput // secret
-	APIUser       string
+	Endpoints map[string]string
+	// KeyHandoff is where the key goes: catalog.HandoffConsul (Consul, at host:port Consul)
+	// or catalog.HandoffSecret (KeySecrets, namespace/name, written as ServiceAccount).
+	KeyHandoff     string
+	Consul         string
+	KeySecrets     []string
+	ServiceAccount pulumi.StringInput
+	Domain         string // root domain name
+	AdminUser      string
+	AdminPassword  pulumi.StringOutput // secret
+	APIUser        string
 	// MarketplaceToken, when set, also registers the public marketplace (needs internet).
 	MarketplaceToken    pulumi.StringOutput
 	HasMarketplaceToken bool
@@ -68,7 +75,7 @@ func Files(a *Args) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	rootDomain, err := yaml.Marshal(map[string]any{"tasks": rootDomainTasks(a.Consul)})
+	rootDomain, err := yaml.Marshal(map[string]any{"tasks": rootDomainTasks()})
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +83,7 @@ func Files(a *Args) (map[string]string, error) {
 		"environment.yml": "environment: default\n",
 		"default.yml":     string(env),
 		"root_domain.yaml": "# Root domain, its owner (the console login), an API user with a system role and its key,\n" +
-			"# the key written to Consul for the token consumers. In mode 'again' (the platform is\n" +
+			"# the key kept for the hand-off to the token consumers. In mode 'again' (the platform is\n" +
 			"# initialised) the owner's password is set, the rest is found, and the key is kept.\n" + string(rootDomain),
 		"initialize.py": initializePy,
 	}
@@ -92,7 +99,7 @@ func Files(a *Args) (map[string]string, error) {
 
 // Tasks is every task of a run, in order (root domain, then marketplace when used).
 func Tasks(a *Args) []any {
-	t := rootDomainTasks(a.Consul)
+	t := rootDomainTasks()
 	if a.HasMarketplaceToken {
 		t = append(t, marketplaceTasks()...)
 	}
@@ -152,6 +159,27 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, fmt.Errorf("creating initializer secret: %w", err)
 	}
 	first, again := TaskCounts(Tasks(args))
+	env := corev1.EnvVarArray{
+		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_KEY_HANDOFF"), Value: pulumi.String(args.KeyHandoff)},
+		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_KEY_FILE"), Value: pulumi.String(KeyFile)},
+		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_TASKS_FIRST"), Value: pulumi.String(strconv.Itoa(first))},
+		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_TASKS_AGAIN"), Value: pulumi.String(strconv.Itoa(again))},
+	}
+	// Only with the key in Secrets does the pod talk to the Kubernetes API, as the one
+	// ServiceAccount that may write them.
+	var serviceAccount pulumi.StringPtrInput
+	automount := false
+	switch args.KeyHandoff {
+	case catalog.HandoffConsul:
+		env = append(env,
+			corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_CONSUL"), Value: pulumi.String(args.Consul)},
+			corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_KEY_PATH"), Value: pulumi.String(microservice.TokenKeyPath)})
+	case catalog.HandoffSecret:
+		env = append(env, corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_KEY_SECRETS"), Value: pulumi.String(strings.Join(args.KeySecrets, ","))})
+		serviceAccount, automount = args.ServiceAccount.ToStringOutput().ToStringPtrOutput(), true
+	default:
+		return nil, fmt.Errorf("unknown key hand-off %q", args.KeyHandoff)
+	}
 	timeout := args.TimeoutMinutes
 	if timeout <= 0 {
 		timeout = 20
@@ -168,7 +196,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 				Metadata: &metav1.ObjectMetaArgs{Labels: labels},
 				Spec: &corev1.PodSpecArgs{
 					RestartPolicy:                 pulumi.String("Never"),
-					AutomountServiceAccountToken:  pulumi.Bool(false),
+					ServiceAccountName:            serviceAccount,
+					AutomountServiceAccountToken:  pulumi.Bool(automount),
 					TerminationGracePeriodSeconds: pulumi.Int(5),
 					ImagePullSecrets:              kube.PullSecrets(args.PullSecrets),
 					Volumes: corev1.VolumeArray{
@@ -181,12 +210,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 						Image:           pulumi.String(args.Image),
 						ImagePullPolicy: pulumi.String(args.PullPolicy),
 						Command:         pulumi.ToStringArray([]string{"python3", filesDir + "/initialize.py"}),
-						Env: corev1.EnvVarArray{
-							corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_CONSUL"), Value: pulumi.String(args.Consul)},
-							corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_KEY_PATH"), Value: pulumi.String(microservice.TokenKeyPath)},
-							corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_TASKS_FIRST"), Value: pulumi.String(strconv.Itoa(first))},
-							corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_TASKS_AGAIN"), Value: pulumi.String(strconv.Itoa(again))},
-						},
+						Env:             env,
 						// spacectl's error, as initialize.py prints it last, becomes the pod's
 						// termination message, which `pulumi up` shows when the Job fails.
 						TerminationMessagePolicy: pulumi.String("FallbackToLogsOnError"),
@@ -245,8 +269,8 @@ func secretValue(v string) string { return "${{ " + v + " | to_data }}" }
 
 // Modes of a run: every task runs in both unless it names one.
 const (
-	modeFirst = "first" // empty database: create everything, hand the new key to Consul
-	modeAgain = "again" // initialised (Consul's key works): set the password, find the rest, keep the key
+	modeFirst = "first" // empty database: create everything, hand the new key over
+	modeAgain = "again" // initialised (the handed-over key works): set the password, find the rest, keep the key
 )
 
 // TaskCounts is how many tasks spacectl must report done in each mode.
@@ -263,8 +287,11 @@ func TaskCounts(tasks []any) (first, again int) {
 	return first, again
 }
 
-func rootDomainTasks(consul string) []any {
-	keyPath := microservice.TokenKeyPath
+// KeyFile is where the last task leaves the new key for initialize.py to hand over (the
+// pod's own emptyDir; the key never reaches spacectl's printed output).
+const KeyFile = "/root/.spaceone/api_key"
+
+func rootDomainTasks() []any {
 	domainID := "${{ tasks.domain.output.domain_id }}"
 	return []any{
 		resource("domain", "Find or create the root domain", "", "identity.Domain", "NO_UPDATE",
@@ -301,8 +328,8 @@ func rootDomainTasks(consul string) []any {
 			map[string]any{"verb": map[string]any{"exec": "create"}}),
 		shell("api_key_login", "Use the API key", modeFirst,
 			"spacectl config set api_key ${{ tasks.api_key.output.api_key }} > /dev/null\n"),
-		shell("consul", "Hand the API key to the token consumers (Consul "+keyPath+")", modeFirst,
-			"curl -fsS -X PUT http://"+consul+"/v1/kv/"+keyPath+" --data-binary '${{ tasks.api_key.output.api_key }}' > /dev/null\n"),
+		shell("keep_key", "Keep the API key for the token consumers", modeFirst,
+			"umask 077 && printf '%s' '${{ tasks.api_key.output.api_key }}' > "+KeyFile+"\n"),
 	}
 }
 

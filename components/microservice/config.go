@@ -10,6 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/spaceone-pulumi/spaceone/components/apikey"
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
 )
 
@@ -24,6 +25,11 @@ type Wiring struct {
 	// GRPC maps each deployed gRPC service to its host (its Service name, or a laptop
 	// address later); only these get connectors.
 	GRPC map[string]string
+	// KeyHandoff is how token consumers get the API key (catalog.HandoffConsul, HandoffSecret).
+	KeyHandoff string
+	// KeyFile, with HandoffSecret, is where a consumer finds the key's config file ("": in
+	// its config directory, where the pod mounts it).
+	KeyFile string
 }
 
 // Endpoint is a host and port.
@@ -38,6 +44,22 @@ const TokenKeyPath = "root/api_key/TOKEN"
 // TokenInfo is the TOKEN_INFO of a token consumer: the API key, read from Consul at host:port.
 func TokenInfo(host, port any) map[string]any {
 	return map[string]any{"protocol": "consul", "uri": TokenKeyPath, "config": map[string]any{"host": host, "port": port}}
+}
+
+// KeyImport is what a token consumer's config imports to read the key, per hand-off:
+// TOKEN_INFO (Consul) goes into GLOBAL, a key file into REMOTE_URL.
+func KeyImport(handoff, dir, keyFile string, consulHost, consulPort any) (global map[string]any, remote []any) {
+	switch handoff {
+	case catalog.HandoffConsul:
+		return map[string]any{"TOKEN_INFO": TokenInfo(consulHost, consulPort)}, nil
+	case catalog.HandoffSecret:
+		f := cmp.Or(keyFile, apikey.File(dir))
+		if !strings.HasPrefix(f, "/") {
+			return nil, []any{"file:" + f} // relative to where the process starts (a laptop)
+		}
+		return nil, []any{"file://" + f}
+	}
+	return nil, nil
 }
 
 // Log is the LOG config of a SpaceONE process: console and a log file in dir ("": the pod's
@@ -86,17 +108,21 @@ func RenderConfig(s *catalog.Service, variant string, w Wiring, extra map[string
 	}
 	connectors["SpaceConnector"] = map[string]any{"backend": "spaceone.core.connector.space_connector.SpaceConnector", "endpoints": space}
 	g["CONNECTORS"] = connectors
-	if s.Name == "identity" {
-		g["ENDPOINTS"] = identityEndpoints(w)
-	}
+	g = catalog.Merge(g, s.Shared)
 	g = catalog.Merge(g, s.Config)
 	spec := s.Variants[variant]
 	if spec == nil {
 		return "", fmt.Errorf("service %s has no variant %q", s.Name, variant)
 	}
 	g = catalog.Merge(g, spec.Config)
+	var remote []any
+	if s.Database != "" {
+		remote = append(remote, "file://"+ConfigDir(s.Name)+"/database.yaml")
+	}
 	if spec.Token {
-		g["TOKEN_INFO"] = TokenInfo("${consul.host}", "${consul.port}")
+		global, imports := KeyImport(w.KeyHandoff, ConfigDir(s.Name), w.KeyFile, "${consul.host}", "${consul.port}")
+		g = catalog.Merge(g, global)
+		remote = append(remote, imports...)
 	}
 	g = catalog.Merge(g, extra)
 	if q, ok := g["QUEUES"].(map[string]any); ok {
@@ -111,12 +137,9 @@ func RenderConfig(s *catalog.Service, variant string, w Wiring, extra map[string
 	if err != nil {
 		return "", fmt.Errorf("%s %s config: %w", s.Name, variant, err)
 	}
-	doc := map[string]any{
-		"REMOTE_URL": []any{"file://" + ConfigDir(s.Name) + "/database.yaml"},
-		"GLOBAL":     resolved,
-	}
-	if s.Database == "" {
-		delete(doc, "REMOTE_URL")
+	doc := map[string]any{"GLOBAL": resolved}
+	if len(remote) > 0 {
+		doc["REMOTE_URL"] = remote
 	}
 	b, err := yaml.Marshal(doc)
 	if err != nil {
@@ -125,15 +148,26 @@ func RenderConfig(s *catalog.Service, variant string, w Wiring, extra map[string
 	return string(b), nil
 }
 
-// RenderDatabase is database.yaml: the MongoDB connection of a service, password included.
-func RenderDatabase(db string, mongo Endpoint, username, password string) (string, error) {
-	b, err := yaml.Marshal(map[string]any{"DATABASES": map[string]any{"default": map[string]any{
-		"db": db, "host": mongo.Host, "port": mongo.Port, "username": username, "password": password, "maxPoolSize": 200,
-	}}})
+// RenderDatabase is database.yaml: the MongoDB login of a service, password included, for
+// its models (DATABASES) and, when it has one, its data store's connector.
+func RenderDatabase(s *catalog.Service, mongo Endpoint, username, password string) (string, error) {
+	b, err := yaml.Marshal(databaseLogin(s, mongo, username, password, 200))
 	return string(b), err
 }
 
-// identityEndpoints is what identity's Endpoint.list returns to clients (spacectl, console).
+func databaseLogin(s *catalog.Service, mongo Endpoint, username, password string, pool int) map[string]any {
+	login := map[string]any{"DATABASES": map[string]any{"default": map[string]any{
+		"db": s.Database, "host": mongo.Host, "port": mongo.Port, "username": username, "password": password, "maxPoolSize": pool,
+	}}}
+	if d := s.DataStore; d != nil {
+		login["CONNECTORS"] = map[string]any{d.Connector: map[string]any{
+			"host": mongo.Host, "port": mongo.Port, "username": username, "password": password}}
+	}
+	return login
+}
+
+// identityEndpoints (${endpoints}) is every deployed gRPC service as identity's
+// Endpoint.list returns it to clients (spacectl, console).
 func identityEndpoints(w Wiring) []any {
 	names := make([]string, 0, len(w.GRPC))
 	for n := range w.GRPC {
@@ -206,6 +240,8 @@ func lookup(key string, w Wiring) (any, error) {
 		return w.Consul.Port, nil
 	case "domain":
 		return w.Domain, nil
+	case "endpoints":
+		return fill(identityEndpoints(w), w)
 	}
 	kind, svc, ok := strings.Cut(key, ":")
 	if ok && (kind == "grpc" || kind == "grpcv1") {
@@ -227,20 +263,29 @@ func lookup(key string, w Wiring) (any, error) {
 
 // InlineDatabase turns a config.yaml into one file that runs outside the cluster: the
 // REMOTE_URL to the mounted database.yaml is replaced by the database login itself.
-func InlineDatabase(configYAML, db string, mongo Endpoint, username, password string) (string, error) {
+func InlineDatabase(configYAML string, s *catalog.Service, mongo Endpoint, username, password string) (string, error) {
 	var doc map[string]any
 	if err := yaml.Unmarshal([]byte(configYAML), &doc); err != nil {
 		return "", err
 	}
+	// Other imports (the API key's file) stay.
+	var remote []any
+	for _, u := range asList(doc["REMOTE_URL"]) {
+		if !strings.HasSuffix(fmt.Sprint(u), "/database.yaml") {
+			remote = append(remote, u)
+		}
+	}
 	delete(doc, "REMOTE_URL")
+	if len(remote) > 0 {
+		doc["REMOTE_URL"] = remote
+	}
 	g, _ := doc["GLOBAL"].(map[string]any)
 	if g == nil {
 		g = map[string]any{}
 	}
-	g["DATABASES"] = map[string]any{"default": map[string]any{
-		"db": db, "host": mongo.Host, "port": mongo.Port, "username": username, "password": password, "maxPoolSize": 50,
-	}}
-	doc["GLOBAL"] = g
+	doc["GLOBAL"] = catalog.Merge(g, databaseLogin(s, mongo, username, password, 50))
 	b, err := yaml.Marshal(doc)
 	return string(b), err
 }
+
+func asList(v any) []any { l, _ := v.([]any); return l }

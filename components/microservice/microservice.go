@@ -12,6 +12,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/spaceone-pulumi/spaceone/components/apikey"
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/kube"
 )
@@ -46,6 +47,9 @@ type Args struct {
 	Deferred []string
 	// TokenReady is the release's readiness probe for the variants that read the key at start.
 	TokenReady catalog.TokenReady
+	// KeyHandoff is how the token consumers get the API key (catalog.HandoffSecret: they
+	// mount the key's Secret).
+	KeyHandoff string
 }
 
 // Microservice is a deployed SpaceONE backend service.
@@ -163,6 +167,10 @@ func (m *Microservice) deployVariant(ctx *pulumi.Context, args *Args, variant st
 		corev1.VolumeMountArgs{Name: pulumi.String("logs"), MountPath: pulumi.String("/var/log/spaceone")},
 	}
 	deps := []pulumi.Resource{cfg}
+	if spec := svc.Variants[variant]; spec != nil && spec.Token && args.KeyHandoff == catalog.HandoffSecret {
+		volumes = append(volumes, apikey.Volume())
+		mounts = append(mounts, apikey.Mount(dir))
+	}
 	if dbSecret != nil {
 		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String("database"), Secret: &corev1.SecretVolumeSourceArgs{SecretName: dbSecret.Metadata.Name().Elem()}})
 		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String("database"), MountPath: pulumi.String(dir + "/database.yaml"), SubPath: pulumi.String("database.yaml"), ReadOnly: pulumi.Bool(true)})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/spaceone-pulumi/spaceone/components/apikey"
 	"github.com/spaceone-pulumi/spaceone/components/microservice"
 	"github.com/spaceone-pulumi/spaceone/components/stores"
 )
@@ -27,7 +28,9 @@ func (p *Platform) devAccess(args *Args) error {
 	address := func(e microservice.Endpoint) string { return fmt.Sprintf("%s:%d", e.Host, e.Port) }
 	p.DevPorts = map[string]string{}
 	// On the laptop the log file goes to the directory the service is started in.
-	w := microservice.Wiring{GRPC: map[string]string{}, Domain: s.Domain, LogDir: "."}
+	// With the key in a Secret, the laptop reads it from ./token.yaml (make dev-connect writes it).
+	w := microservice.Wiring{GRPC: map[string]string{}, Domain: s.Domain, LogDir: ".",
+		KeyHandoff: args.Plan.Release.APIKey.Handoff, KeyFile: "./" + apikey.FileName}
 	for _, sp := range args.Plan.Services {
 		a := address(reach(sp.DevPort, sp.DevNodePort()))
 		p.DevPorts[sp.Name] = a
@@ -35,7 +38,10 @@ func (p *Platform) devAccess(args *Args) error {
 	}
 	// In-cluster stores are forwarded like the services; external ones are reached where they are.
 	endpoint := map[string]stores.Endpoint{ // where the cluster reaches each store
-		"mongodb": p.MongoDB.Endpoint, "redis": p.Redis.Endpoint, "consul": p.Consul.Endpoint}
+		"mongodb": p.MongoDB.Endpoint, "redis": p.Redis.Endpoint}
+	if p.Consul != nil {
+		endpoint["consul"] = p.Consul.Endpoint
+	}
 	storeAddr := map[string]microservice.Endpoint{}
 	for name, st := range s.Stores.ByName() {
 		e := reach(stores.DevPorts[name].Port, stores.DevPorts[name].NodePort)
@@ -58,9 +64,9 @@ func (p *Platform) devAccess(args *Args) error {
 			configs[n] = pulumi.String(text)
 			continue
 		}
-		db, user := sp.Database, p.MongoDB.Username(n)
+		svc, user := sp.Service, p.MongoDB.Username(n)
 		configs[n] = p.MongoDB.Password(n).ApplyT(func(pw string) (string, error) {
-			return microservice.InlineDatabase(text, db, storeAddr["mongodb"], user, pw)
+			return microservice.InlineDatabase(text, svc, storeAddr["mongodb"], user, pw)
 		}).(pulumi.StringOutput)
 	}
 	p.DevConfig = pulumi.ToSecret(configs.ToStringMapOutput()).(pulumi.StringMapOutput)

@@ -2,11 +2,13 @@ package platform
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/spaceone-pulumi/spaceone/components/apikey"
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/credentials"
 	"github.com/spaceone-pulumi/spaceone/components/initializer"
@@ -57,12 +59,29 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 		Namespace: core.Metadata.Name().Elem(),
 		Image:     kube.Image(rel.Spacectl.Repository, rel.Spacectl.Tag, s.Images.Registry), Tag: rel.Spacectl.Tag,
 		PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
-		Endpoints: endpoints, Consul: fmt.Sprintf("%s:%d", p.Consul.Endpoint.Host, p.Consul.Endpoint.Port),
+		Endpoints: endpoints, KeyHandoff: rel.APIKey.Handoff,
 		Domain: s.Domain, AdminUser: s.AdminUser, AdminPassword: p.AdminPassword, APIUser: "root_api_key",
 		MarketplaceToken: s.MarketplaceToken, HasMarketplaceToken: s.HasMarketplaceToken,
 		MarketplaceEndpoint: "grpc://repository.portal.spaceone.dev:50051",
 		TimeoutMinutes:      s.Initializer.TimeoutMinutes,
 		Waits:               waitFor,
+	}
+	switch rel.APIKey.Handoff {
+	case catalog.HandoffConsul:
+		ia.Consul = fmt.Sprintf("%s:%d", p.Consul.Endpoint.Host, p.Consul.Endpoint.Port)
+	case catalog.HandoffSecret:
+		// A Secret wherever a consumer runs: the services' namespace, and the supervisor's.
+		consumers := []apikey.Namespace{{Name: s.Namespace, NS: core.Metadata.Name().Elem()}}
+		if s.SupervisorEnabled() {
+			consumers = append(consumers, apikey.Namespace{Name: s.PluginNamespace, NS: plugins.Metadata.Name().Elem()})
+		}
+		if p.KeyHandoff, err = apikey.New(ctx, "api-key", &apikey.Args{
+			Namespace: core.Metadata.Name().Elem(), Consumers: consumers, Labels: kube.Labels("initializer", "api-key", rel.Spacectl.Tag),
+		}, pulumi.Parent(p)); err != nil {
+			return fmt.Errorf("api key hand-off: %w", err)
+		}
+		ia.KeySecrets, ia.ServiceAccount = p.KeyHandoff.Secrets, p.KeyHandoff.ServiceAccount
+		ia.Waits.Resources = append(slices.Clone(ia.Waits.Resources), p.KeyHandoff.Ready...)
 	}
 	p.Images["initializer"] = ia.Image
 	if p.Initializer, err = initializer.New(ctx, "initializer", ia, pulumi.Parent(p)); err != nil {
@@ -97,7 +116,10 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 		TokenReady: rel.TokenReady.Command,
 	}
 	sa.Redis.Host, sa.Redis.Port = p.Redis.Endpoint.Host, p.Redis.Endpoint.Port
-	sa.Consul.Host, sa.Consul.Port = p.Consul.Endpoint.Host, p.Consul.Endpoint.Port
+	if p.Consul != nil {
+		sa.Consul.Host, sa.Consul.Port = p.Consul.Endpoint.Host, p.Consul.Endpoint.Port
+	}
+	sa.KeyHandoff = rel.APIKey.Handoff
 	p.Images["supervisor"] = sa.Image
 	if p.Supervisor, err = supervisor.New(ctx, "supervisor", sa, pulumi.Parent(p)); err != nil {
 		return fmt.Errorf("supervisor: %w", err)

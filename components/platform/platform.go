@@ -10,6 +10,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/spaceone-pulumi/spaceone/components/apikey"
 	"github.com/spaceone-pulumi/spaceone/components/cluster"
 	"github.com/spaceone-pulumi/spaceone/components/frontend"
 	"github.com/spaceone-pulumi/spaceone/components/initializer"
@@ -35,7 +36,8 @@ type Platform struct {
 	PluginNamespace pulumi.StringOutput
 	MongoDB         *stores.MongoDB
 	Redis           *stores.Redis
-	Consul          *stores.Consul
+	Consul          *stores.Consul  // nil when the release runs no Consul
+	KeyHandoff      *apikey.Handoff // nil when the key goes through Consul
 	Services        map[string]*microservice.Microservice
 	Frontend        *frontend.Frontend
 	Initializer     *initializer.Initializer
@@ -80,7 +82,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := p.deployStores(ctx, args, core); err != nil {
 		return nil, err
 	}
-	ready := map[string][]pulumi.Resource{"mongodb": p.MongoDB.Ready, "redis": p.Redis.Ready, "consul": p.Consul.Ready}
+	ready := map[string][]pulumi.Resource{"mongodb": p.MongoDB.Ready, "redis": p.Redis.Ready}
+	if p.Consul != nil {
+		ready["consul"] = p.Consul.Ready
+	}
 	for _, name := range s.InClusterStores() {
 		repo, tag, _ := strings.Cut(stores.Images()[name], ":")
 		p.Images[name] = kube.Image(repo, tag, s.Images.Registry)
@@ -155,6 +160,9 @@ func (p *Platform) deployStores(ctx *pulumi.Context, args *Args, core *corev1.Na
 	}
 	if p.Redis, err = stores.NewRedis(ctx, "redis", redis, inNS...); err != nil {
 		return fmt.Errorf("redis: %w", err)
+	}
+	if !args.Plan.Release.UsesStore("consul") {
+		return nil
 	}
 	consul := &stores.ConsulArgs{Common: common("consul", s.Stores.Consul.Size)}
 	if ext := s.Stores.Consul.External; ext != nil {

@@ -23,7 +23,7 @@ func dbUsers(plan *Plan) []stores.DBUser {
 			continue
 		}
 		users = append(users, stores.DBUser{
-			Service: sp.Name, Database: sp.Database,
+			Service: sp.Name, Databases: sp.Databases(),
 			Username: strings.ReplaceAll(sp.Name, "-", "_") + "_user",
 		})
 	}
@@ -33,10 +33,13 @@ func dbUsers(plan *Plan) []stores.DBUser {
 // wiring is where each service finds the stores and the other services.
 func (p *Platform) wiring(plan *Plan, domain string) microservice.Wiring {
 	w := microservice.Wiring{
-		Domain: domain,
-		Redis:  microservice.Endpoint{Host: p.Redis.Endpoint.Host, Port: p.Redis.Endpoint.Port},
-		Consul: microservice.Endpoint{Host: p.Consul.Endpoint.Host, Port: p.Consul.Endpoint.Port},
-		GRPC:   map[string]string{},
+		Domain:     domain,
+		Redis:      microservice.Endpoint{Host: p.Redis.Endpoint.Host, Port: p.Redis.Endpoint.Port},
+		GRPC:       map[string]string{},
+		KeyHandoff: plan.Release.APIKey.Handoff,
+	}
+	if p.Consul != nil {
+		w.Consul = microservice.Endpoint{Host: p.Consul.Endpoint.Host, Port: p.Consul.Endpoint.Port}
 	}
 	for name := range plan.ByName {
 		w.GRPC[name] = name // the Service is named after the service
@@ -79,13 +82,14 @@ func (p *Platform) deployServices(ctx *pulumi.Context, args *Args, core *corev1.
 			Variants: sp.Variants, Replicas: sp.Replicas, Resources: sp.Resources,
 			PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
 			Configs: configs, WaitFor: waitFor, TokenReady: args.Plan.Release.TokenReady,
+			KeyHandoff: args.Plan.Release.APIKey.Handoff,
 		}
 		if sp.Database != "" {
 			ma.HasDB = true
 			user := p.MongoDB.Username(sp.Name)
-			db := sp.Database
+			svc := sp.Service
 			ma.Database = pulumi.ToSecret(p.MongoDB.Password(sp.Name).ApplyT(func(pw string) (string, error) {
-				return microservice.RenderDatabase(db, mongo, user, pw)
+				return microservice.RenderDatabase(svc, mongo, user, pw)
 			})).(pulumi.StringOutput)
 		}
 		m, err := microservice.New(ctx, sp.Name, ma, pulumi.Parent(p))

@@ -40,7 +40,7 @@ func NewStartOrder(s *settings.Settings, plan *Plan) *StartOrder {
 		for _, v := range sp.Variants {
 			wl := catalog.WorkloadName(sp.Name, v)
 			o.Workloads = append(o.Workloads, wl)
-			if plan.Release.TokenReady.Gates(v, sp.Service.Variants[v]) {
+			if plan.Release.TokenReady.ReadsAtStart(v, sp.Service.Variants[v]) {
 				consumers = append(consumers, wl)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
+	"github.com/spaceone-pulumi/spaceone/components/initializer"
 	"github.com/spaceone-pulumi/spaceone/components/supervisor"
 	"github.com/spaceone-pulumi/spaceone/components/testkit"
 )
@@ -85,9 +86,16 @@ func TestInitializerFilesNameTheDomainAndNoPassword(t *testing.T) {
 	if all == "" {
 		t.Fatal("no initializer files")
 	}
-	for _, want := range []string{"identity.Domain", "identity.APIKey", "root/api_key/TOKEN", "consul:8500", "grpc://identity:50051"} {
+	for _, want := range []string{"identity.Domain", "identity.APIKey", initializer.KeyFile, "grpc://identity:50051"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("initializer files lack %q", want)
+		}
+	}
+	// 1.10.4 hands the key over through Consul: the Job is told where.
+	env := containerEnv(t, m.Find("kubernetes:batch/v1:Job", "initializer"))
+	for k, want := range map[string]string{"SPACEONE_KEY_HANDOFF": "consul", "SPACEONE_CONSUL": "consul:8500", "SPACEONE_KEY_PATH": "root/api_key/TOKEN"} {
+		if env[k] != want {
+			t.Errorf("initializer env %s = %q, want %q", k, env[k], want)
 		}
 	}
 	if strings.Contains(all, "Given-Passw0rd!") {
@@ -106,6 +114,23 @@ func TestInitializerFilesNameTheDomainAndNoPassword(t *testing.T) {
 	if files := configData(m); !strings.Contains(files["console-config/production.json"], `"DOMAIN_NAME": "acme"`) {
 		t.Errorf("console does not sign in to domain acme:\n%s", files["console-config/production.json"])
 	}
+}
+
+// containerEnv is the env of a workload's first container, by name.
+func containerEnv(t *testing.T, r *testkit.Resource) map[string]string {
+	t.Helper()
+	if r == nil {
+		t.Fatal("no such workload")
+	}
+	out := map[string]string{}
+	c := r.Array("spec.template.spec.containers")[0].ObjectValue()
+	for _, e := range c["env"].ArrayValue() {
+		o := e.ObjectValue()
+		if v, ok := o["value"]; ok && v.IsString() {
+			out[o["name"].StringValue()] = v.StringValue()
+		}
+	}
+	return out
 }
 
 func TestTokenConsumersStartAfterTheInitializer(t *testing.T) {

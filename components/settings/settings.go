@@ -157,11 +157,20 @@ type Stores struct {
 	MongoDB     Store `json:"mongodb"`
 	Redis       Store `json:"redis"`
 	Consul      Store `json:"consul"`
+	// inRelease are the stores the release runs on (Known.StoreNames): the others are not
+	// deployed, and setting them is refused.
+	inRelease []string
 }
 
-// ByName is each store under the name of its Service (mongodb, redis, consul).
+// ByName is each store of the release under the name of its Service (mongodb, redis, consul).
 func (st *Stores) ByName() map[string]*Store {
-	return map[string]*Store{"mongodb": &st.MongoDB, "redis": &st.Redis, "consul": &st.Consul}
+	all := map[string]*Store{"mongodb": &st.MongoDB, "redis": &st.Redis, "consul": &st.Consul}
+	for name := range all {
+		if st.inRelease != nil && !slices.Contains(st.inRelease, name) {
+			delete(all, name)
+		}
+	}
+	return all
 }
 
 // Store is one store: in the cluster (Size) or External.
@@ -322,6 +331,15 @@ func jsonKeys(t reflect.Type) []string {
 type Known interface {
 	HasService(name string) bool
 	ServiceNames() []string
+	StoreNames() []string // the stores the release runs on
+}
+
+// releaseStores is the stores of the release; every store when nothing is known.
+func releaseStores(known Known) []string {
+	if known == nil {
+		return StoreNames
+	}
+	return known.StoreNames()
 }
 
 // Load reads and validates the stack configuration. Defaults mirror Pulumi.yaml's config
@@ -359,6 +377,7 @@ func Load(src Source, known Known) (*Settings, error) {
 	l.object("images", &s.Images)
 	l.object("services", &s.Services)
 	l.object("stores", &s.Stores)
+	s.Stores.inRelease = releaseStores(known)
 	l.object("console", &s.Console)
 	l.object("initializer", &s.Initializer)
 	l.object("dev", &s.Dev)
@@ -544,7 +563,16 @@ func (l *loader) checkStores(st *Stores) {
 	if st.StorageClass != "" && !isDNSSubdomain(st.StorageClass) {
 		l.fail("stores.storageClass", "%q is not a StorageClass name", st.StorageClass)
 	}
-	for name, s := range map[string]*Store{"mongodb": &st.MongoDB, "redis": &st.Redis, "consul": &st.Consul} {
+	var raw map[string]any
+	if text, ok := l.src.GetConfig(Project + ":stores"); ok {
+		_ = json.Unmarshal([]byte(text), &raw)
+	}
+	for _, name := range StoreNames {
+		if _, set := raw[name]; set && !slices.Contains(st.inRelease, name) {
+			l.fail("stores."+name, "is set, but this release runs no %s (it runs %s); remove spaceone:stores.%s", name, strings.Join(st.inRelease, ", "), name)
+		}
+	}
+	for name, s := range st.ByName() {
 		key := "stores." + name
 		if s.External == nil {
 			if _, err := CheckQuantity(s.Size, sizeQuantity); err != nil {
@@ -703,9 +731,9 @@ func (l *loader) localServices(known Known) map[string]Address {
 	out := map[string]Address{}
 	for _, name := range slices.Sorted(maps.Keys(raw)) {
 		key := "localServices." + name
-		isStore := slices.Contains(StoreNames, name)
+		isStore := slices.Contains(releaseStores(known), name)
 		if !isStore && known != nil && !known.HasService(name) {
-			l.fail(key, "%q is neither a service of this release nor a store; use one of: %s, %s", name, strings.Join(known.ServiceNames(), ", "), strings.Join(StoreNames, ", "))
+			l.fail(key, "%q is neither a service of this release nor one of its stores; use one of: %s, %s", name, strings.Join(known.ServiceNames(), ", "), strings.Join(releaseStores(known), ", "))
 			continue
 		}
 		host, portText, ok := strings.Cut(raw[name], ":")

@@ -24,6 +24,7 @@ func (k known) HasService(n string) bool {
 	return false
 }
 func (k known) ServiceNames() []string { return k }
+func (k known) StoreNames() []string   { return StoreNames }
 
 func source(cfg map[string]any, secrets ...string) mapSource {
 	s := mapSource{values: map[string]string{}, secrets: map[string]bool{}}

@@ -22,9 +22,9 @@ const (
 
 // DBUser is one service's database and login.
 type DBUser struct {
-	Service  string // catalogue service name, e.g. cost-analysis
-	Database string
-	Username string
+	Service   string   // catalogue service name, e.g. cost-analysis
+	Databases []string // readWrite on each; the first is the service's own
+	Username  string
 }
 
 // ExternalMongoDB points at a MongoDB outside the cluster; every service logs in as Username.
@@ -85,9 +85,9 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 	// environment, so the script itself (a ConfigMap) holds no secret.
 	userData := map[string]pulumi.StringOutput{}
 	type initUser struct {
-		User string `json:"user"`
-		DB   string `json:"db"`
-		Env  string `json:"env"`
+		User string   `json:"user"`
+		DBs  []string `json:"dbs"`
+		Env  string   `json:"env"`
 	}
 	var list []initUser
 	env := corev1.EnvVarArray{
@@ -106,7 +106,7 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 		m.passwords[svc] = pw
 		userData[u.Username] = pw
 		envName := "SPACEONE_DB_PASSWORD_" + strings.ToUpper(strings.ReplaceAll(u.Username, "-", "_"))
-		list = append(list, initUser{User: u.Username, DB: u.Database, Env: envName})
+		list = append(list, initUser{User: u.Username, DBs: u.Databases, Env: envName})
 		env = append(env, secretEnv(envName, "mongodb-users", u.Username))
 	}
 	usersSecret, err := corev1.NewSecret(ctx, name+"-users", &corev1.SecretArgs{
@@ -179,7 +179,7 @@ func secretEnv(name, secret, key string) corev1.EnvVarArgs {
 }
 
 // initJS runs once, when the mongo entrypoint finds an empty data volume, as root against
-// the admin database: it creates each service user there with readWrite on its own database
+// the admin database: it creates each service user there with readWrite on its databases
 // (SpaceONE services authenticate against admin, as in the 1.10.4 charts).
 const initJS = `// Created by spaceone-pulumi: one user per SpaceONE service database.
 const users = JSON.parse(process.env.SPACEONE_DB_USERS || "[]");
@@ -188,7 +188,7 @@ for (const u of users) {
   const pwd = process.env[u.env];
   if (!pwd) { throw new Error("no password in $" + u.env + " for " + u.user); }
   if (admin.getUser(u.user) === null) {
-    admin.createUser({ user: u.user, pwd: pwd, roles: [{ role: "readWrite", db: u.db }] });
+    admin.createUser({ user: u.user, pwd: pwd, roles: u.dbs.map((db) => ({ role: "readWrite", db: db })) });
   }
 }
 `

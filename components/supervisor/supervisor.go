@@ -14,6 +14,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 
+	"github.com/spaceone-pulumi/spaceone/components/apikey"
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/kube"
 	"github.com/spaceone-pulumi/spaceone/components/microservice"
 )
@@ -54,7 +56,13 @@ type Args struct {
 	Waits    kube.Waits // what it waits for at a first install (the key: the initializer)
 	// TokenReady, when set, is the readiness probe that passes once it holds the API key.
 	TokenReady []string
+	// KeyHandoff is how it gets the API key: catalog.HandoffConsul (from Consul, above) or
+	// catalog.HandoffSecret (the key's Secret in its own namespace, mounted).
+	KeyHandoff string
 }
+
+// configDir is where the supervisor's config files live in its container.
+const configDir = "/opt/spaceone/supervisor/config"
 
 // Supervisor is the deployed plugin runner.
 type Supervisor struct {
@@ -103,10 +111,16 @@ func Config(a *Args) (string, error) {
 			"backend": "spaceone.supervisor.scheduler.sync_scheduler.SyncScheduler", "interval": 20, "queue": "default_q"}},
 		"WORKERS": map[string]any{"worker": map[string]any{
 			"backend": "spaceone.core.scheduler.worker.BaseWorker", "pool": 1, "queue": "default_q"}},
-		"TOKEN_INFO": microservice.TokenInfo(hostOf(a.Consul.Host), a.Consul.Port),
 		// Its log file is what the token readiness probe reads (catalogue tokenReady).
 		"LOG": microservice.Log(Name, ""),
 	}}
+	global, remote := microservice.KeyImport(a.KeyHandoff, configDir, "", hostOf(a.Consul.Host), a.Consul.Port)
+	for k, v := range global {
+		doc["GLOBAL"].(map[string]any)[k] = v
+	}
+	if len(remote) > 0 {
+		doc["REMOTE_URL"] = remote
+	}
 	b, err := yaml.Marshal(doc)
 	return string(b), err
 }
@@ -165,15 +179,24 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, fmt.Errorf("creating supervisor config: %w", err)
 	}
-	dir := "/opt/spaceone/supervisor/config"
+	dir := configDir
+	volumes := corev1.VolumeArray{
+		corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name().Elem()}},
+		corev1.VolumeArgs{Name: pulumi.String("logs"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
+	}
+	mounts := corev1.VolumeMountArray{
+		corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(dir + "/config.yaml"), SubPath: pulumi.String("config.yaml"), ReadOnly: pulumi.Bool(true)},
+		corev1.VolumeMountArgs{Name: pulumi.String("logs"), MountPath: pulumi.String("/var/log/spaceone")},
+	}
+	if args.KeyHandoff == catalog.HandoffSecret {
+		volumes = append(volumes, apikey.Volume())
+		mounts = append(mounts, apikey.Mount(dir))
+	}
 	d, err := kube.Deployment(ctx, kube.Workload{
 		Name: Name, Namespace: args.Namespace, Labels: labels, Replicas: 1, PullSecrets: args.PullSecrets,
 		ServiceAccount: sa.Metadata.Name().Elem(), // it calls the Kubernetes API
 		Waits:          args.Waits,
-		Volumes: corev1.VolumeArray{
-			corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name().Elem()}},
-			corev1.VolumeArgs{Name: pulumi.String("logs"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
-		},
+		Volumes:        volumes,
 		Container: corev1.ContainerArgs{
 			Name:            pulumi.String(Name),
 			Image:           pulumi.String(args.Image),
@@ -182,10 +205,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			Env: corev1.EnvVarArray{corev1.EnvVarArgs{
 				Name: pulumi.String("SPACEONE_CONFIG_FILE"), Value: pulumi.String(dir + "/config.yaml"),
 			}},
-			VolumeMounts: corev1.VolumeMountArray{
-				corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(dir + "/config.yaml"), SubPath: pulumi.String("config.yaml"), ReadOnly: pulumi.Bool(true)},
-				corev1.VolumeMountArgs{Name: pulumi.String("logs"), MountPath: pulumi.String("/var/log/spaceone")},
-			},
+			VolumeMounts:    mounts,
 			Resources:       kube.Resources("50m", "128Mi", "500m", "512Mi"),
 			SecurityContext: kube.RestrictedContainer(),
 			ReadinessProbe:  tokenProbe(args.TokenReady),
