@@ -1,0 +1,232 @@
+package program
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/spaceone-pulumi/spaceone/components/apikey"
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
+	"github.com/spaceone-pulumi/spaceone/components/testkit"
+)
+
+// release112 is the 1.12 line's catalogue version.
+const release112 = "1.12.12"
+
+func config112() testkit.Config {
+	cfg := simConfig()
+	cfg["release"] = release112
+	return cfg
+}
+
+func TestRelease112RunsNoConsul(t *testing.T) {
+	m := run(t, config112())
+	for _, r := range m.Resources {
+		if strings.Contains(strings.ToLower(r.Name), "consul") {
+			t.Errorf("%s %s: release %s has no Consul", r.Type, r.Name, release112)
+		}
+	}
+	for name, text := range configData(m) {
+		if name == "initializer-files/initialize.py" {
+			continue // one script for every release; its env says which store it writes
+		}
+		for _, bad := range []string{"TOKEN_INFO", "consul", "8500"} {
+			if strings.Contains(strings.ToLower(text), strings.ToLower(bad)) {
+				t.Errorf("%s mentions %q:\n%s", name, bad, text)
+			}
+		}
+	}
+	env := containerEnv(t, m.Find("kubernetes:batch/v1:Job", "initializer"))
+	if _, ok := env["SPACEONE_CONSUL"]; ok || env["SPACEONE_KEY_HANDOFF"] != catalog.HandoffSecret {
+		t.Errorf("initializer env: %v, want the Secret hand-off and no Consul", env)
+	}
+}
+
+func TestRelease112ImagesArePinnedCloudforet(t *testing.T) {
+	m := run(t, config112())
+	pinned := regexp.MustCompile(`^cloudforet/[a-z-]+:\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$`)
+	n := 0
+	for _, kind := range []string{deployment, "kubernetes:batch/v1:Job"} {
+		for _, r := range m.OfType(kind) {
+			for _, c := range r.Array("spec.template.spec.containers") {
+				img := c.ObjectValue()["image"].StringValue()
+				n++
+				if !pinned.MatchString(img) {
+					t.Errorf("%s runs %q, want a pinned cloudforet/* image", r.Name, img)
+				}
+			}
+		}
+	}
+	if n < 15 {
+		t.Fatalf("only %d containers checked", n)
+	}
+}
+
+// Every consumer of the key, and only they, mount the key's Secret and import it.
+func TestRelease112TokenConsumersImportTheKeyFromTheSecret(t *testing.T) {
+	m := run(t, config112())
+	consumers := []string{"inventory", "inventory-scheduler", "inventory-worker", "monitoring", "notification-scheduler",
+		"cost-analysis", "cost-analysis-worker", "supervisor"}
+	others := []string{"identity", "secret", "repository", "config", "board", "dashboard", "notification", "notification-worker"}
+	mounts := func(name string) (secret bool, waits bool) {
+		d := m.Find(deployment, name)
+		if d == nil {
+			t.Fatalf("no Deployment %s", name)
+		}
+		for _, v := range d.Array("spec.template.spec.volumes") {
+			if s, ok := v.ObjectValue()["secret"]; ok && s.ObjectValue()["secretName"].StringValue() == apikey.SecretName {
+				secret = true
+			}
+		}
+		for _, dep := range d.Deps {
+			waits = waits || strings.HasSuffix(dep, "kubernetes:batch/v1:Job::initializer")
+		}
+		return secret, waits
+	}
+	files := configData(m)
+	imports := func(name string) bool {
+		for k, text := range files {
+			if strings.HasPrefix(k, name+"-config/") {
+				return strings.Contains(text, "/"+apikey.FileName)
+			}
+		}
+		t.Fatalf("no config of %s", name)
+		return false
+	}
+	for _, c := range consumers {
+		secret, waits := mounts(c)
+		if !secret || !waits || !imports(c) {
+			t.Errorf("%s: mounts the key %v, waits for the initializer %v, imports %s %v; want all", c, secret, waits, apikey.FileName, imports(c))
+		}
+	}
+	for _, o := range others {
+		if secret, waits := mounts(o); secret || waits {
+			t.Errorf("%s reads no key, but mounts it (%v) or waits for the initializer (%v)", o, secret, waits)
+		}
+	}
+}
+
+// The initializer may read and write the key's Secrets, by name, and nothing else; the
+// Secrets are made empty by the program and their data is never the program's.
+func TestRelease112InitializerMayWriteOnlyTheKeySecrets(t *testing.T) {
+	m := run(t, config112())
+	roles := m.OfType("kubernetes:rbac.authorization.k8s.io/v1:Role")
+	var keyRoles []testkit.Resource
+	for _, r := range roles {
+		if strings.HasPrefix(r.KubeName(), apikey.SecretName) {
+			keyRoles = append(keyRoles, r)
+		}
+	}
+	if len(keyRoles) != 2 {
+		t.Fatalf("%d roles for the key, want 2 (the services' namespace and the supervisor's)", len(keyRoles))
+	}
+	namespaces := []string{}
+	for _, r := range keyRoles {
+		namespaces = append(namespaces, r.String("metadata.namespace"))
+		rules := r.Array("rules")
+		if len(rules) != 1 {
+			t.Fatalf("%s has %d rules, want 1", r.Name, len(rules))
+		}
+		rule := testkit.Resource{Inputs: rules[0].ObjectValue()}
+		got := func(k string) []string {
+			var out []string
+			for _, v := range rule.Array(k) {
+				out = append(out, v.StringValue())
+			}
+			return out
+		}
+		if !slices.Equal(got("apiGroups"), []string{""}) || !slices.Equal(got("resources"), []string{"secrets"}) ||
+			!slices.Equal(got("resourceNames"), []string{apikey.SecretName}) || !slices.Equal(got("verbs"), apikey.Verbs) {
+			t.Errorf("%s allows %v %v %v %v, want get/patch on secrets/%s only", r.Name, got("apiGroups"), got("resources"), got("resourceNames"), got("verbs"), apikey.SecretName)
+		}
+	}
+	slices.Sort(namespaces)
+	if !slices.Equal(namespaces, []string{"root-supervisor", "spaceone"}) {
+		t.Errorf("key roles in %v", namespaces)
+	}
+	for _, b := range m.OfType("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding") {
+		if !strings.HasPrefix(b.KubeName(), apikey.SecretName) {
+			continue
+		}
+		subj := b.Array("subjects")
+		if len(subj) != 1 || subj[0].ObjectValue()["name"].StringValue() != apikey.ServiceAccount {
+			t.Errorf("%s binds %v, want only %s", b.Name, subj, apikey.ServiceAccount)
+		}
+	}
+	job := m.Find("kubernetes:batch/v1:Job", "initializer")
+	if sa := job.String("spec.template.spec.serviceAccountName"); sa != apikey.ServiceAccount {
+		t.Errorf("initializer runs as %q, want %s", sa, apikey.ServiceAccount)
+	}
+	if env := containerEnv(t, job); env["SPACEONE_KEY_SECRETS"] != "spaceone/"+apikey.SecretName+",root-supervisor/"+apikey.SecretName {
+		t.Errorf("initializer writes %q", env["SPACEONE_KEY_SECRETS"])
+	}
+	n := 0
+	for _, s := range m.OfType(secretType) {
+		if s.KubeName() != apikey.SecretName {
+			continue
+		}
+		n++
+		if d := s.Object("data"); len(d) != 0 {
+			t.Errorf("%s is created with data %v; the initializer alone writes it", s.Name, d)
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d key Secrets, want 2", n)
+	}
+	// The supervisor reads the key and nothing more of the Kubernetes API than before.
+	for _, r := range roles {
+		if r.KubeName() == "supervisor-plugins" {
+			for _, rule := range r.Array("rules") {
+				for _, res := range (testkit.Resource{Inputs: rule.ObjectValue()}).Array("resources") {
+					if res.StringValue() == "secrets" {
+						t.Error("the supervisor's role grants secrets")
+					}
+				}
+			}
+		}
+	}
+}
+
+// secret keeps its payloads in MongoDB with its own login, which lives in its database
+// Secret; its config names the backend and holds no password.
+func TestRelease112SecretStoresPayloadsInMongoDB(t *testing.T) {
+	m := run(t, config112())
+	cfg := configData(m)["secret-config/config.yaml"]
+	if !strings.Contains(cfg, "BACKEND: MongoDBConnector") || strings.Contains(cfg, "password") {
+		t.Errorf("secret config:\n%s", cfg)
+	}
+	var db string
+	for _, s := range m.OfType(secretType) {
+		if strings.HasPrefix(s.Name, "secret-database") {
+			db, _ = s.SecretString("database.yaml")
+		}
+	}
+	if !regexp.MustCompile(`(?s)CONNECTORS:\s+MongoDBConnector:.*password: \S+.*username: secret_user`).MatchString(db) {
+		t.Errorf("secret's database.yaml lacks the MongoDBConnector login:\n%s", db)
+	}
+	var users string
+	for _, st := range m.OfType(stateful) {
+		if st.Name == "mongodb" {
+			users = containerEnv(t, &st)["SPACEONE_DB_USERS"]
+		}
+	}
+	if !strings.Contains(users, `"user":"secret_user","dbs":["secret","secret_data"]`) {
+		t.Errorf("secret_user gets no role on secret_data: %s", users)
+	}
+}
+
+func TestRelease112RefusesConsulSettings(t *testing.T) {
+	cfg := config112()
+	cfg["stores"] = map[string]any{"consul": map[string]any{"size": "2Gi"}}
+	cfg["localServices"] = map[string]any{"consul": "192.168.49.1:8500"}
+	_, err := testkit.Run(Run, cfg)
+	if err == nil {
+		t.Fatal("accepted Consul settings for a release without Consul")
+	}
+	for _, want := range []string{"spaceone:stores.consul", "runs no consul", "spaceone:localServices.consul"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
