@@ -31,6 +31,7 @@ var authenticatedCall = map[string]string{
 	"board":         "board.Board",
 	"file-manager":  "file_manager.File",
 	"cost-analysis": "cost_analysis.DataSource",
+	"dashboard":     "dashboard.DomainDashboard",
 }
 
 // The admin password has a `"` and a `\`: spacectl renders values raw into JSON, so this
@@ -54,16 +55,35 @@ func (p *project) setSecret(t *testing.T, key, value string) {
 // ROOT_DOMAIN_NAME names, so this proves the platform sets it from spaceone:domain.
 const realDomain = "acme"
 
-func realStackConfig() string {
-	return simStackConfig() + "  spaceone:console: {enabled: false}\n  spaceone:domain: " + realDomain + "\n"
+func realStackConfig(rel realRelease) string {
+	cfg := simStackConfig()
+	if !rel.consul { // a release without Consul refuses settings for it
+		cfg = strings.Replace(cfg, "    consul: {size: 1Gi}\n", "", 1)
+	}
+	return cfg + "  spaceone:console: {enabled: false}\n  spaceone:domain: " + realDomain + "\n" +
+		"  spaceone:release: " + rel.version + "\n"
+}
+
+// A release as the real first install runs it: its catalogue version names its Python
+// environment (scripts/runtimes/requirements-<version>.txt), and how its API key reaches the
+// token consumers decides how the test reads it back.
+type realRelease struct {
+	version string
+	consul  bool // the key goes through Consul (else: the Secret spaceone-api-key)
 }
 
 // TestRealFirstInstall installs SpaceONE 1.10.4 for real: `pulumi up` on the sim with every
 // pod run by the real node as SpaceONE's own code (tests/realnode), then logs in.
-func TestRealFirstInstall(t *testing.T) {
+func TestRealFirstInstall(t *testing.T) { realFirstInstall(t, realRelease{version: "1.10.4", consul: true}) }
+
+// TestRealFirstInstall112 is the same for 1.12.12, with 1.12's own packages: no Consul, the key
+// handed over in a Kubernetes Secret.
+func TestRealFirstInstall112(t *testing.T) { realFirstInstall(t, realRelease{version: "1.12.12"}) }
+
+func realFirstInstall(t *testing.T, rel realRelease) {
 	needSim(t)
 	rn := startRealNode(t)
-	p := newProject(t, "real", realStackConfig())
+	p := newProject(t, "real", realStackConfig(rel))
 	p.setSecret(t, "adminPassword", realAdminPassword)
 
 	// 1. up returns only once the initializer has really succeeded and the consumers are ready.
@@ -90,7 +110,7 @@ func TestRealFirstInstall(t *testing.T) {
 	checkNoStartFailures(t, rn)
 	// No store phones home: Consul's update check (seen failing here, ~10 s after its start,
 	// before -hcl=disable_update_check).
-	for name, text := range rn.podLogs(t, "spaceone", "consul-0") {
+	for name, text := range rn.podLogs(t, "spaceone", "consul-0") { // none without Consul
 		if strings.Contains(text, "check for updates") {
 			t.Errorf("%s: Consul tried to check for updates on the internet", name)
 		}
@@ -101,7 +121,7 @@ func TestRealFirstInstall(t *testing.T) {
 	t.Logf("initializer: %s", finished)
 
 	// 3. the admin logs in through identity; a wrong password is refused.
-	ctl := newSpacectl(t, rn, "1.10.4", clusterEndpoints(t))
+	ctl := newSpacectl(t, rn, rel.version, clusterEndpoints(t))
 	domainID := rootDomainID(t, ctl)
 	token := login(t, ctl, domainID, realAdminPassword)
 	if bad := ctl.run(t, loginArgs(domainID, "Wrong-Passw0rd!")...); strings.Contains(bad, "access_token") {
@@ -135,11 +155,16 @@ func TestRealFirstInstall(t *testing.T) {
 	}
 
 	// 5. every token consumer holds the key.
-	key := consulKey(t)
+	key := rel.handedKey(t)
 	if key == "" {
-		t.Fatal("Consul holds no API key")
+		t.Fatal("the initializer handed over no API key")
 	}
-	checkConsumersHoldKey(t, rn)
+	if rel.consul {
+		checkConsumersHoldKey(t, rn)
+	} else {
+		checkConsumersImportKey(t, rn, rel.version, key)
+	}
+	checkSupervisorRegistered(t, ctl, domainID)
 
 	// 6. no log and no ConfigMap holds the admin password or the API key.
 	checkNoSecretLeaks(t, rn, []string{realAdminPassword, key, token})
@@ -156,7 +181,7 @@ func TestRealFirstInstall(t *testing.T) {
 	if old := ctl.run(t, loginArgs(domainID, realAdminPassword)...); strings.Contains(old, "access_token") {
 		t.Error("the old admin password still logs in after the change")
 	}
-	if k := consulKey(t); k != key {
+	if k := rel.handedKey(t); k != key {
 		t.Error("re-running the initializer rotated the API key")
 	}
 	for res, match := range map[string]string{"identity.User": "user_id=root_api_key", "identity.Policy": "name=System Full Access", "identity.Role": "name=System Admin"} {
@@ -168,7 +193,7 @@ func TestRealFirstInstall(t *testing.T) {
 	checkNoSecretLeaks(t, rn, []string{realAdminPassword2, key})
 
 	// 8. a service run on the laptop with devConfig's output completes a real call to a peer.
-	checkLaptopService(t, p, rn, login(t, ctl, domainID, realAdminPassword2))
+	checkLaptopService(t, p, rn, rel, login(t, ctl, domainID, realAdminPassword2))
 
 	// 9. destroy leaves no object and no process.
 	p.run(t, "destroy", "--yes", "--skip-preview")
@@ -189,7 +214,7 @@ func TestRealFirstInstall(t *testing.T) {
 // real node), and `spaceone grpc spaceone.inventory` runs with the stack's devConfig. A list
 // call to it must succeed, which takes identity (authentication) and MongoDB through the
 // forwards.
-func checkLaptopService(t *testing.T, p *project, rn *realNode, token string) {
+func checkLaptopService(t *testing.T, p *project, rn *realNode, rel realRelease, token string) {
 	t.Helper()
 	group := func(cmd *exec.Cmd) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -218,14 +243,20 @@ func checkLaptopService(t *testing.T, p *project, rn *realNode, token string) {
 	var configs map[string]string
 	must(t, json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &configs))
 	must(t, os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(configs["inventory"]), 0o600))
+	if !rel.consul {
+		// inventory reads the key: its devConfig imports ./token.yaml, which a developer
+		// copies from the cluster as the README says (dev-connect prints the command).
+		tokenFile := decodeB64(t, mustKubectl(t, "-n", "spaceone", "get", "secret", "spaceone-api-key", "-o", `jsonpath={.data.token\.yaml}`))
+		must(t, os.WriteFile(filepath.Join(dir, "token.yaml"), []byte(tokenFile), 0o600))
+	}
 	out2, svcLog := logFile("inventory.out")
-	svc := exec.Command(filepath.Join(rn.venvs, "1.10.4/bin/spaceone"), "grpc", "spaceone.inventory", "-c", filepath.Join(dir, "config.yaml"), "-p", "50299")
+	svc := exec.Command(filepath.Join(rn.venvs, rel.version, "bin/spaceone"), "grpc", "spaceone.inventory", "-c", filepath.Join(dir, "config.yaml"), "-p", "50299")
 	svc.Dir, svc.Stdout, svc.Stderr = dir, out2, out2
 	group(svc)
 	must(t, svc.Start())
 	waitPort(t, "127.0.0.1:50299", "the laptop's inventory", svcLog)
 
-	laptop := newSpacectl(t, rn, "1.10.4", map[string]string{"inventory": "grpc://127.0.0.1:50299"})
+	laptop := newSpacectl(t, rn, rel.version, map[string]string{"inventory": "grpc://127.0.0.1:50299"})
 	laptop.run(t, "config", "set", "api_key", token)
 	res := strings.TrimSpace(laptop.run(t, "list", "inventory.Region", "-o", "json"))
 	if strings.Contains(res, "ERROR") || res != "" && !json.Valid([]byte(res)) {
@@ -333,7 +364,32 @@ func login(t *testing.T, ctl *spacectlEnv, domainID, password string) string {
 	return m[1]
 }
 
-// consulKey is the API key the initializer handed to the token consumers.
+// handedKey is the API key the initializer handed to the token consumers, where the
+// release puts it.
+func (rel realRelease) handedKey(t *testing.T) string {
+	t.Helper()
+	if rel.consul {
+		return consulKey(t)
+	}
+	var keys []string
+	for _, ns := range []string{"spaceone", "root-supervisor"} {
+		out := mustKubectl(t, "-n", ns, "get", "secret", "spaceone-api-key", "-o", `jsonpath={.data.token\.yaml}`)
+		if strings.TrimSpace(out) == "" {
+			return ""
+		}
+		m := regexp.MustCompile(`(?m)^TOKEN: (\S+)$`).FindStringSubmatch(decodeB64(t, out))
+		if m == nil {
+			t.Fatalf("secret %s/spaceone-api-key holds no TOKEN", ns)
+		}
+		keys = append(keys, m[1])
+	}
+	if keys[0] != keys[1] {
+		t.Fatal("the key Secrets of the two namespaces hold different keys")
+	}
+	return keys[0]
+}
+
+// consulKey is the API key the initializer put into Consul.
 func consulKey(t *testing.T) string {
 	t.Helper()
 	ip := strings.TrimSpace(mustKubectl(t, "-n", "spaceone", "get", "service", "consul", "-o", "jsonpath={.spec.clusterIP}"))
@@ -442,5 +498,96 @@ func checkNoStartFailures(t *testing.T, rn *realNode) {
 		if n > 3 {
 			t.Errorf("%s: %d more", filepath.Base(path), n-3)
 		}
+	}
+}
+
+// checkConsumersImportKey: with the key in a Secret, every pod that mounts it (the token
+// consumers) runs a process whose own config imports the key's file, that file in the
+// process's root holds the key the initializer handed over, and the process's package
+// declares TOKEN (python-core's set_global drops undeclared keys), so python-core loaded it.
+func checkConsumersImportKey(t *testing.T, rn *realNode, venv, key string) {
+	t.Helper()
+	type pod struct{ ns, name string }
+	var consumers []pod
+	for _, ns := range []string{"spaceone", "root-supervisor"} {
+		var list struct {
+			Items []struct {
+				Metadata struct{ Name string }
+				Spec     struct {
+					Volumes []struct{ Secret *struct{ SecretName string } }
+				}
+			}
+		}
+		must(t, json.Unmarshal([]byte(mustKubectl(t, "-n", ns, "get", "pods", "-o", "json")), &list))
+		for _, it := range list.Items {
+			for _, v := range it.Spec.Volumes {
+				if v.Secret != nil && v.Secret.SecretName == "spaceone-api-key" {
+					consumers = append(consumers, pod{ns, it.Metadata.Name})
+				}
+			}
+		}
+	}
+	if len(consumers) < 5 {
+		t.Fatalf("%d pods mount the key, want the token consumers (inventory, its scheduler and worker, monitoring, cost-analysis, ..., supervisor)", len(consumers))
+	}
+	procs := procTable()
+	for _, c := range consumers {
+		pid, env := 0, map[string]string{}
+		for p := range procs {
+			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p))
+			e := map[string]string{}
+			for _, kv := range strings.Split(string(b), "\x00") {
+				if k, v, ok := strings.Cut(kv, "="); ok {
+					e[k] = v
+				}
+			}
+			if e["HOSTNAME"] == c.name && e["SPACEONE_CONFIG_FILE"] != "" && (pid == 0 || p < pid) {
+				pid, env = p, e
+			}
+		}
+		if pid == 0 {
+			t.Errorf("%s/%s: no SpaceONE process", c.ns, c.name)
+			continue
+		}
+		root := fmt.Sprintf("/proc/%d/root", pid)
+		cfg, err := os.ReadFile(root + env["SPACEONE_CONFIG_FILE"])
+		must(t, err)
+		imp := regexp.MustCompile(`file://(/\S+/token\.yaml)`).FindSubmatch(cfg)
+		if imp == nil {
+			t.Errorf("%s/%s: its config imports no key file:\n%s", c.ns, c.name, cfg)
+			continue
+		}
+		file, err := os.ReadFile(root + string(imp[1]))
+		if err != nil || !strings.Contains(string(file), "TOKEN: "+key) {
+			t.Errorf("%s/%s: %s does not hold the handed-over key (%v)", c.ns, c.name, imp[1], err)
+			continue
+		}
+		pkg := regexp.MustCompile(`spaceone\.[a-z_]+`).FindString(procs[pid].cmdline)
+		py := filepath.Join(rn.venvs, venv, "bin/python")
+		out, err := exec.Command(py, "-c", "import "+pkg+".conf.global_conf as g; print('TOKEN' in vars(g))").CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "True" {
+			t.Errorf("%s/%s: %s does not declare TOKEN, so python-core drops the key: %s %v", c.ns, c.name, pkg, out, err)
+			continue
+		}
+		t.Logf("token consumer %s/%s (%s) imports the key from %s", c.ns, c.name, pkg, imp[1])
+	}
+}
+
+// checkSupervisorRegistered: the supervisor uses the key for real: its sync task (every 20 s,
+// with the key as its token) registers it with the plugin service in the root domain.
+func checkSupervisorRegistered(t *testing.T, ctl *spacectlEnv, domainID string) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		out := ctl.run(t, "list", "plugin.Supervisor", "-p", "domain_id="+domainID, "-o", "json")
+		if regexp.MustCompile(`"name":\s*"root"`).MatchString(out) {
+			t.Logf("the supervisor registered with plugin using the handed-over key")
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the supervisor did not register with plugin in 90 s (it syncs with the key every 20 s):\n%s", tail(out, 20))
+			return
+		}
+		time.Sleep(5 * time.Second)
 	}
 }
