@@ -41,6 +41,9 @@ type Release struct {
 	Stores []string `yaml:"stores"`
 	// APIKey is how the initializer hands the API key to the token consumers.
 	APIKey APIKey `yaml:"apiKey"`
+	// DataMigration is what must happen to a stack's data, deployed by another release, before
+	// this release runs on it (up refuses the change until it is confirmed).
+	DataMigration string `yaml:"dataMigration"`
 	// Config holds GLOBAL keys every service of the release shares (python-core's handlers,
 	// for one), merged over the platform's defaults and under each service's own.
 	Config map[string]any `yaml:"config"`

@@ -155,8 +155,8 @@ func TestKeepVolumesRefusesAClusterThatCannotKeepThem(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "spaceone:stores.keepVolumes") {
 				t.Fatalf("error %v, want one naming spaceone:stores.keepVolumes", err)
 			}
-			if len(m.Resources) != 0 {
-				t.Errorf("%d resources registered before the refusal", len(m.Resources))
+			if n := len(m.Touched()); n != 0 {
+				t.Errorf("%d resources registered before the refusal", n)
 			}
 		})
 	}

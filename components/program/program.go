@@ -16,6 +16,7 @@ import (
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/cluster"
 	"github.com/spaceone-pulumi/spaceone/components/platform"
+	"github.com/spaceone-pulumi/spaceone/components/releasechange"
 	"github.com/spaceone-pulumi/spaceone/components/settings"
 	"github.com/spaceone-pulumi/spaceone/components/volumes"
 )
@@ -37,6 +38,9 @@ func Run(ctx *pulumi.Context) error {
 func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 	s, plan, err := load(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := guardReleaseChange(ctx, s, plan); err != nil {
 		return nil, err
 	}
 	cl, err := newCluster(ctx, s)
@@ -61,7 +65,7 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 func load(ctx *pulumi.Context) (*settings.Settings, *platform.Plan, error) {
 	release, ok := ctx.GetConfig("spaceone:release")
 	if !ok {
-		release = "1.10.4"
+		release = settings.DefaultRelease
 	}
 	rel, err := catalog.Load(release)
 	if err != nil {
@@ -92,6 +96,53 @@ func load(ctx *pulumi.Context) (*settings.Settings, *platform.Plan, error) {
 	return s, plan, nil
 }
 
+// guardReleaseChange refuses, before any resource is touched, to switch the release of a
+// stack that holds data unless the user confirmed the migration; a preview only warns.
+func guardReleaseChange(ctx *pulumi.Context, s *settings.Settings, plan *platform.Plan) error {
+	if s.RenderDir != "" {
+		return nil // rendering has no deployed state
+	}
+	deployed, err := deployedRelease(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the release this stack deployed: %w", err)
+	}
+	change := releasechange.Change{Deployed: deployed, Wanted: plan.Release.Version,
+		Confirmed: s.ConfirmReleaseChange, Migration: plan.Release.DataMigration}
+	err = change.Check()
+	switch {
+	case err != nil && ctx.DryRun():
+		_ = ctx.Log.Warn(err.Error()+" (a preview: up refuses this)", nil)
+		return nil
+	case err != nil:
+		return err
+	case !change.Pending() && s.ConfirmReleaseChange != "":
+		_ = ctx.Log.Warn(releasechange.ConfirmKey+" is set, but the release does not change: remove it", nil)
+	}
+	return nil
+}
+
+// deployedRelease is the release the stack's last update deployed, "" when it deployed
+// nothing: its own "release" output, read through a reference to the stack itself.
+func deployedRelease(ctx *pulumi.Context) (string, error) {
+	self := ctx.Organization() + "/" + ctx.Project() + "/" + ctx.Stack()
+	ref, err := pulumi.NewStackReference(ctx, "deployed", &pulumi.StackReferenceArgs{Name: pulumi.String(self)})
+	if err != nil {
+		return "", err
+	}
+	out, err := ref.GetOutputDetails("release")
+	if err != nil {
+		return "", err
+	}
+	if v, ok := out.Value.(string); ok {
+		return v, nil
+	}
+	// A stack deployed before the release was an output ran the default: the only release then.
+	if ns, err := ref.GetOutputDetails("namespace"); err == nil && ns.Value != nil {
+		return settings.DefaultRelease, nil
+	}
+	return "", nil
+}
+
 // stackConfig is the stack configuration as settings reads it: the context's, plus the list
 // of every key set, which the engine hands the program in PULUMI_CONFIG.
 type stackConfig struct{ *pulumi.Context }
@@ -112,6 +163,7 @@ func outputs(s *settings.Settings, plan *platform.Plan, p *platform.Platform) pu
 		images[name] = pulumi.String(img)
 	}
 	return pulumi.Map{
+		"release":         pulumi.String(plan.Release.Version), // what the release-change guard reads back
 		"namespace":       p.Namespace,
 		"pluginNamespace": p.PluginNamespace,
 		"consoleUrl":      pulumi.String(s.ConsoleURL()),

@@ -9,7 +9,7 @@ import (
 // TopLevelKeys are the stack settings the program reads: Pulumi.yaml's config block and the
 // secrets. A test keeps the two lists in step.
 var TopLevelKeys = []string{
-	"clusterType", "kubeContext", "kubeconfig", "eks", "namespace", "pluginNamespace", "release",
+	"clusterType", "kubeContext", "kubeconfig", "eks", "namespace", "pluginNamespace", "release", "confirmReleaseChange",
 	"images", "services", "stores", "console", "domain", "adminUser", "initializer", "supervisor",
 	"localServices", "dev", "renderDir",
 	// secrets (pulumi config set --secret)

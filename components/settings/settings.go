@@ -28,12 +28,14 @@ type Settings struct {
 	Namespace       string // core namespace: services, stores, frontend
 	PluginNamespace string // where the supervisor runs plugins
 	Release         string // SpaceONE release whose catalogue is deployed
-	Images          Images
-	Services        map[string]ServiceOverride
-	Stores          Stores
-	Console         Console
-	Domain          string // SpaceONE domain the console signs in to
-	AdminUser       string // owner of Domain: the console login
+	// ConfirmReleaseChange confirms one change of release on a stack with data ("<from>-><to>").
+	ConfirmReleaseChange string
+	Images               Images
+	Services             map[string]ServiceOverride
+	Stores               Stores
+	Console              Console
+	Domain               string // SpaceONE domain the console signs in to
+	AdminUser            string // owner of Domain: the console login
 	// AdminPassword is the console password when given as a secret (spaceone:adminPassword);
 	// otherwise the platform generates one.
 	AdminPassword    pulumi.StringOutput
@@ -327,6 +329,9 @@ func jsonKeys(t reflect.Type) []string {
 	return out
 }
 
+// DefaultRelease is the release a stack deploys unless spaceone:release says otherwise.
+const DefaultRelease = "1.10.4"
+
 // Known lists the catalogue's service names; Load refuses overrides for any other name.
 type Known interface {
 	HasService(name string) bool
@@ -352,14 +357,15 @@ func Load(src Source, known Known) (*Settings, error) {
 			Type:       l.str("clusterType", "local"),
 			Kubeconfig: l.str("kubeconfig", ""),
 		},
-		Namespace:       l.str("namespace", "spaceone"),
-		PluginNamespace: l.str("pluginNamespace", "root-supervisor"),
-		Release:         l.str("release", "1.10.4"),
-		RenderDir:       l.str("renderDir", ""),
-		Domain:          l.str("domain", "root"),
-		AdminUser:       l.str("adminUser", "admin"),
-		Initializer:     Initializer{TimeoutMinutes: 20},
-		Images:          Images{PullPolicy: "IfNotPresent"},
+		Namespace:            l.str("namespace", "spaceone"),
+		PluginNamespace:      l.str("pluginNamespace", "root-supervisor"),
+		Release:              l.str("release", DefaultRelease),
+		ConfirmReleaseChange: l.str("confirmReleaseChange", ""),
+		RenderDir:            l.str("renderDir", ""),
+		Domain:               l.str("domain", "root"),
+		AdminUser:            l.str("adminUser", "admin"),
+		Initializer:          Initializer{TimeoutMinutes: 20},
+		Images:               Images{PullPolicy: "IfNotPresent"},
 		Stores: Stores{
 			MongoDB: Store{Size: "8Gi"},
 			Redis:   Store{Size: "1Gi"},

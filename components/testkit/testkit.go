@@ -36,6 +36,9 @@ type Mocks struct {
 	Outputs map[string]func(args pulumi.MockResourceArgs) resource.PropertyMap
 	// DryRun runs the program as a preview does.
 	DryRun bool
+	// Deployed are the outputs of the stack's last update, as a reference to the stack reads
+	// them (nil: a fresh stack).
+	Deployed map[string]any
 	// Invokes answers function calls (e.g. aws:eks/getCluster:getCluster) by token.
 	Invokes map[string]func(args pulumi.MockCallArgs) resource.PropertyMap
 }
@@ -45,6 +48,9 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	out := args.Inputs.Copy()
 	autoName(args, out)
 	keepStored(args, out)
+	if args.TypeToken == "pulumi:pulumi:StackReference" {
+		out["outputs"] = resource.NewObjectProperty(resource.NewPropertyMapFromMap(m.Deployed))
+	}
 	if f := m.Outputs[args.TypeToken]; f != nil {
 		for k, v := range f(args) {
 			out[k] = v
@@ -122,6 +128,18 @@ func RunWith(m *Mocks, program pulumi.RunFunc, cfg Config, secretKeys ...string)
 		info.ConfigSecretKeys = secrets
 	}
 	return pulumi.RunErr(program, pulumi.WithMocks("spaceone", "test", m), setConfig)
+}
+
+// Touched are the recorded resources a deployment would create or change: all but the
+// program's read of its own stack (the release-change guard's StackReference).
+func (m *Mocks) Touched() []Resource {
+	var out []Resource
+	for _, r := range m.Resources {
+		if r.Type != "pulumi:pulumi:StackReference" {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // OfType returns the recorded resources of a type token, in registration order.
