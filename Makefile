@@ -23,8 +23,8 @@ preview: tools ## show what `make up` would change
 destroy: tools ## remove everything stack $(STACK) deployed
 	@scripts/up.sh destroy $(STACK) $(ARGS)
 
-render: tools ## write every manifest of stack $(STACK) as YAML into $(OUT) (no cluster needed)
-	@scripts/render.sh $(STACK) $(OUT)
+render: tools ## write every manifest of stack $(STACK) as YAML into $(OUT) (no cluster needed; RELEASE=1.12.12 for another release)
+	@scripts/render.sh $(STACK) $(OUT) $(RELEASE)
 
 readme: ## regenerate the README's generated parts (start order) from the code
 	@go test ./components/program -run TestREADMEStartOrderIsTheCode -count=1 -update

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# make render STACK=<stack> OUT=<dir>: every Kubernetes manifest of a stack as YAML in OUT,
+# make render STACK=<stack> OUT=<dir> [RELEASE=<release>]: every Kubernetes manifest of a
+# stack (with RELEASE: of that release instead of the stack's) as YAML in OUT,
 # through the kubernetes provider's render-to-directory mode. No cluster is contacted and the
 # stack's real state is untouched: the run uses a throwaway project copy and state backend.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-STACK=${1:?stack}; OUT=${2:?output directory}
+STACK=${1:?stack}; OUT=${2:?output directory}; RELEASE=${3:-}
 [ -n "${PULUMI_CONFIG_PASSPHRASE:-}" ] || unset PULUMI_CONFIG_PASSPHRASE   # empty = not given (pulumi would use it)
 . "$ROOT/scripts/env.sh"
 [ -f "$ROOT/stacks/Pulumi.$STACK.yaml" ] || { echo "no stack configuration stacks/Pulumi.$STACK.yaml" >&2; exit 1; }
@@ -31,6 +32,7 @@ export GOFLAGS="${GOFLAGS:+$GOFLAGS }-tags=noeks"   # rendering never reaches AW
 cd "$tmp"
 pulumi stack init "$STACK" >/dev/null
 pulumi config set renderDir "$OUT" --stack "$STACK"
+[ -z "$RELEASE" ] || pulumi config set release "$RELEASE" --stack "$STACK"
 pulumi up --yes --skip-preview --stack "$STACK" >"$tmp/up.log" 2>&1 || { cat "$tmp/up.log" >&2; exit 1; }
 # The provider writes Secrets as they are; a rendered file must not hold a password. Every
 # value of a Secret's data/stringData becomes "redacted" (base64 where data wants it).

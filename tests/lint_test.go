@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -15,15 +16,17 @@ var (
 	renders  = map[string]string{}
 )
 
-// rendered runs `make render STACK=stack` once per test binary and returns the manifest files.
+// rendered runs `make render STACK=stack` once per test binary and returns the manifest
+// files; "stack@release" renders the stack with another release (make render RELEASE=).
 func rendered(t *testing.T, stack string) []string {
 	t.Helper()
 	renderMu.Lock()
 	defer renderMu.Unlock()
 	dir, ok := renders[stack]
 	if !ok {
-		dir = filepath.Join(simDir, "render-"+stack)
-		cmd := exec.Command("make", "-s", "render", "STACK="+stack, "OUT="+dir)
+		dir = filepath.Join(simDir, "render-"+strings.ReplaceAll(stack, "@", "-"))
+		name, release, _ := strings.Cut(stack, "@")
+		cmd := exec.Command("make", "-s", "render", "STACK="+name, "OUT="+dir, "RELEASE="+release)
 		cmd.Dir = root
 		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("make render STACK=%s: %v\n%s", stack, err, b)
@@ -65,7 +68,7 @@ func TestKubeScoreFindsNothingCritical(t *testing.T) {
 	needSim(t)
 	bin := filepath.Join(toolPath("KUBE_SCORE_DIR"), "kube-score")
 	ignores := kubeScoreIgnores(t)
-	for _, stack := range []string{"minikube", "sim", "eks"} {
+	for _, stack := range []string{"minikube", "sim", "eks", "minikube@1.12.12"} {
 		files := rendered(t, stack)
 		args := append([]string{"score", "--output-format", "ci", "--ignore-test", strings.Join(ignores, ",")}, files...)
 		out, _ := exec.Command(bin, args...).CombinedOutput() // exits non-zero on any finding
@@ -122,5 +125,32 @@ func TestRenderedManifestsHoldNoClearSecret(t *testing.T) {
 	}
 	if values < 10 {
 		t.Fatalf("found %d Secret values in the render, want the MongoDB root, the admin password, the logins...", values)
+	}
+}
+
+// TestRenderedRelease112 is `make render RELEASE=1.12.12`: no Consul anywhere, every image a
+// pinned cloudforet/* one (or a store's), and no config that reads the key from Consul.
+func TestRenderedRelease112(t *testing.T) {
+	needSim(t)
+	files := rendered(t, "minikube@1.12.12")
+	pinned := regexp.MustCompile(`^(cloudforet/[a-z-]+:\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?|mongo:6\.0\.13|redis:7\.2\.4)$`)
+	images := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		must(t, err)
+		text := string(b)
+		// initialize.py is one script for every release (its env says which store it writes)
+		if !strings.Contains(text, "initialize.py:") && strings.Contains(strings.ToLower(text), "consul") {
+			t.Errorf("%s mentions Consul", filepath.Base(f))
+		}
+		for _, m := range regexp.MustCompile(`(?m)^\s+image: (\S+)$`).FindAllStringSubmatch(text, -1) {
+			images++
+			if !pinned.MatchString(strings.Trim(m[1], `"`)) {
+				t.Errorf("%s runs %s, not a pinned cloudforet/* image", filepath.Base(f), m[1])
+			}
+		}
+	}
+	if images < 20 {
+		t.Errorf("found %d images in the render", images)
 	}
 }
