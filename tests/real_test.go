@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -92,6 +93,7 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 		t.Fatalf("pulumi up: %v\n%s", err, tail(out, 60))
 	}
 	t.Logf("real first install: pulumi up took %s; %d processes, %d MiB resident in all", time.Since(start).Round(time.Second), len(rn.processes()), rn.rssMiB())
+	logRSSByPod(t, rn)
 
 	restarts := mustKubectl(t, "get", "pods", "-A", "-o", `jsonpath={range .items[*]}{.metadata.name}={.status.containerStatuses[0].restartCount}{" "}{end}`)
 	var restarted []string
@@ -590,4 +592,20 @@ func checkSupervisorRegistered(t *testing.T, ctl *spacectlEnv, domainID string) 
 		}
 		time.Sleep(5 * time.Second)
 	}
+}
+
+// logRSSByPod logs each pod's resident memory, largest first (the figures the catalogue's
+// memory requests follow; README "Releases").
+func logRSSByPod(t *testing.T, rn *realNode) {
+	byPod := rn.rssByPod()
+	pods := make([]string, 0, len(byPod))
+	for p := range byPod {
+		pods = append(pods, p)
+	}
+	sort.Slice(pods, func(i, j int) bool { return byPod[pods[i]] > byPod[pods[j]] })
+	var b strings.Builder
+	for _, p := range pods {
+		fmt.Fprintf(&b, "  %-48s %5d MiB\n", p, byPod[p]/1024)
+	}
+	t.Logf("resident memory by pod:\n%s", b.String())
 }

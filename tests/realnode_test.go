@@ -136,21 +136,39 @@ func (rn *realNode) processes() []string {
 
 // rssMiB is the resident memory of every process the agent runs for pods, added up.
 func (rn *realNode) rssMiB() int {
-	kb := 0
+	total := 0
+	for _, kb := range rn.rssByPod() {
+		total += kb
+	}
+	return total / 1024
+}
+
+// rssByPod is the resident memory (KiB) of the agent's processes, added up per pod (the
+// HOSTNAME the real node gives each pod's processes): what a container's memory request
+// must cover.
+func (rn *realNode) rssByPod() map[string]int {
+	out := map[string]int{}
 	for _, p := range rn.processes() {
 		pid := strings.Fields(p)[0]
 		b, err := os.ReadFile("/proc/" + pid + "/status")
 		if err != nil {
 			continue
 		}
+		pod := "?"
+		env, _ := os.ReadFile("/proc/" + pid + "/environ")
+		for _, kv := range strings.Split(string(env), "\x00") {
+			if h, ok := strings.CutPrefix(kv, "HOSTNAME="); ok {
+				pod = h
+			}
+		}
 		for _, line := range strings.Split(string(b), "\n") {
 			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
 				n, _ := strconv.Atoi(f[1])
-				kb += n
+				out[pod] += n
 			}
 		}
 	}
-	return kb / 1024
+	return out
 }
 
 // podLogs returns the logs of every container whose pod name starts with prefix, by file name.

@@ -109,6 +109,9 @@ func (t TokenReady) Gates(variant string, v *Variant) bool {
 type Image struct {
 	Repository string `yaml:"image"`
 	Tag        string `yaml:"tag"`
+	// Config, for a frontend app, is merged into its production.json (${consoleApiUrl}: where
+	// the browser reaches console-api).
+	Config map[string]any `yaml:"config"`
 }
 
 // Resources are container requests and limits; empty fields fall back to the release default.

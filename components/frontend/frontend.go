@@ -14,6 +14,7 @@ import (
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/kube"
 )
 
@@ -39,6 +40,8 @@ type Args struct {
 	ConsoleNodePort, APINodePort int
 	// Ingress, when set, routes Host to console and APIHost to console-api.
 	Ingress *Ingress
+	// ConsoleConfig and APIConfig are the release's additions to each app's production.json.
+	ConsoleConfig, APIConfig map[string]any
 	// ConsoleWaits and APIWaits are what each waits for at a first install (the platform's
 	// start order; nothing by default: console-api connects to the services per request).
 	ConsoleWaits, APIWaits kube.Waits
@@ -66,7 +69,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := ctx.RegisterComponentResource("spaceone:frontend:Frontend", name, f, opts...); err != nil {
 		return nil, err
 	}
-	consoleJSON, err := json.MarshalIndent(map[string]any{
+	consoleJSON, err := json.MarshalIndent(catalog.Merge(map[string]any{
 		"CONSOLE_API":      map[string]any{"ENDPOINT": args.APIURL},
 		"DOMAIN_NAME_REF":  "config", // any value but "hostname": sign in to DOMAIN_NAME
 		"DOMAIN_NAME":      args.Domain,
@@ -76,7 +79,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		"AMCHARTS_LICENSE": map[string]any{"CHARTS": "", "MAPS": "", "TIMELINE": ""},
 		"ASSET_PATH":       map[string]any{},
 		"DOMAIN_IMAGE":     map[string]any{},
-	}, "", "  ")
+	}, withAPIURL(args.ConsoleConfig, args.APIURL)), "", "  ")
 	if err != nil {
 		return nil, err
 	}
@@ -89,12 +92,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	for _, n := range names {
 		endpoints[strings.ReplaceAll(n, "-", "_")] = fmt.Sprintf("grpc://%s:50051/v1", args.Backends[n])
 	}
-	apiJSON, err := json.MarshalIndent(map[string]any{
+	apiJSON, err := json.MarshalIndent(catalog.Merge(map[string]any{
 		"cors":      []string{"http://*", "https://*"},
 		"endpoints": endpoints,
 		"redis":     map[string]any{"host": args.Redis.Host, "port": args.Redis.Port, "db": 15},
 		"logger":    map[string]any{"handlers": []any{map[string]any{"type": "console", "level": "info"}}},
-	}, "", "  ")
+	}, withAPIURL(args.APIConfig, args.APIURL)), "", "  ")
 	if err != nil {
 		return nil, err
 	}
@@ -224,4 +227,20 @@ func (f *Frontend) webApp(ctx *pulumi.Context, args *Args, w webApp) (*appsv1.De
 		return nil, nil, fmt.Errorf("creating service %s: %w", w.name, err)
 	}
 	return d, s, nil
+}
+
+// withAPIURL is a release's config for an app with ${consoleApiUrl} replaced.
+func withAPIURL(cfg map[string]any, url string) map[string]any {
+	out := make(map[string]any, len(cfg))
+	for k, v := range cfg {
+		switch x := v.(type) {
+		case map[string]any:
+			out[k] = withAPIURL(x, url)
+		case string:
+			out[k] = strings.ReplaceAll(x, "${consoleApiUrl}", url)
+		default:
+			out[k] = v
+		}
+	}
+	return out
 }

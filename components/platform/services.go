@@ -120,6 +120,7 @@ func (p *Platform) deployFrontend(ctx *pulumi.Context, args *Args, core *corev1.
 		ConsoleImage:    kube.Image(console.Repository, console.Tag, s.Images.Registry),
 		ConsoleAPIImage: kube.Image(api.Repository, api.Tag, s.Images.Registry),
 		ConsoleTag:      console.Tag, ConsoleAPITag: api.Tag,
+		ConsoleConfig: console.Config, APIConfig: api.Config,
 		PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
 		APIURL: s.ConsoleAPIURL(), Domain: s.Domain,
 		Backends: p.wiring(args.Plan, s.Domain).GRPC,

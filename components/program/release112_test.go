@@ -230,3 +230,15 @@ func TestRelease112RefusesConsulSettings(t *testing.T) {
 		}
 	}
 }
+
+// console 1.12 throws at start without a console-api-v2 endpoint: it gets console-api's URL.
+func TestRelease112ConsoleHasAV2Endpoint(t *testing.T) {
+	m := run(t, config112())
+	cfg := configData(m)["console-config/production.json"]
+	if !regexp.MustCompile(`"CONSOLE_API_V2": \{\s+"ENDPOINT": "http://localhost:8081"`).MatchString(cfg) {
+		t.Errorf("console config has no v2 endpoint:\n%s", cfg)
+	}
+	if strings.Contains(configData(run(t, simConfig()))["console-config/production.json"], "CONSOLE_API_V2") {
+		t.Error("the 1.10.4 console got a v2 endpoint")
+	}
+}
