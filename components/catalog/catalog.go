@@ -29,7 +29,7 @@ type Release struct {
 	Version  string `yaml:"release"`
 	Spacectl Image  `yaml:"spacectl"`
 	// Supervisor runs plugins; it is deployed by its own component (RBAC, plugin namespace).
-	Supervisor Image               `yaml:"supervisor"`
+	Supervisor Supervisor          `yaml:"supervisor"`
 	Resources  Resources           `yaml:"resources"` // default per container
 	Services   map[string]*Service `yaml:"services"`
 	Frontend   map[string]Image    `yaml:"frontend"`
@@ -103,6 +103,13 @@ func (t TokenReady) ReadsAtStart(variant string, v *Variant) bool {
 // Gates reports whether a variant of a service waits, for readiness, until it holds the key.
 func (t TokenReady) Gates(variant string, v *Variant) bool {
 	return t.ReadsAtStart(variant, v) && len(t.Command) > 0
+}
+
+// Supervisor is the plugin runner's image and what its container requests (measured: its
+// scheduler and worker processes together).
+type Supervisor struct {
+	Image     `yaml:",inline"`
+	Resources Resources `yaml:"resources"`
 }
 
 // Image is a repository and a pinned tag.

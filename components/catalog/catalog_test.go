@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/spaceone-pulumi/spaceone/components/stores"
 )
 
 func TestCatalogueLoads(t *testing.T) {
@@ -36,18 +38,20 @@ func TestMergeIsDeepForMapsAndReplacesLists(t *testing.T) {
 	}
 }
 
-// The README's table is generated from the catalogue; keep them equal.
+// The README's tables are generated from the catalogues; keep them equal.
 func TestReadmeTableMatchesCatalogue(t *testing.T) {
-	rel, err := Load("1.10.4")
-	if err != nil {
-		t.Fatal(err)
-	}
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := rel.MarkdownTable(); !strings.Contains(string(readme), want) {
-		t.Errorf("README.md lacks the current catalogue table; paste this under \"What gets deployed\":\n%s", want)
+	for _, v := range Versions() {
+		rel, err := Load(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := rel.MarkdownTable(stores.Images()); !strings.Contains(string(readme), want) {
+			t.Errorf("README.md lacks the current %s catalogue table; paste this under \"What gets deployed\" (1.10.4) or \"Releases\":\n%s", v, want)
+		}
 	}
 }
 

@@ -6,9 +6,12 @@ import (
 	"strings"
 )
 
-// MarkdownTable is the README's "What gets deployed" table for a release; a test keeps the
-// README equal to it.
-func (r *Release) MarkdownTable() string {
+// storePorts are the stores' protocol ports.
+var storePorts = map[string]int{"mongodb": 27017, "redis": 6379, "consul": 8500}
+
+// MarkdownTable is the README's "What gets deployed" table for a release, with the stores'
+// images as given (package stores pins them); a test keeps the README equal to it.
+func (r *Release) MarkdownTable(storeImages map[string]string) string {
 	var b strings.Builder
 	b.WriteString("| service | variants (default; others available) | image | port | database | calls |\n")
 	b.WriteString("|---|---|---|---|---|---|\n")
@@ -51,6 +54,11 @@ func (r *Release) MarkdownTable() string {
 		}
 		fmt.Fprintf(&b, "| %s | web | `%s:%s` | %d | – | %s |\n", name, f.Repository, f.Tag, port, calls)
 	}
-	b.WriteString("| mongodb, redis, consul | StatefulSet + PVC | `mongo:6.0.13`, `redis:7.2.4`, `hashicorp/consul:1.15.4` | 27017, 6379, 8500 | – | – |\n")
+	var images, ports []string
+	for _, st := range r.StoreNames() {
+		images = append(images, "`"+storeImages[st]+"`")
+		ports = append(ports, fmt.Sprint(storePorts[st]))
+	}
+	fmt.Fprintf(&b, "| %s | StatefulSet + PVC | %s | %s | – | – |\n", strings.Join(r.StoreNames(), ", "), strings.Join(images, ", "), strings.Join(ports, ", "))
 	return b.String()
 }

@@ -112,6 +112,7 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 		Image: kube.Image(rel.Supervisor.Repository, rel.Supervisor.Tag, s.Images.Registry), Tag: rel.Supervisor.Tag,
 		PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
 		Replicas:   s.Supervisor.Replicas,
+		Resources:  rel.Supervisor.Resources,
 		Waits:      supervisorWaits,
 		TokenReady: rel.TokenReady.Command,
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/testkit"
 )
 
@@ -29,9 +30,18 @@ func quantity(t *testing.T, q string) float64 {
 
 // TestMinikubeRequestsFit: the minikube stack's requests (every container times its replicas)
 // fit `minikube start --cpus 4 --memory 8g` with room for the system pods (~1 CPU, ~1 GiB) and
-// for the Python services' peaks. `make bench` records the figure this logs.
+// for the Python services' peaks, for every release. The requests follow the resident memory
+// measured on the real first install (README "Releases").
 func TestMinikubeRequestsFit(t *testing.T) {
-	m := run(t, testkit.Config{"clusterType": "local", "kubeContext": "minikube"})
+	for _, release := range catalog.Versions() {
+		t.Run(release, func(t *testing.T) {
+			m := run(t, testkit.Config{"clusterType": "local", "kubeContext": "minikube", "release": release})
+			minikubeRequestsFit(t, m)
+		})
+	}
+}
+
+func minikubeRequestsFit(t *testing.T, m *testkit.Mocks) {
 	var cpu, mem float64
 	for _, typ := range []string{deployment, stateful} {
 		for _, w := range m.OfType(typ) {

@@ -5,6 +5,7 @@
 package supervisor
 
 import (
+	"cmp"
 	"fmt"
 
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
@@ -56,6 +57,8 @@ type Args struct {
 	Waits    kube.Waits // what it waits for at a first install (the key: the initializer)
 	// TokenReady, when set, is the readiness probe that passes once it holds the API key.
 	TokenReady []string
+	// Resources of its container (empty fields: 50m/160Mi requested, 500m/512Mi limit).
+	Resources catalog.Resources
 	// KeyHandoff is how it gets the API key: catalog.HandoffConsul (from Consul, above) or
 	// catalog.HandoffSecret (the key's Secret in its own namespace, mounted).
 	KeyHandoff string
@@ -179,7 +182,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, fmt.Errorf("creating supervisor config: %w", err)
 	}
-	dir := configDir
+	dir, r := configDir, args.Resources
 	volumes := corev1.VolumeArray{
 		corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name().Elem()}},
 		corev1.VolumeArgs{Name: pulumi.String("logs"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
@@ -206,7 +209,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 				Name: pulumi.String("SPACEONE_CONFIG_FILE"), Value: pulumi.String(dir + "/config.yaml"),
 			}},
 			VolumeMounts:    mounts,
-			Resources:       kube.Resources("50m", "128Mi", "500m", "512Mi"),
+			Resources:       kube.Resources(cmp.Or(r.CPURequest, "50m"), cmp.Or(r.MemoryRequest, "160Mi"), cmp.Or(r.CPULimit, "500m"), cmp.Or(r.MemoryLimit, "512Mi")),
 			SecurityContext: kube.RestrictedContainer(),
 			ReadinessProbe:  tokenProbe(args.TokenReady),
 		},
