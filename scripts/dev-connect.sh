@@ -38,6 +38,11 @@ while read -r name lport rport where; do
   [ "$lport" = - ] && { printf '%-14s %-28s %s\n' "$name" "${where#*:}" "(${where%%:*})"; continue; }
   printf '%-14s %-28s %s\n' "$name" "$where" "svc/$name:$rport -n $ns"
 done <<< "$table"
+# 1.12 hands the API key over in a Secret: a laptop service that reads it imports ./token.yaml.
+if "${KUBECTL[@]}" -n "$ns" get secret spaceone-api-key >/dev/null 2>&1; then
+  echo "services that read the API key import ./token.yaml; copy it into the directory you start them in:"
+  echo "  ${KUBECTL[*]} -n $ns get secret spaceone-api-key -o jsonpath='{.data.token\.yaml}' | base64 -d > token.yaml"
+fi
 if [ "$MODE" = --print ]; then
   while read -r name lport rport where; do
     [ "$lport" = - ] || echo "${KUBECTL[*]} -n $ns port-forward --address 127.0.0.1 svc/$name $lport:$rport"
