@@ -194,6 +194,34 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	}
 	checkNoSecretLeaks(t, rn, []string{realAdminPassword2, key})
 
+	// 7b. asked for (initializer.rotateApiKey), a run makes a new key, hands it over, disables
+	//     the old one and restarts the consumers, which then hold the new key.
+	p.run(t, "config", "set", "--path", "initializer.rotateApiKey", "2026-12-01")
+	if out, err := p.try(t, "up", "--yes", "--skip-preview"); err != nil {
+		t.Fatalf("pulumi up with a key rotation: %v\n%s", err, tail(out, 60))
+	}
+	t.Logf("initializer, key rotation: %s", initializerFinished(t, rn, "rotate"))
+	rotated := rel.handedKey(t)
+	if rotated == "" || rotated == key {
+		t.Fatal("the rotation handed over no new key")
+	}
+	if rel.consul {
+		checkConsumersHoldKey(t, rn)
+	} else {
+		checkConsumersImportKey(t, rn, rel.version, rotated)
+		// 1.12 checks a key's state on each call: the old one is refused now.
+		ctl.run(t, "config", "set", "api_key", key)
+		if out := ctl.run(t, "list", "identity.User", "-o", "json"); !strings.Contains(out, "ERROR") {
+			t.Errorf("the replaced API key still works:\n%s", tail(out, 5))
+		}
+	}
+	ctl.run(t, "config", "set", "api_key", rotated)
+	if out := ctl.run(t, "list", "identity.User", "-o", "json"); strings.Contains(out, "ERROR") {
+		t.Errorf("the new API key is refused:\n%s", tail(out, 5))
+	}
+	p.run(t, "up", "--yes", "--skip-preview", "--expect-no-changes") // rotated once, not on every up
+	checkNoSecretLeaks(t, rn, []string{realAdminPassword2, key, rotated})
+
 	// 8. a service run on the laptop with devConfig's output completes a real call to a peer.
 	checkLaptopService(t, p, rn, rel, login(t, ctl, domainID, realAdminPassword2))
 

@@ -11,7 +11,10 @@ failed task it prints the task's spec, rendered passwords included. So this wrap
   3. exits non-zero unless spacectl finished with exactly the expected number of tasks done
      and no error, its last lines saying why (the pod's termination message);
   4. in mode "first", hands the new key over (the last task left it in a file) and reads it
-     back from every place it went.
+     back from every place it went;
+  5. in mode "rotate" (asked for: SPACEONE_KEY_ROTATION differs from the value recorded beside
+     the key at the last rotation), does what "again" does, creates a new key, hands it over
+     with that value, and disables the old key.
 """
 import base64
 import json
@@ -29,7 +32,9 @@ import yaml
 FILES, SECRET, HOME = "/spacectl", "/spacectl-secret", os.path.expanduser("~/.spaceone")
 HANDOFF = os.environ["SPACEONE_KEY_HANDOFF"]
 KEY_FILE = os.environ["SPACEONE_KEY_FILE"]
-EXPECTED = {"first": int(os.environ["SPACEONE_TASKS_FIRST"]), "again": int(os.environ["SPACEONE_TASKS_AGAIN"])}
+EXPECTED = {"first": int(os.environ["SPACEONE_TASKS_FIRST"]), "again": int(os.environ["SPACEONE_TASKS_AGAIN"]),
+            "rotate": int(os.environ["SPACEONE_TASKS_ROTATE"])}
+ROTATION = os.environ.get("SPACEONE_KEY_ROTATION", "")
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
@@ -58,7 +63,13 @@ def main():
         if "ERROR" not in out and var["domain"]["root"] in out:
             mode = "again"
             print("spaceone initializer: %s holds a working API key: the platform is initialised; "
-                  "setting the owner's password and checking what exists (the key is kept)" % store, flush=True)
+                  "setting the owner's password and checking what exists" % store, flush=True)
+            if ROTATION and ROTATION != store.rotation():
+                mode = "rotate"
+                print("spaceone initializer: a new API key is asked for (initializer.rotateApiKey): "
+                      "it replaces the old one, which is then disabled", flush=True)
+            else:
+                print("spaceone initializer: the key is kept", flush=True)
         else:
             print("spaceone initializer: the API key in %s is not accepted (%s); initialising as a first install"
                   % (store, redact(out.strip().splitlines()[-1] if out.strip() else "no answer")), flush=True)
@@ -91,16 +102,35 @@ def main():
         why = "; ".join(e.strip() for e in errors if e.strip()) or "no error message"
         print("spaceone initializer: FAILED (%s, exit code %d): %s" % (got, proc.returncode, why), flush=True)
         sys.exit(1)
-    if mode == "first":
+    if mode in ("first", "rotate"):
+        old = key
         with open(KEY_FILE) as f:
             key = f.read().strip()
         os.remove(KEY_FILE)
-        store.put(key)
+        store.put(key, ROTATION)
         if store.get() != key:
             print("spaceone initializer: FAILED: the API key did not reach %s" % store, flush=True)
             sys.exit(1)
         print("spaceone initializer: the API key is in %s" % store, flush=True)
+        if mode == "rotate":
+            disable(old)
     print("spaceone initializer: done (%s)" % mode, flush=True)
+
+
+def disable(key):
+    """Disables the replaced key in identity (spacectl is logged in with the new one)."""
+    payload = key.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    key_id = claims.get("api_key_id")
+    if not key_id:
+        print("spaceone initializer: FAILED: the old API key names no api_key_id", flush=True)
+        sys.exit(1)
+    out = spacectl("exec", "disable", "identity.APIKey", "-p", "api_key_id=" + key_id,
+                   "-p", "domain_id=" + claims["did"], "-o", "json")
+    if "ERROR" in out or "DISABLED" not in out:
+        print("spaceone initializer: FAILED: disabling the old API key: %s" % JWT.sub("***", out.strip())[-300:], flush=True)
+        sys.exit(1)
+    print("spaceone initializer: the old API key (%s) is disabled" % key_id, flush=True)
 
 
 def reachable(call, tries=15):
@@ -137,10 +167,21 @@ class Consul:
                 return ""
             raise
 
-    def put(self, key):
-        req = urllib.request.Request(self.base, data=key.encode(), method="PUT")
-        with urllib.request.urlopen(req, timeout=10) as r:
-            r.read()
+    def put(self, key, rotation):
+        for url, value in ((self.base, key), (self.base + "_ROTATION", rotation)):
+            req = urllib.request.Request(url, data=value.encode(), method="PUT")
+            with urllib.request.urlopen(req, timeout=10) as r:
+                r.read()
+
+    def rotation(self):
+        """The rotation value recorded with the key (beside it, at <key path>_ROTATION)."""
+        try:
+            with urllib.request.urlopen(self.base + "_ROTATION?raw", timeout=10) as r:
+                return r.read().decode().strip()
+        except urllib.error.HTTPError as e:
+            if e.code == 404:
+                return ""
+            raise
 
 
 class Secrets:
@@ -173,18 +214,24 @@ class Secrets:
             raise SystemExit("spaceone initializer: FAILED: %s secret %s/%s: %s %s"
                              % (method, ns, name, e.code, e.read().decode(errors="replace")[:300]))
 
+    def data(self, entry):
+        ns, name = self.names[0]
+        value = (self.call("GET", ns, name).get("data") or {}).get(entry)
+        return base64.b64decode(value).decode() if value else ""
+
     def get(self):
         """The key of the first Secret ("" when none: the program creates them empty)."""
-        ns, name = self.names[0]
-        data = (self.call("GET", ns, name).get("data") or {}).get("token.yaml")
-        if not data:
-            return ""
-        return str((yaml.safe_load(base64.b64decode(data)) or {}).get("TOKEN", "")).strip()
+        return str((yaml.safe_load(self.data("token.yaml")) or {}).get("TOKEN", "")).strip()
 
-    def put(self, key):
+    def rotation(self):
+        """The rotation value recorded with the key (the Secret's entry "rotation")."""
+        return self.data("rotation").strip()
+
+    def put(self, key, rotation):
         doc = base64.b64encode(yaml.safe_dump({"TOKEN": key}).encode()).decode()
+        rot = base64.b64encode(rotation.encode()).decode()
         for ns, name in self.names:
-            got = (self.call("PATCH", ns, name, {"data": {"token.yaml": doc}}).get("data") or {}).get("token.yaml")
+            got = (self.call("PATCH", ns, name, {"data": {"token.yaml": doc, "rotation": rot}}).get("data") or {}).get("token.yaml")
             if got != doc:
                 raise SystemExit("spaceone initializer: FAILED: secret %s/%s does not hold the key after the write" % (ns, name))
 

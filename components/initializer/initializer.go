@@ -48,6 +48,10 @@ type Args struct {
 	MarketplaceEndpoint string
 	TimeoutMinutes      int
 	Waits               kube.Waits // what it calls must answer first (the platform's start order)
+	// KeyRotation, when it differs from the value the last rotation recorded beside the key,
+	// makes this run create a new API key, hand it over and disable the old one
+	// (spaceone:initializer.rotateApiKey); "" never rotates.
+	KeyRotation string
 }
 
 // Initializer is the spacectl Job and its files.
@@ -158,12 +162,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, fmt.Errorf("creating initializer secret: %w", err)
 	}
-	first, again := TaskCounts(Tasks(args))
+	first, again, rotate := TaskCounts(Tasks(args))
 	env := corev1.EnvVarArray{
 		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_KEY_HANDOFF"), Value: pulumi.String(args.KeyHandoff)},
 		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_KEY_FILE"), Value: pulumi.String(KeyFile)},
 		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_TASKS_FIRST"), Value: pulumi.String(strconv.Itoa(first))},
 		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_TASKS_AGAIN"), Value: pulumi.String(strconv.Itoa(again))},
+		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_TASKS_ROTATE"), Value: pulumi.String(strconv.Itoa(rotate))},
+		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_KEY_ROTATION"), Value: pulumi.String(args.KeyRotation)},
 	}
 	// Only with the key in Secrets does the pod talk to the Kubernetes API, as the one
 	// ServiceAccount that may write them.
@@ -242,10 +248,15 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 var initializePy string
 
 // task is one spacectl task: a task's own keys, and its module's arguments under spec.
+// mode is "" (every mode), one mode, or several joined by commas ("first,rotate").
 func task(id, name, uses, mode string, spec map[string]any) map[string]any {
 	t := map[string]any{"id": id, "name": name, "uses": uses, "spec": spec}
-	if mode != "" {
+	switch modes := strings.Split(mode, ","); {
+	case mode == "":
+	case len(modes) == 1:
 		t["if"] = "'${{ var.mode }}' == '" + mode + "'"
+	default: // spacectl evals the rendered condition as Python
+		t["if"] = "'${{ var.mode }}' in ('" + strings.Join(modes, "', '") + "')"
 	}
 	return t
 }
@@ -269,22 +280,27 @@ func secretValue(v string) string { return "${{ " + v + " | to_data }}" }
 
 // Modes of a run: every task runs in both unless it names one.
 const (
-	modeFirst = "first" // empty database: create everything, hand the new key over
-	modeAgain = "again" // initialised (the handed-over key works): set the password, find the rest, keep the key
+	modeFirst  = "first"  // empty database: create everything, hand the new key over
+	modeAgain  = "again"  // initialised (the handed-over key works): set the password, find the rest, keep the key
+	modeRotate = "rotate" // as again, plus a new key handed over (asked for: KeyRotation)
 )
 
 // TaskCounts is how many tasks spacectl must report done in each mode.
-func TaskCounts(tasks []any) (first, again int) {
+func TaskCounts(tasks []any) (first, again, rotate int) {
 	for _, t := range tasks {
 		cond, _ := t.(map[string]any)["if"].(string)
-		if cond == "" || strings.Contains(cond, "'"+modeFirst+"'") {
+		runs := func(mode string) bool { return cond == "" || strings.Contains(cond, "'"+mode+"'") }
+		if runs(modeFirst) {
 			first++
 		}
-		if cond == "" || strings.Contains(cond, "'"+modeAgain+"'") {
+		if runs(modeAgain) {
 			again++
 		}
+		if runs(modeRotate) {
+			rotate++
+		}
 	}
-	return first, again
+	return first, again, rotate
 }
 
 // KeyFile is where the last task leaves the new key for initialize.py to hand over (the
@@ -300,7 +316,7 @@ func rootDomainTasks() []any {
 		resource("domain_owner", "Create the domain owner (the console login)", modeFirst, "identity.DomainOwner", "EXEC",
 			map[string]any{"name": "Domain Admin", "owner_id": "${{ var.domain_owner.id }}", "password": secretValue("var.domain_owner.password"), "domain_id": domainID},
 			map[string]any{"verb": map[string]any{"exec": "create"}}),
-		resource("domain_owner_password", "Set the domain owner's password", modeAgain, "identity.DomainOwner", "EXEC",
+		resource("domain_owner_password", "Set the domain owner's password", modeAgain+","+modeRotate, "identity.DomainOwner", "EXEC",
 			map[string]any{"owner_id": "${{ var.domain_owner.id }}", "password": secretValue("var.domain_owner.password"), "domain_id": domainID},
 			map[string]any{"verb": map[string]any{"exec": "update"}}),
 		resource("domain_owner_token", "Log in as the domain owner", modeFirst, "identity.Token", "EXEC",
@@ -323,12 +339,12 @@ func rootDomainTasks() []any {
 			map[string]any{"resource_type": "identity.User", "resource_id": "${{ var.user.id }}",
 				"role_id": "${{ tasks.system_role.output.role_id }}", "domain_id": domainID},
 			map[string]any{"matches": []string{"resource_id", "role_id", "domain_id"}}),
-		resource("api_key", "Create the API key", modeFirst, "identity.APIKey", "EXEC",
+		resource("api_key", "Create the API key", modeFirst+","+modeRotate, "identity.APIKey", "EXEC",
 			map[string]any{"user_id": "${{ var.user.id }}", "domain_id": domainID},
 			map[string]any{"verb": map[string]any{"exec": "create"}}),
-		shell("api_key_login", "Use the API key", modeFirst,
+		shell("api_key_login", "Use the API key", modeFirst+","+modeRotate,
 			"spacectl config set api_key ${{ tasks.api_key.output.api_key }} > /dev/null\n"),
-		shell("keep_key", "Keep the API key for the token consumers", modeFirst,
+		shell("keep_key", "Keep the API key for the token consumers", modeFirst+","+modeRotate,
 			"umask 077 && printf '%s' '${{ tasks.api_key.output.api_key }}' > "+KeyFile+"\n"),
 	}
 }

@@ -76,17 +76,21 @@ func TestSecretsAreEscapedForSpacectlJSON(t *testing.T) {
 // A re-run (mode again) creates nothing that a first install created once: no owner, no key.
 func TestRerunCreatesNoOwnerAndKeepsTheKey(t *testing.T) {
 	tasks := Tasks(args(false))
-	first, again := TaskCounts(tasks)
-	if first != 11 || again != 6 {
-		t.Errorf("tasks per mode: first %d, again %d; want 11 and 6", first, again)
+	first, again, rotate := TaskCounts(tasks)
+	if first != 11 || again != 6 || rotate != 9 {
+		t.Errorf("tasks per mode: first %d, again %d, rotate %d; want 11, 6 and 9", first, again, rotate)
 	}
 	for _, raw := range tasks {
 		task := raw.(map[string]any)
 		spec := task["spec"].(map[string]any)
 		cond, _ := task["if"].(string)
 		exec := spec["mode"] == "EXEC" && spec["verb"].(map[string]any)["exec"] != "update"
-		if (exec || task["uses"] == "@modules/shell") && !strings.Contains(cond, "'first'") {
+		if (exec || task["uses"] == "@modules/shell") && (!strings.Contains(cond, "'first'") || strings.Contains(cond, "'again'")) {
 			t.Errorf("task %v creates or hands over something but also runs on a re-run (if: %q)", task["id"], cond)
+		}
+		// A rotation makes a new key and hands it over, and creates nothing else.
+		if strings.Contains(cond, "'rotate'") != (task["id"] == "api_key" || task["id"] == "api_key_login" || task["id"] == "keep_key" || task["id"] == "domain_owner_password") && cond != "" {
+			t.Errorf("task %v: in a rotation %v (if: %q)", task["id"], strings.Contains(cond, "'rotate'"), cond)
 		}
 	}
 }

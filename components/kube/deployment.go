@@ -24,6 +24,8 @@ type Workload struct {
 	ServiceAccount pulumi.StringInput
 	// Waits is what the workload waits for at a first install (the platform's start order).
 	Waits Waits
+	// PodAnnotations go on the pod template: a changed value rolls the pods.
+	PodAnnotations map[string]string
 }
 
 // Deployment registers w's Deployment: pods selected by workload name only (a selector cannot
@@ -48,7 +50,7 @@ func Deployment(ctx *pulumi.Context, w Workload, opts ...pulumi.ResourceOption) 
 			RevisionHistoryLimit: pulumi.Int(3),
 			Selector:             &metav1.LabelSelectorArgs{MatchLabels: SelectorLabels(w.Name)},
 			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: w.Labels},
+				Metadata: &metav1.ObjectMetaArgs{Labels: w.Labels, Annotations: podAnnotations(w.PodAnnotations)},
 				Spec:     pod,
 			},
 		},
@@ -57,4 +59,24 @@ func Deployment(ctx *pulumi.Context, w Workload, opts ...pulumi.ResourceOption) 
 		return nil, fmt.Errorf("creating deployment %s: %w", w.Name, err)
 	}
 	return d, nil
+}
+
+func podAnnotations(a map[string]string) pulumi.StringMapInput {
+	if len(a) == 0 {
+		return nil
+	}
+	return pulumi.ToStringMap(a)
+}
+
+// KeyRotationAnnotation is on the pods of every process that reads the API key when it
+// starts: its value is spaceone:initializer.rotateApiKey, so a rotation restarts them (after
+// the initializer, which they wait for) and they read the new key.
+const KeyRotationAnnotation = "spaceone.dev/api-key-rotation"
+
+// KeyRotation is the pod annotation of a key consumer ("" = none).
+func KeyRotation(value string) map[string]string {
+	if value == "" {
+		return nil
+	}
+	return map[string]string{KeyRotationAnnotation: value}
 }

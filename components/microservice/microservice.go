@@ -50,6 +50,9 @@ type Args struct {
 	// KeyHandoff is how the token consumers get the API key (catalog.HandoffSecret: they
 	// mount the key's Secret).
 	KeyHandoff string
+	// KeyRotation is spaceone:initializer.rotateApiKey: on the pods of the variants that read
+	// the key at start, so a rotation restarts them.
+	KeyRotation string
 }
 
 // Microservice is a deployed SpaceONE backend service.
@@ -214,9 +217,13 @@ func (m *Microservice) deployVariant(ctx *pulumi.Context, args *Args, variant st
 	if args.TokenReady.Gates(variant, svc.Variants[variant]) {
 		container.ReadinessProbe = kube.ExecProbe(5, args.TokenReady.Command...)
 	}
+	var annotations map[string]string
+	if args.TokenReady.ReadsAtStart(variant, svc.Variants[variant]) {
+		annotations = kube.KeyRotation(args.KeyRotation)
+	}
 	d, err := kube.Deployment(ctx, kube.Workload{
 		Name: wl, Namespace: args.Namespace, Labels: labels, Replicas: replicas, PullSecrets: args.PullSecrets,
-		Volumes: volumes, Container: container, Waits: args.WaitFor[variant],
+		Volumes: volumes, Container: container, Waits: args.WaitFor[variant], PodAnnotations: annotations,
 	}, parent, pulumi.DependsOn(deps))
 	if err != nil {
 		return nil, err

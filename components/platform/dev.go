@@ -28,7 +28,7 @@ func (p *Platform) devAccess(args *Args) error {
 	address := func(e microservice.Endpoint) string { return fmt.Sprintf("%s:%d", e.Host, e.Port) }
 	p.DevPorts = map[string]string{}
 	// On the laptop the log file goes to the directory the service is started in.
-	// With the key in a Secret, the laptop reads it from ./token.yaml (make dev-connect writes it).
+	// With the key in a Secret, the laptop reads it from ./token.yaml (make dev-connect prints how to copy it).
 	w := microservice.Wiring{GRPC: map[string]string{}, Domain: s.Domain, LogDir: ".",
 		KeyHandoff: args.Plan.Release.APIKey.Handoff, KeyFile: "./" + apikey.FileName}
 	for _, sp := range args.Plan.Services {

@@ -64,6 +64,7 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 		MarketplaceToken: s.MarketplaceToken, HasMarketplaceToken: s.HasMarketplaceToken,
 		MarketplaceEndpoint: "grpc://repository.portal.spaceone.dev:50051",
 		TimeoutMinutes:      s.Initializer.TimeoutMinutes,
+		KeyRotation:         s.Initializer.RotateAPIKey,
 		Waits:               waitFor,
 	}
 	switch rel.APIKey.Handoff {
@@ -120,7 +121,7 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 	if p.Consul != nil {
 		sa.Consul.Host, sa.Consul.Port = p.Consul.Endpoint.Host, p.Consul.Endpoint.Port
 	}
-	sa.KeyHandoff = rel.APIKey.Handoff
+	sa.KeyHandoff, sa.KeyRotation = rel.APIKey.Handoff, s.Initializer.RotateAPIKey
 	p.Images["supervisor"] = sa.Image
 	if p.Supervisor, err = supervisor.New(ctx, "supervisor", sa, pulumi.Parent(p)); err != nil {
 		return fmt.Errorf("supervisor: %w", err)

@@ -21,7 +21,7 @@ func TestNoEKSBuildRefusesAnEKSStackClearly(t *testing.T) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
 	}
-	for _, r := range m.Resources {
+	for _, r := range m.Touched() {
 		if r.Type != "pulumi:pulumi:Stack" {
 			t.Errorf("registered %s %s before refusing", r.Type, r.Name)
 		}

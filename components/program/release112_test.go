@@ -242,3 +242,26 @@ func TestRelease112ConsoleHasAV2Endpoint(t *testing.T) {
 		t.Error("the 1.10.4 console got a v2 endpoint")
 	}
 }
+
+// initializer.rotateApiKey reaches the initializer and the pods of every process that reads
+// the key when it starts (a new value restarts them), and no other pod.
+func TestKeyRotationRollsOnlyTheKeyConsumers(t *testing.T) {
+	for _, cfg := range []testkit.Config{simConfig(), config112()} {
+		cfg["initializer"] = map[string]any{"rotateApiKey": "2026-12-01"}
+		m := run(t, cfg)
+		if env := containerEnv(t, m.Find("kubernetes:batch/v1:Job", "initializer")); env["SPACEONE_KEY_ROTATION"] != "2026-12-01" {
+			t.Errorf("%v: initializer env SPACEONE_KEY_ROTATION = %q", cfg["release"], env["SPACEONE_KEY_ROTATION"])
+		}
+		for _, d := range m.OfType(deployment) {
+			_, rolls := d.Object("spec.template.metadata.annotations")["spaceone.dev/api-key-rotation"]
+			waits := false
+			for _, dep := range d.Deps {
+				waits = waits || strings.HasSuffix(dep, "kubernetes:batch/v1:Job::initializer")
+			}
+			// a consumer waits for the initializer; only consumers roll on a rotation
+			if rolls != waits {
+				t.Errorf("%v: %s rolls on a rotation %v, waits for the initializer %v", cfg["release"], d.Name, rolls, waits)
+			}
+		}
+	}
+}

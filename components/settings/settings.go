@@ -135,6 +135,9 @@ type Dev struct {
 // Initializer configures the first-install Job.
 type Initializer struct {
 	TimeoutMinutes int `json:"timeoutMinutes"` // how long pulumi waits for the Job
+	// RotateAPIKey, set to a new value, makes the next up create a new API key, hand it over,
+	// disable the old one and restart the token consumers; otherwise the key is kept.
+	RotateAPIKey string `json:"rotateApiKey"`
 }
 
 // Supervisor configures the plugin runner.

@@ -59,6 +59,8 @@ type Args struct {
 	TokenReady []string
 	// Resources of its container (empty fields: 50m/160Mi requested, 500m/512Mi limit).
 	Resources catalog.Resources
+	// KeyRotation is spaceone:initializer.rotateApiKey (a new value restarts it).
+	KeyRotation string
 	// KeyHandoff is how it gets the API key: catalog.HandoffConsul (from Consul, above) or
 	// catalog.HandoffSecret (the key's Secret in its own namespace, mounted).
 	KeyHandoff string
@@ -199,6 +201,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Name: Name, Namespace: args.Namespace, Labels: labels, Replicas: 1, PullSecrets: args.PullSecrets,
 		ServiceAccount: sa.Metadata.Name().Elem(), // it calls the Kubernetes API
 		Waits:          args.Waits,
+		PodAnnotations: kube.KeyRotation(args.KeyRotation),
 		Volumes:        volumes,
 		Container: corev1.ContainerArgs{
 			Name:            pulumi.String(Name),
