@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -75,7 +76,9 @@ type realRelease struct {
 
 // TestRealFirstInstall installs SpaceONE 1.10.4 for real: `pulumi up` on the sim with every
 // pod run by the real node as SpaceONE's own code (tests/realnode), then logs in.
-func TestRealFirstInstall(t *testing.T) { realFirstInstall(t, realRelease{version: "1.10.4", consul: true}) }
+func TestRealFirstInstall(t *testing.T) {
+	realFirstInstall(t, realRelease{version: "1.10.4", consul: true})
+}
 
 // TestRealFirstInstall112 is the same for 1.12.12, with 1.12's own packages: no Consul, the key
 // handed over in a Kubernetes Secret.
@@ -157,6 +160,7 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	}
 
 	// 5. every token consumer holds the key.
+	consumers := 0
 	key := rel.handedKey(t)
 	if key == "" {
 		t.Fatal("the initializer handed over no API key")
@@ -164,7 +168,7 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	if rel.consul {
 		checkConsumersHoldKey(t, rn)
 	} else {
-		checkConsumersImportKey(t, rn, rel.version, key)
+		consumers = checkConsumersImportKey(t, rn, rel.version, key, 0)
 	}
 	checkSupervisorRegistered(t, ctl, domainID)
 
@@ -208,15 +212,15 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	if rel.consul {
 		checkConsumersHoldKey(t, rn)
 	} else {
-		checkConsumersImportKey(t, rn, rel.version, rotated)
-		// 1.12 checks a key's state on each call: the old one is refused now.
-		ctl.run(t, "config", "set", "api_key", key)
-		if out := ctl.run(t, "list", "identity.User", "-o", "json"); !strings.Contains(out, "ERROR") {
-			t.Errorf("the replaced API key still works:\n%s", tail(out, 5))
-		}
+		checkConsumersImportKey(t, rn, rel.version, rotated, consumers)
 	}
+	// The old key is disabled in identity (1.12 refuses a disabled key on each call, once
+	// python-core's 300 s cache of the key's state expires).
 	ctl.run(t, "config", "set", "api_key", rotated)
-	if out := ctl.run(t, "list", "identity.User", "-o", "json"); strings.Contains(out, "ERROR") {
+	if out := ctl.run(t, "get", "identity.APIKey", "-p", "api_key_id="+apiKeyID(t, key), "-p", "domain_id="+domainID, "-o", "json"); !regexp.MustCompile(`"state":\s*"DISABLED"`).MatchString(out) {
+		t.Errorf("the replaced API key is not disabled:\n%s", tail(out, 10))
+	}
+	if out := ctl.run(t, "list", "identity.User", "-p", "domain_id="+domainID, "-o", "json"); strings.Contains(out, "ERROR") || !strings.Contains(out, "root_api_key") {
 		t.Errorf("the new API key is refused:\n%s", tail(out, 5))
 	}
 	p.run(t, "up", "--yes", "--skip-preview", "--expect-no-changes") // rotated once, not on every up
@@ -535,26 +539,49 @@ func checkNoStartFailures(t *testing.T, rn *realNode) {
 // consumers) runs a process whose own config imports the key's file, that file in the
 // process's root holds the key the initializer handed over, and the process's package
 // declares TOKEN (python-core's set_global drops undeclared keys), so python-core loaded it.
-func checkConsumersImportKey(t *testing.T, rn *realNode, venv, key string) {
+//
+// want, when not 0, is how many consumer pods there are: after a roll, the check waits (up to
+// 60 s) for the previous pods to be gone. It returns how many it checked.
+// keyConsumer is a pod that mounts the key's Secret.
+type keyConsumer struct{ ns, name string }
+
+// listKeyConsumers lists the pods that mount the key's Secret, but those already stopping.
+func listKeyConsumers(t *testing.T) []keyConsumer {
 	t.Helper()
-	type pod struct{ ns, name string }
-	var consumers []pod
+	var consumers []keyConsumer
 	for _, ns := range []string{"spaceone", "root-supervisor"} {
 		var list struct {
 			Items []struct {
-				Metadata struct{ Name string }
-				Spec     struct {
+				Metadata struct {
+					Name              string
+					DeletionTimestamp *string
+				}
+				Spec struct {
 					Volumes []struct{ Secret *struct{ SecretName string } }
 				}
 			}
 		}
 		must(t, json.Unmarshal([]byte(mustKubectl(t, "-n", ns, "get", "pods", "-o", "json")), &list))
 		for _, it := range list.Items {
+			if it.Metadata.DeletionTimestamp != nil {
+				continue // a pod of the previous rollout, stopping
+			}
 			for _, v := range it.Spec.Volumes {
 				if v.Secret != nil && v.Secret.SecretName == "spaceone-api-key" {
-					consumers = append(consumers, pod{ns, it.Metadata.Name})
+					consumers = append(consumers, keyConsumer{ns, it.Metadata.Name})
 				}
 			}
+		}
+	}
+	return consumers
+}
+
+func checkConsumersImportKey(t *testing.T, rn *realNode, venv, key string, want int) int {
+	t.Helper()
+	var consumers []keyConsumer
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(2 * time.Second) {
+		if consumers = listKeyConsumers(t); want == 0 || len(consumers) == want || time.Now().After(deadline) {
+			break
 		}
 	}
 	if len(consumers) < 5 {
@@ -601,6 +628,7 @@ func checkConsumersImportKey(t *testing.T, rn *realNode, venv, key string) {
 		}
 		t.Logf("token consumer %s/%s (%s) imports the key from %s", c.ns, c.name, pkg, imp[1])
 	}
+	return len(consumers)
 }
 
 // checkSupervisorRegistered: the supervisor uses the key for real: its sync task (every 20 s,
@@ -636,4 +664,20 @@ func logRSSByPod(t *testing.T, rn *realNode) {
 		fmt.Fprintf(&b, "  %-48s %5d MiB\n", p, byPod[p]/1024)
 	}
 	t.Logf("resident memory by pod:\n%s", b.String())
+}
+
+// apiKeyID is the api_key_id claim of an API key (a JWT; its payload is not secret).
+func apiKeyID(t *testing.T, key string) string {
+	t.Helper()
+	parts := strings.Split(key, ".")
+	if len(parts) != 3 {
+		t.Fatal("the API key is not a JWT")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	must(t, err)
+	var claims struct {
+		ID string `json:"api_key_id"`
+	}
+	must(t, json.Unmarshal(b, &claims))
+	return claims.ID
 }

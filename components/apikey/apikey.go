@@ -96,15 +96,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		if err != nil {
 			return nil, fmt.Errorf("creating the API key writer role in %s: %w", ns.Name, err)
 		}
-		binding, err := rbacv1.NewRoleBinding(ctx, res, &rbacv1.RoleBindingArgs{
-			Metadata: kube.Meta(SecretName+"-writer", ns.NS, args.Labels),
-			RoleRef: &rbacv1.RoleRefArgs{
-				ApiGroup: pulumi.String("rbac.authorization.k8s.io"), Kind: pulumi.String("Role"), Name: role.Metadata.Name().Elem(),
-			},
-			Subjects: rbacv1.SubjectArray{rbacv1.SubjectArgs{
-				Kind: pulumi.String("ServiceAccount"), Name: sa.Metadata.Name().Elem(), Namespace: args.Namespace,
-			}},
-		}, parent)
+		binding, err := kube.BindRole(ctx, res, kube.Meta(SecretName+"-writer", ns.NS, args.Labels), role,
+			sa.Metadata.Name().Elem(), args.Namespace, parent)
 		if err != nil {
 			return nil, fmt.Errorf("creating the API key writer binding in %s: %w", ns.Name, err)
 		}

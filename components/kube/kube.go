@@ -8,6 +8,7 @@ import (
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -171,4 +172,29 @@ func (w Waits) Annotate(m *metav1.ObjectMetaArgs) *metav1.ObjectMetaArgs {
 		m.Annotations.(pulumi.StringMap)[WaitsForAnnotation] = pulumi.String(strings.Join(w.Names, ","))
 	}
 	return m
+}
+
+// ConfigAndLogs are the volumes and mounts every SpaceONE process has: its config.yaml from
+// a ConfigMap in dir, and an emptyDir for the log file python-core writes.
+func ConfigAndLogs(configMap pulumi.StringInput, dir string) (corev1.VolumeArray, corev1.VolumeMountArray) {
+	return corev1.VolumeArray{
+			corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: configMap}},
+			corev1.VolumeArgs{Name: pulumi.String("logs"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
+		}, corev1.VolumeMountArray{
+			corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(dir + "/config.yaml"), SubPath: pulumi.String("config.yaml"), ReadOnly: pulumi.Bool(true)},
+			corev1.VolumeMountArgs{Name: pulumi.String("logs"), MountPath: pulumi.String("/var/log/spaceone")},
+		}
+}
+
+// BindRole binds a Role to one ServiceAccount (of saNamespace), in the Role's namespace.
+func BindRole(ctx *pulumi.Context, name string, meta *metav1.ObjectMetaArgs, role *rbacv1.Role, serviceAccount, saNamespace pulumi.StringInput, opts ...pulumi.ResourceOption) (*rbacv1.RoleBinding, error) {
+	return rbacv1.NewRoleBinding(ctx, name, &rbacv1.RoleBindingArgs{
+		Metadata: meta,
+		RoleRef: &rbacv1.RoleRefArgs{
+			ApiGroup: pulumi.String("rbac.authorization.k8s.io"), Kind: pulumi.String("Role"), Name: role.Metadata.Name().Elem(),
+		},
+		Subjects: rbacv1.SubjectArray{rbacv1.SubjectArgs{
+			Kind: pulumi.String("ServiceAccount"), Name: serviceAccount, Namespace: saNamespace,
+		}},
+	}, opts...)
 }

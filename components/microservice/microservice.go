@@ -161,14 +161,7 @@ func (m *Microservice) deployVariant(ctx *pulumi.Context, args *Args, variant st
 		return nil, fmt.Errorf("creating %s config: %w", wl, err)
 	}
 	dir := ConfigDir(m.Name)
-	volumes := corev1.VolumeArray{
-		corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cfg.Metadata.Name().Elem()}},
-		corev1.VolumeArgs{Name: pulumi.String("logs"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
-	}
-	mounts := corev1.VolumeMountArray{
-		corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(dir + "/config.yaml"), SubPath: pulumi.String("config.yaml"), ReadOnly: pulumi.Bool(true)},
-		corev1.VolumeMountArgs{Name: pulumi.String("logs"), MountPath: pulumi.String("/var/log/spaceone")},
-	}
+	volumes, mounts := kube.ConfigAndLogs(cfg.Metadata.Name().Elem(), dir)
 	deps := []pulumi.Resource{cfg}
 	if spec := svc.Variants[variant]; spec != nil && spec.Token && args.KeyHandoff == catalog.HandoffSecret {
 		volumes = append(volumes, apikey.Volume())

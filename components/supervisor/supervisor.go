@@ -160,15 +160,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, fmt.Errorf("creating supervisor role: %w", err)
 	}
 	s.Role = role
-	binding, err := rbacv1.NewRoleBinding(ctx, name, &rbacv1.RoleBindingArgs{
-		Metadata: kube.Meta("supervisor-plugins", args.Namespace, labels),
-		RoleRef: &rbacv1.RoleRefArgs{
-			ApiGroup: pulumi.String("rbac.authorization.k8s.io"), Kind: pulumi.String("Role"), Name: role.Metadata.Name().Elem(),
-		},
-		Subjects: rbacv1.SubjectArray{rbacv1.SubjectArgs{
-			Kind: pulumi.String("ServiceAccount"), Name: sa.Metadata.Name().Elem(), Namespace: args.Namespace,
-		}},
-	}, parent)
+	binding, err := kube.BindRole(ctx, name, kube.Meta("supervisor-plugins", args.Namespace, labels), role,
+		sa.Metadata.Name().Elem(), args.Namespace, parent)
 	if err != nil {
 		return nil, fmt.Errorf("creating supervisor role binding: %w", err)
 	}
@@ -185,14 +178,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, fmt.Errorf("creating supervisor config: %w", err)
 	}
 	dir, r := configDir, args.Resources
-	volumes := corev1.VolumeArray{
-		corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name().Elem()}},
-		corev1.VolumeArgs{Name: pulumi.String("logs"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
-	}
-	mounts := corev1.VolumeMountArray{
-		corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(dir + "/config.yaml"), SubPath: pulumi.String("config.yaml"), ReadOnly: pulumi.Bool(true)},
-		corev1.VolumeMountArgs{Name: pulumi.String("logs"), MountPath: pulumi.String("/var/log/spaceone")},
-	}
+	volumes, mounts := kube.ConfigAndLogs(cm.Metadata.Name().Elem(), dir)
 	if args.KeyHandoff == catalog.HandoffSecret {
 		volumes = append(volumes, apikey.Volume())
 		mounts = append(mounts, apikey.Mount(dir))
