@@ -226,6 +226,25 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	p.run(t, "up", "--yes", "--skip-preview", "--expect-no-changes") // rotated once, not on every up
 	checkNoSecretLeaks(t, rn, []string{realAdminPassword2, key, rotated})
 
+	// 7c. the key store emptied, as after a destroy that kept the stores' volumes: the next run
+	//     finds the root domain without a working key, logs in as its owner and hands over a new key.
+	rel.emptyKeyStore(t)
+	p.run(t, "config", "set", "--path", "initializer.rotateApiKey", "after-a-lost-key") // a new Job, as after a destroy
+	if out, err := p.try(t, "up", "--yes", "--skip-preview"); err != nil {
+		t.Fatalf("pulumi up with an emptied key store: %v\n%s", err, tail(out, 60))
+	}
+	t.Logf("initializer, key store emptied: %s", initializerFinished(t, rn, "rekey"))
+	rekeyed := rel.handedKey(t)
+	if rekeyed == "" || rekeyed == rotated {
+		t.Fatal("with the key store emptied, no new key was handed over")
+	}
+	if rel.consul {
+		checkConsumersHoldKey(t, rn)
+	} else {
+		checkConsumersImportKey(t, rn, rel.version, rekeyed, consumers)
+	}
+	checkNoSecretLeaks(t, rn, []string{realAdminPassword2, rekeyed})
+
 	// 8. a service run on the laptop with devConfig's output completes a real call to a peer.
 	checkLaptopService(t, p, rn, rel, login(t, ctl, domainID, realAdminPassword2))
 
@@ -421,6 +440,26 @@ func (rel realRelease) handedKey(t *testing.T) string {
 		t.Fatal("the key Secrets of the two namespaces hold different keys")
 	}
 	return keys[0]
+}
+
+// emptyKeyStore removes the handed-over key from where the release keeps it.
+func (rel realRelease) emptyKeyStore(t *testing.T) {
+	t.Helper()
+	if !rel.consul {
+		for _, ns := range []string{"spaceone", "root-supervisor"} {
+			mustKubectl(t, "-n", ns, "patch", "secret", "spaceone-api-key", "--type", "merge", "-p", `{"data":null}`)
+		}
+		return
+	}
+	ip := strings.TrimSpace(mustKubectl(t, "-n", "spaceone", "get", "service", "consul", "-o", "jsonpath={.spec.clusterIP}"))
+	req, err := http.NewRequest(http.MethodDelete, "http://"+ip+":8500/v1/kv/root/api_key?recurse=true", nil)
+	must(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	must(t, err)
+	resp.Body.Close()
+	if k := consulKey(t); k != "" {
+		t.Fatal("the key is still in Consul")
+	}
 }
 
 // consulKey is the API key the initializer put into Consul.

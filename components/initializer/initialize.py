@@ -14,7 +14,10 @@ failed task it prints the task's spec, rendered passwords included. So this wrap
      back from every place it went;
   5. in mode "rotate" (asked for: SPACEONE_KEY_ROTATION differs from the value recorded beside
      the key at the last rotation), does what "again" does, creates a new key, hands it over
-     with that value, and disables the old key.
+     with that value, and disables the old key;
+  6. in mode "rekey" (the root domain exists, but the key store holds no working key: the
+     stores' volumes were kept across a destroy, or the store was emptied), logs in as the
+     domain's owner, finds the rest, and creates and hands over a new key.
 """
 import base64
 import json
@@ -32,8 +35,7 @@ import yaml
 FILES, SECRET, HOME = "/spacectl", "/spacectl-secret", os.path.expanduser("~/.spaceone")
 HANDOFF = os.environ["SPACEONE_KEY_HANDOFF"]
 KEY_FILE = os.environ["SPACEONE_KEY_FILE"]
-EXPECTED = {"first": int(os.environ["SPACEONE_TASKS_FIRST"]), "again": int(os.environ["SPACEONE_TASKS_AGAIN"]),
-            "rotate": int(os.environ["SPACEONE_TASKS_ROTATE"])}
+EXPECTED = {mode: int(os.environ["SPACEONE_TASKS_" + mode.upper()]) for mode in ("first", "again", "rotate", "rekey")}
 ROTATION = os.environ.get("SPACEONE_KEY_ROTATION", "")
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
@@ -75,8 +77,13 @@ def main():
                   % (store, redact(out.strip().splitlines()[-1] if out.strip() else "no answer")), flush=True)
             shutil.copy(FILES + "/default.yml", HOME + "/environments/default.yml")  # without that key
     if mode == "first":
-        domains()
-        print("spaceone initializer: first install: root domain, its owner, the API user and its key", flush=True)
+        out = domains()  # Domain.list needs no token
+        if "ERROR" not in out and re.search(r'"name":\s*"%s"' % re.escape(var["domain"]["root"]), out):
+            mode = "rekey"
+            print("spaceone initializer: the root domain exists, but %s holds no working API key "
+                  "(kept volumes, or an emptied key store): logging in as its owner to make a new key" % store, flush=True)
+        else:
+            print("spaceone initializer: first install: root domain, its owner, the API user and its key", flush=True)
 
     proc = subprocess.run(["spacectl", "apply", SECRET + "/main.yaml", "-v", "mode=" + mode],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -102,7 +109,7 @@ def main():
         why = "; ".join(e.strip() for e in errors if e.strip()) or "no error message"
         print("spaceone initializer: FAILED (%s, exit code %d): %s" % (got, proc.returncode, why), flush=True)
         sys.exit(1)
-    if mode in ("first", "rotate"):
+    if mode in ("first", "rotate", "rekey"):
         old = key
         with open(KEY_FILE) as f:
             key = f.read().strip()

@@ -162,14 +162,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, fmt.Errorf("creating initializer secret: %w", err)
 	}
-	first, again, rotate := TaskCounts(Tasks(args))
 	env := corev1.EnvVarArray{
 		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_KEY_HANDOFF"), Value: pulumi.String(args.KeyHandoff)},
 		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_KEY_FILE"), Value: pulumi.String(KeyFile)},
-		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_TASKS_FIRST"), Value: pulumi.String(strconv.Itoa(first))},
-		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_TASKS_AGAIN"), Value: pulumi.String(strconv.Itoa(again))},
-		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_TASKS_ROTATE"), Value: pulumi.String(strconv.Itoa(rotate))},
 		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_KEY_ROTATION"), Value: pulumi.String(args.KeyRotation)},
+	}
+	counts := TaskCounts(Tasks(args))
+	for _, mode := range Modes { // SPACEONE_TASKS_FIRST ...: what spacectl must report done
+		env = append(env, corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_TASKS_" + strings.ToUpper(mode)), Value: pulumi.String(strconv.Itoa(counts[mode]))})
 	}
 	// Only with the key in Secrets does the pod talk to the Kubernetes API, as the one
 	// ServiceAccount that may write them.
@@ -283,24 +283,26 @@ const (
 	modeFirst  = "first"  // empty database: create everything, hand the new key over
 	modeAgain  = "again"  // initialised (the handed-over key works): set the password, find the rest, keep the key
 	modeRotate = "rotate" // as again, plus a new key handed over (asked for: KeyRotation)
+	// The root domain exists but no working key was handed over (the stores' volumes kept
+	// across a destroy, the key store emptied): log in as its owner, find the rest, make a key.
+	modeRekey = "rekey"
 )
 
+// Modes are every mode of a run.
+var Modes = []string{modeFirst, modeAgain, modeRotate, modeRekey}
+
 // TaskCounts is how many tasks spacectl must report done in each mode.
-func TaskCounts(tasks []any) (first, again, rotate int) {
+func TaskCounts(tasks []any) map[string]int {
+	counts := map[string]int{}
 	for _, t := range tasks {
 		cond, _ := t.(map[string]any)["if"].(string)
-		runs := func(mode string) bool { return cond == "" || strings.Contains(cond, "'"+mode+"'") }
-		if runs(modeFirst) {
-			first++
-		}
-		if runs(modeAgain) {
-			again++
-		}
-		if runs(modeRotate) {
-			rotate++
+		for _, mode := range Modes {
+			if cond == "" || strings.Contains(cond, "'"+mode+"'") {
+				counts[mode]++
+			}
 		}
 	}
-	return first, again, rotate
+	return counts
 }
 
 // KeyFile is where the last task leaves the new key for initialize.py to hand over (the
@@ -319,11 +321,11 @@ func rootDomainTasks() []any {
 		resource("domain_owner_password", "Set the domain owner's password", modeAgain+","+modeRotate, "identity.DomainOwner", "EXEC",
 			map[string]any{"owner_id": "${{ var.domain_owner.id }}", "password": secretValue("var.domain_owner.password"), "domain_id": domainID},
 			map[string]any{"verb": map[string]any{"exec": "update"}}),
-		resource("domain_owner_token", "Log in as the domain owner", modeFirst, "identity.Token", "EXEC",
+		resource("domain_owner_token", "Log in as the domain owner", modeFirst+","+modeRekey, "identity.Token", "EXEC",
 			map[string]any{"user_id": "${{ var.domain_owner.id }}", "user_type": "DOMAIN_OWNER",
 				"credentials": map[string]any{"password": secretValue("var.domain_owner.password")}, "domain_id": domainID},
 			map[string]any{"verb": map[string]any{"exec": "issue"}}),
-		shell("owner_login", "Use the owner's token", modeFirst,
+		shell("owner_login", "Use the owner's token", modeFirst+","+modeRekey,
 			"spacectl config set api_key ${{ tasks.domain_owner_token.output.access_token }} > /dev/null\n"),
 		resource("system_policy", "Find or create the system policy", "", "identity.Policy", "NO_UPDATE",
 			map[string]any{"name": "System Full Access", "permissions": []string{"*"}, "domain_id": domainID},
@@ -339,12 +341,12 @@ func rootDomainTasks() []any {
 			map[string]any{"resource_type": "identity.User", "resource_id": "${{ var.user.id }}",
 				"role_id": "${{ tasks.system_role.output.role_id }}", "domain_id": domainID},
 			map[string]any{"matches": []string{"resource_id", "role_id", "domain_id"}}),
-		resource("api_key", "Create the API key", modeFirst+","+modeRotate, "identity.APIKey", "EXEC",
+		resource("api_key", "Create the API key", modeFirst+","+modeRotate+","+modeRekey, "identity.APIKey", "EXEC",
 			map[string]any{"user_id": "${{ var.user.id }}", "domain_id": domainID},
 			map[string]any{"verb": map[string]any{"exec": "create"}}),
-		shell("api_key_login", "Use the API key", modeFirst+","+modeRotate,
+		shell("api_key_login", "Use the API key", modeFirst+","+modeRotate+","+modeRekey,
 			"spacectl config set api_key ${{ tasks.api_key.output.api_key }} > /dev/null\n"),
-		shell("keep_key", "Keep the API key for the token consumers", modeFirst+","+modeRotate,
+		shell("keep_key", "Keep the API key for the token consumers", modeFirst+","+modeRotate+","+modeRekey,
 			"umask 077 && printf '%s' '${{ tasks.api_key.output.api_key }}' > "+KeyFile+"\n"),
 	}
 }
