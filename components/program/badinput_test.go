@@ -72,6 +72,8 @@ func TestBadInputCorpus(t *testing.T) {
 		{"store size zero", map[string]any{"stores": map[string]any{"redis": map[string]any{"size": "0"}}}, nil, "spaceone:stores.redis.size", "more than 0"},
 		{"eks min above max", map[string]any{"clusterType": "eks", "eks": map[string]any{"region": "us-east-1", "nodes": map[string]any{"min": 5, "max": 3}}}, nil, "spaceone:eks.nodes.min", "min <= desired <= max"},
 		{"eks instance type", map[string]any{"clusterType": "eks", "eks": map[string]any{"region": "us-east-1", "nodes": map[string]any{"instanceTypes": []string{"big"}}}}, nil, "spaceone:eks.nodes.instanceTypes[0]", "t3.large"},
+		{"consul on a release without it", map[string]any{"release": "1.12.12", "stores": map[string]any{"consul": map[string]any{"size": "2Gi"}}}, nil, "spaceone:stores.consul", "runs no consul"},
+		{"consul routed to a laptop on a release without it", map[string]any{"release": "1.12.12", "localServices": map[string]any{"consul": "192.168.49.1:8500"}}, nil, "spaceone:localServices.consul", "nor one of its stores"},
 		{"eks one zone", map[string]any{"clusterType": "eks", "eks": map[string]any{"region": "us-east-1", "availabilityZones": []string{"us-east-1a"}}}, nil, "spaceone:eks.availabilityZones", "give 2 or 3"},
 	}
 	for _, c := range cases {

@@ -216,21 +216,6 @@ func TestRelease112SecretStoresPayloadsInMongoDB(t *testing.T) {
 	}
 }
 
-func TestRelease112RefusesConsulSettings(t *testing.T) {
-	cfg := config112()
-	cfg["stores"] = map[string]any{"consul": map[string]any{"size": "2Gi"}}
-	cfg["localServices"] = map[string]any{"consul": "192.168.49.1:8500"}
-	_, err := testkit.Run(Run, cfg)
-	if err == nil {
-		t.Fatal("accepted Consul settings for a release without Consul")
-	}
-	for _, want := range []string{"spaceone:stores.consul", "runs no consul", "spaceone:localServices.consul"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error lacks %q:\n%v", want, err)
-		}
-	}
-}
-
 // console 1.12 throws at start without a console-api-v2 endpoint: it gets console-api's URL.
 func TestRelease112ConsoleHasAV2Endpoint(t *testing.T) {
 	m := run(t, config112())
