@@ -118,7 +118,7 @@ func Volume() corev1.VolumeArgs {
 
 // Mount puts the key file into a consumer's config directory.
 func Mount(dir string) corev1.VolumeMountArgs {
-	return corev1.VolumeMountArgs{Name: pulumi.String("api-key"), MountPath: pulumi.String(dir + "/" + FileName),
+	return corev1.VolumeMountArgs{Name: pulumi.String("api-key"), MountPath: pulumi.String(File(dir)),
 		SubPath: pulumi.String(FileName), ReadOnly: pulumi.Bool(true)}
 }
 

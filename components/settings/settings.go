@@ -17,6 +17,8 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
 )
 
 // Project is the Pulumi project name; every key below lives in its namespace ("spaceone:<key>").
@@ -345,7 +347,7 @@ type Known interface {
 // releaseStores is the stores of the release; every store when nothing is known.
 func releaseStores(known Known) []string {
 	if known == nil {
-		return StoreNames
+		return catalog.StoreNames
 	}
 	return known.StoreNames()
 }
@@ -576,7 +578,7 @@ func (l *loader) checkStores(st *Stores) {
 	if text, ok := l.src.GetConfig(Project + ":stores"); ok {
 		_ = json.Unmarshal([]byte(text), &raw)
 	}
-	for _, name := range StoreNames {
+	for _, name := range catalog.StoreNames {
 		if _, set := raw[name]; set && !slices.Contains(st.inRelease, name) {
 			l.fail("stores."+name, "is set, but this release runs no %s (it runs %s); remove spaceone:stores.%s", name, strings.Join(st.inRelease, ", "), name)
 		}
@@ -730,9 +732,6 @@ func strongPassword(pw string) bool {
 	}
 	return len(pw) >= 8 && up && low && digit && sym
 }
-
-// StoreNames are the stores a developer may route to a laptop too.
-var StoreNames = []string{"mongodb", "redis", "consul"}
 
 func (l *loader) localServices(known Known) map[string]Address {
 	raw := map[string]string{}

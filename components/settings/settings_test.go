@@ -3,6 +3,8 @@ package settings
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
 )
 
 type mapSource struct {
@@ -24,7 +26,7 @@ func (k known) HasService(n string) bool {
 	return false
 }
 func (k known) ServiceNames() []string { return k }
-func (k known) StoreNames() []string   { return StoreNames }
+func (k known) StoreNames() []string   { return catalog.StoreNames }
 
 func source(cfg map[string]any, secrets ...string) mapSource {
 	s := mapSource{values: map[string]string{}, secrets: map[string]bool{}}
