@@ -165,30 +165,28 @@ class Consul:
     def __str__(self):
         return "Consul (%s)" % os.environ["SPACEONE_KEY_PATH"]
 
-    def get(self):
+    def read(self, url):
+        """The value at a KV URL ("" when absent)."""
         try:
-            with urllib.request.urlopen(self.base + "?raw", timeout=10) as r:
+            with urllib.request.urlopen(url + "?raw", timeout=10) as r:
                 return r.read().decode().strip()
         except urllib.error.HTTPError as e:
             if e.code == 404:
                 return ""
             raise
+
+    def get(self):
+        return self.read(self.base)
+
+    def rotation(self):
+        """The rotation value recorded with the key (beside it, at <key path>_ROTATION)."""
+        return self.read(self.base + "_ROTATION")
 
     def put(self, key, rotation):
         for url, value in ((self.base, key), (self.base + "_ROTATION", rotation)):
             req = urllib.request.Request(url, data=value.encode(), method="PUT")
             with urllib.request.urlopen(req, timeout=10) as r:
                 r.read()
-
-    def rotation(self):
-        """The rotation value recorded with the key (beside it, at <key path>_ROTATION)."""
-        try:
-            with urllib.request.urlopen(self.base + "_ROTATION?raw", timeout=10) as r:
-                return r.read().decode().strip()
-        except urllib.error.HTTPError as e:
-            if e.code == 404:
-                return ""
-            raise
 
 
 class Secrets:
