@@ -165,11 +165,7 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	if key == "" {
 		t.Fatal("the initializer handed over no API key")
 	}
-	if rel.consul {
-		checkConsumersHoldKey(t, rn)
-	} else {
-		consumers = checkConsumersImportKey(t, rn, rel.version, key, 0)
-	}
+	consumers = rel.checkConsumers(t, rn, key, 0)
 	checkSupervisorRegistered(t, ctl, domainID)
 
 	// 6. no log and no ConfigMap holds the admin password or the API key.
@@ -200,20 +196,7 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 
 	// 7b. asked for (initializer.rotateApiKey), a run makes a new key, hands it over, disables
 	//     the old one and restarts the consumers, which then hold the new key.
-	p.run(t, "config", "set", "--path", "initializer.rotateApiKey", "2026-12-01")
-	if out, err := p.try(t, "up", "--yes", "--skip-preview"); err != nil {
-		t.Fatalf("pulumi up with a key rotation: %v\n%s", err, tail(out, 60))
-	}
-	t.Logf("initializer, key rotation: %s", initializerFinished(t, rn, "rotate"))
-	rotated := rel.handedKey(t)
-	if rotated == "" || rotated == key {
-		t.Fatal("the rotation handed over no new key")
-	}
-	if rel.consul {
-		checkConsumersHoldKey(t, rn)
-	} else {
-		checkConsumersImportKey(t, rn, rel.version, rotated, consumers)
-	}
+	rotated := rel.upForNewKey(t, p, rn, "2026-12-01", "rotate", key, consumers)
 	// The old key is disabled in identity (1.12 refuses a disabled key on each call, once
 	// python-core's 300 s cache of the key's state expires).
 	ctl.run(t, "config", "set", "api_key", rotated)
@@ -229,20 +212,8 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	// 7c. the key store emptied, as after a destroy that kept the stores' volumes: the next run
 	//     finds the root domain without a working key, logs in as its owner and hands over a new key.
 	rel.emptyKeyStore(t)
-	p.run(t, "config", "set", "--path", "initializer.rotateApiKey", "after-a-lost-key") // a new Job, as after a destroy
-	if out, err := p.try(t, "up", "--yes", "--skip-preview"); err != nil {
-		t.Fatalf("pulumi up with an emptied key store: %v\n%s", err, tail(out, 60))
-	}
-	t.Logf("initializer, key store emptied: %s", initializerFinished(t, rn, "rekey"))
-	rekeyed := rel.handedKey(t)
-	if rekeyed == "" || rekeyed == rotated {
-		t.Fatal("with the key store emptied, no new key was handed over")
-	}
-	if rel.consul {
-		checkConsumersHoldKey(t, rn)
-	} else {
-		checkConsumersImportKey(t, rn, rel.version, rekeyed, consumers)
-	}
+	// A new rotateApiKey value makes a new Job, as a destroy and up would.
+	rekeyed := rel.upForNewKey(t, p, rn, "after-a-lost-key", "rekey", rotated, consumers)
 	checkNoSecretLeaks(t, rn, []string{realAdminPassword2, rekeyed})
 
 	// 8. a service run on the laptop with devConfig's output completes a real call to a peer.
@@ -440,6 +411,35 @@ func (rel realRelease) handedKey(t *testing.T) string {
 		t.Fatal("the key Secrets of the two namespaces hold different keys")
 	}
 	return keys[0]
+}
+
+// checkConsumers checks that every token consumer holds key, the release's way; with the key
+// in a Secret it returns how many consumer pods it checked (see checkConsumersImportKey).
+func (rel realRelease) checkConsumers(t *testing.T, rn *realNode, key string, want int) int {
+	t.Helper()
+	if rel.consul {
+		checkConsumersHoldKey(t, rn)
+		return 0
+	}
+	return checkConsumersImportKey(t, rn, rel.version, key, want)
+}
+
+// upForNewKey sets initializer.rotateApiKey to rotation, runs up, and checks that the
+// initializer ran in mode, handed over a key other than previous, and that the consumers
+// (consumers pods of them, with the key in a Secret) hold it. It returns the new key.
+func (rel realRelease) upForNewKey(t *testing.T, p *project, rn *realNode, rotation, mode, previous string, consumers int) string {
+	t.Helper()
+	p.run(t, "config", "set", "--path", "initializer.rotateApiKey", rotation)
+	if out, err := p.try(t, "up", "--yes", "--skip-preview"); err != nil {
+		t.Fatalf("pulumi up for a new key (mode %s): %v\n%s", mode, err, tail(out, 60))
+	}
+	t.Logf("initializer, mode %s: %s", mode, initializerFinished(t, rn, mode))
+	key := rel.handedKey(t)
+	if key == "" || key == previous {
+		t.Fatalf("the initializer (mode %s) handed over no new key", mode)
+	}
+	rel.checkConsumers(t, rn, key, consumers)
+	return key
 }
 
 // emptyKeyStore removes the handed-over key from where the release keeps it.
