@@ -17,7 +17,8 @@ failed task it prints the task's spec, rendered passwords included. So this wrap
      with that value, and disables the old key;
   6. in mode "rekey" (the root domain exists, but the key store holds no working key: the
      stores' volumes were kept across a destroy, or the store was emptied), logs in as the
-     domain's owner, finds the rest, and creates and hands over a new key.
+     domain's owner, finds the rest, creates and hands over a new key, and disables the API
+     user's other keys (the lost one still works in identity).
 """
 import base64
 import json
@@ -120,24 +121,49 @@ def main():
             sys.exit(1)
         print("spaceone initializer: the API key is in %s" % store, flush=True)
         if mode == "rotate":
-            disable(old)
+            old_id, domain_id = key_claims(old, "old")
+            disable(old_id, domain_id)
+        elif mode == "rekey":
+            disable_lost(key, var["user"]["id"])
     print("spaceone initializer: done (%s)" % mode, flush=True)
 
 
-def disable(key):
-    """Disables the replaced key in identity (spacectl is logged in with the new one)."""
+def key_claims(key, which):
+    """The api_key_id and domain id a key names (its JWT payload)."""
     payload = key.split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    key_id = claims.get("api_key_id")
-    if not key_id:
-        print("spaceone initializer: FAILED: the old API key names no api_key_id", flush=True)
+    if not claims.get("api_key_id") or not claims.get("did"):
+        print("spaceone initializer: FAILED: the %s API key names no api_key_id or domain" % which, flush=True)
         sys.exit(1)
+    return claims["api_key_id"], claims["did"]
+
+
+def disable(key_id, domain_id):
+    """Disables a replaced key in identity (spacectl is logged in with the new one)."""
     out = spacectl("exec", "disable", "identity.APIKey", "-p", "api_key_id=" + key_id,
-                   "-p", "domain_id=" + claims["did"], "-o", "json")
+                   "-p", "domain_id=" + domain_id, "-o", "json")
     if "ERROR" in out or "DISABLED" not in out:
-        print("spaceone initializer: FAILED: disabling the old API key: %s" % JWT.sub("***", out.strip())[-300:], flush=True)
+        print("spaceone initializer: FAILED: disabling the replaced API key %s: %s"
+              % (key_id, JWT.sub("***", out.strip())[-300:]), flush=True)
         sys.exit(1)
-    print("spaceone initializer: the old API key (%s) is disabled" % key_id, flush=True)
+    print("spaceone initializer: the replaced API key (%s) is disabled" % key_id, flush=True)
+
+
+def disable_lost(key, user_id):
+    """In mode rekey the key the store lost still works in identity: every enabled key of the
+    API user but the new one is disabled (only the initializer makes keys for that user)."""
+    new_id, domain_id = key_claims(key, "new")
+    out = spacectl("list", "identity.APIKey", "-p", "user_id=" + user_id, "-p", "domain_id=" + domain_id,
+                   "-p", "state=ENABLED", "-o", "json")
+    if "ERROR" in out:
+        print("spaceone initializer: FAILED: listing the API user's keys: %s" % JWT.sub("***", out.strip())[-300:], flush=True)
+        sys.exit(1)
+    ids = set(re.findall(r'"api_key_id":\s*"([^"]+)"', out))
+    if new_id not in ids:
+        print("spaceone initializer: FAILED: the new API key is not among the API user's enabled keys", flush=True)
+        sys.exit(1)
+    for key_id in sorted(ids - {new_id}):
+        disable(key_id, domain_id)
 
 
 def reachable(call, tries=15):
