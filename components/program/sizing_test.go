@@ -1,31 +1,22 @@
 package program
 
 import (
-	"strconv"
-	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/testkit"
 )
 
-// quantity parses the Kubernetes quantities this program uses (m, Mi, Gi, plain numbers).
+// quantity is q as a number (cores, bytes), through apimachinery's parser.
 func quantity(t *testing.T, q string) float64 {
 	t.Helper()
-	for suffix, mult := range map[string]float64{"Gi": 1 << 30, "Mi": 1 << 20, "Ki": 1 << 10, "m": 0.001} {
-		if strings.HasSuffix(q, suffix) {
-			v, err := strconv.ParseFloat(strings.TrimSuffix(q, suffix), 64)
-			if err != nil {
-				t.Fatalf("quantity %q: %v", q, err)
-			}
-			return v * mult
-		}
-	}
-	v, err := strconv.ParseFloat(q, 64)
+	v, err := resource.ParseQuantity(q)
 	if err != nil {
 		t.Fatalf("quantity %q: %v", q, err)
 	}
-	return v
+	return v.AsApproximateFloat64()
 }
 
 // TestMinikubeRequestsFit: the minikube stack's requests (every container times its replicas)
