@@ -53,6 +53,9 @@ type Release struct {
 // StoreNames are the stores a release can run on, in the order the platform deploys them.
 var StoreNames = []string{"mongodb", "redis", "consul"}
 
+// StorePorts are the stores' protocol ports (an external store's default port too).
+var StorePorts = map[string]int{"mongodb": 27017, "redis": 6379, "consul": 8500}
+
 // APIKey is the hand-off of the root API key from the initializer to the token consumers.
 type APIKey struct {
 	Handoff string `yaml:"handoff"` // HandoffConsul or HandoffSecret

@@ -6,9 +6,6 @@ import (
 	"strings"
 )
 
-// storePorts are the stores' protocol ports.
-var storePorts = map[string]int{"mongodb": 27017, "redis": 6379, "consul": 8500}
-
 // MarkdownTable is the README's "What gets deployed" table for a release, with the stores'
 // images as given (package stores pins them); a test keeps the README equal to it.
 func (r *Release) MarkdownTable(storeImages map[string]string) string {
@@ -57,7 +54,7 @@ func (r *Release) MarkdownTable(storeImages map[string]string) string {
 	var images, ports []string
 	for _, st := range r.StoreNames() {
 		images = append(images, "`"+storeImages[st]+"`")
-		ports = append(ports, fmt.Sprint(storePorts[st]))
+		ports = append(ports, fmt.Sprint(StorePorts[st]))
 	}
 	fmt.Fprintf(&b, "| %s | StatefulSet + PVC | %s | %s | – | – |\n", strings.Join(r.StoreNames(), ", "), strings.Join(images, ", "), strings.Join(ports, ", "))
 	return b.String()

@@ -595,7 +595,7 @@ func (l *loader) checkStores(st *Stores) {
 			l.fail(key+".external.host", "%v", err)
 		}
 		if s.External.Port == 0 {
-			s.External.Port = map[string]int{"mongodb": 27017, "redis": 6379, "consul": 8500}[name]
+			s.External.Port = catalog.StorePorts[name]
 		}
 		if !isPort(s.External.Port) {
 			l.fail(key+".external.port", "%d is not a TCP port (1-65535)", s.External.Port)
