@@ -108,8 +108,7 @@ def main():
     if proc.returncode != 0 or errors or not done or int(done.group(1)) != want:
         got = "spacectl did not finish" if not done else "%s of %d tasks done" % (done.group(1), want)
         why = "; ".join(e.strip() for e in errors if e.strip()) or "no error message"
-        print("spaceone initializer: FAILED (%s, exit code %d): %s" % (got, proc.returncode, why), flush=True)
-        sys.exit(1)
+        fail("(%s, exit code %d): %s" % (got, proc.returncode, why))
     if mode in ("first", "rotate", "rekey"):
         old = key
         with open(KEY_FILE) as f:
@@ -117,8 +116,7 @@ def main():
         os.remove(KEY_FILE)
         store.put(key, ROTATION)
         if store.get() != key:
-            print("spaceone initializer: FAILED: the API key did not reach %s" % store, flush=True)
-            sys.exit(1)
+            fail("the API key did not reach %s" % store)
         print("spaceone initializer: the API key is in %s" % store, flush=True)
         if mode == "rotate":
             old_id, domain_id = key_claims(old, "old")
@@ -133,8 +131,7 @@ def key_claims(key, which):
     payload = key.split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     if not claims.get("api_key_id") or not claims.get("did"):
-        print("spaceone initializer: FAILED: the %s API key names no api_key_id or domain" % which, flush=True)
-        sys.exit(1)
+        fail("the %s API key names no api_key_id or domain" % which)
     return claims["api_key_id"], claims["did"]
 
 
@@ -143,9 +140,7 @@ def disable(key_id, domain_id):
     out = spacectl("exec", "disable", "identity.APIKey", "-p", "api_key_id=" + key_id,
                    "-p", "domain_id=" + domain_id, "-o", "json")
     if "ERROR" in out or "DISABLED" not in out:
-        print("spaceone initializer: FAILED: disabling the replaced API key %s: %s"
-              % (key_id, JWT.sub("***", out.strip())[-300:]), flush=True)
-        sys.exit(1)
+        fail("disabling the replaced API key %s: %s" % (key_id, redacted_tail(out)))
     print("spaceone initializer: the replaced API key (%s) is disabled" % key_id, flush=True)
 
 
@@ -156,14 +151,24 @@ def disable_lost(key, user_id):
     out = spacectl("list", "identity.APIKey", "-p", "user_id=" + user_id, "-p", "domain_id=" + domain_id,
                    "-p", "state=ENABLED", "-o", "json")
     if "ERROR" in out:
-        print("spaceone initializer: FAILED: listing the API user's keys: %s" % JWT.sub("***", out.strip())[-300:], flush=True)
-        sys.exit(1)
+        fail("listing the API user's keys: %s" % redacted_tail(out))
     ids = set(re.findall(r'"api_key_id":\s*"([^"]+)"', out))
     if new_id not in ids:
-        print("spaceone initializer: FAILED: the new API key is not among the API user's enabled keys", flush=True)
-        sys.exit(1)
+        fail("the new API key is not among the API user's enabled keys")
     for key_id in sorted(ids - {new_id}):
         disable(key_id, domain_id)
+
+
+def fail(why):
+    """Ends the run: the last line of the log, and so the pod's termination message, says why
+    ("FAILED: why", or "FAILED (counts): why" when why starts with its parenthesis)."""
+    print("spaceone initializer: FAILED" + (" " if why.startswith("(") else ": ") + why, flush=True)
+    sys.exit(1)
+
+
+def redacted_tail(out):
+    """The end of a spacectl answer for an error message, tokens redacted."""
+    return JWT.sub("***", out.strip())[-300:]
 
 
 def reachable(call, tries=15):
@@ -173,8 +178,7 @@ def reachable(call, tries=15):
         if "ERROR_GRPC_CONNECTION" not in out and "Channel is not ready" not in out:
             return out
         time.sleep(2)
-    print("spaceone initializer: FAILED: identity is not reachable (%s)" % out.strip().splitlines()[-1], flush=True)
-    sys.exit(1)
+    fail("identity is not reachable (%s)" % out.strip().splitlines()[-1])
 
 
 def spacectl(*args):
@@ -242,8 +246,7 @@ class Secrets:
                 return json.load(r)
         except urllib.error.HTTPError as e:
             # The API's own message (e.g. "forbidden: ... cannot patch"), never the request.
-            raise SystemExit("spaceone initializer: FAILED: %s secret %s/%s: %s %s"
-                             % (method, ns, name, e.code, e.read().decode(errors="replace")[:300]))
+            fail("%s secret %s/%s: %s %s" % (method, ns, name, e.code, e.read().decode(errors="replace")[:300]))
 
     def data(self, entry):
         ns, name = self.names[0]
@@ -264,7 +267,7 @@ class Secrets:
         for ns, name in self.names:
             got = (self.call("PATCH", ns, name, {"data": {"token.yaml": doc, "rotation": rot}}).get("data") or {}).get("token.yaml")
             if got != doc:
-                raise SystemExit("spaceone initializer: FAILED: secret %s/%s does not hold the key after the write" % (ns, name))
+                fail("secret %s/%s does not hold the key after the write" % (ns, name))
 
 
 if __name__ == "__main__":
