@@ -124,3 +124,16 @@ func Mount(dir string) corev1.VolumeMountArgs {
 
 // File is where a consumer with its config in dir reads the key.
 func File(dir string) string { return dir + "/" + FileName }
+
+// RotationAnnotation is on the pods of every process that reads the API key when it
+// starts: its value is spaceone:initializer.rotateApiKey, so a rotation restarts them (after
+// the initializer, which they wait for) and they read the new key.
+const RotationAnnotation = "spaceone.dev/api-key-rotation"
+
+// RotationAnnotations are the pod annotations of a key consumer ("" = none).
+func RotationAnnotations(value string) map[string]string {
+	if value == "" {
+		return nil
+	}
+	return map[string]string{RotationAnnotation: value}
+}

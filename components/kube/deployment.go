@@ -67,16 +67,3 @@ func podAnnotations(a map[string]string) pulumi.StringMapInput {
 	}
 	return pulumi.ToStringMap(a)
 }
-
-// KeyRotationAnnotation is on the pods of every process that reads the API key when it
-// starts: its value is spaceone:initializer.rotateApiKey, so a rotation restarts them (after
-// the initializer, which they wait for) and they read the new key.
-const KeyRotationAnnotation = "spaceone.dev/api-key-rotation"
-
-// KeyRotation is the pod annotation of a key consumer ("" = none).
-func KeyRotation(value string) map[string]string {
-	if value == "" {
-		return nil
-	}
-	return map[string]string{KeyRotationAnnotation: value}
-}

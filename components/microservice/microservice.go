@@ -212,7 +212,7 @@ func (m *Microservice) deployVariant(ctx *pulumi.Context, args *Args, variant st
 	}
 	var annotations map[string]string
 	if args.TokenReady.ReadsAtStart(variant, svc.Variants[variant]) {
-		annotations = kube.KeyRotation(args.KeyRotation)
+		annotations = apikey.RotationAnnotations(args.KeyRotation)
 	}
 	d, err := kube.Deployment(ctx, kube.Workload{
 		Name: wl, Namespace: args.Namespace, Labels: labels, Replicas: replicas, PullSecrets: args.PullSecrets,

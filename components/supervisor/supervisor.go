@@ -187,7 +187,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Name: Name, Namespace: args.Namespace, Labels: labels, Replicas: 1, PullSecrets: args.PullSecrets,
 		ServiceAccount: sa.Metadata.Name().Elem(), // it calls the Kubernetes API
 		Waits:          args.Waits,
-		PodAnnotations: kube.KeyRotation(args.KeyRotation),
+		PodAnnotations: apikey.RotationAnnotations(args.KeyRotation),
 		Volumes:        volumes,
 		Container: corev1.ContainerArgs{
 			Name:            pulumi.String(Name),
