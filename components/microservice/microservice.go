@@ -109,7 +109,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}
 		m.Deployments[variant] = d
 	}
-	if d := m.Deployments["grpc"]; d != nil {
+	// The Service is created now even when the gRPC Deployment waits (a token consumer's
+	// waits for the initializer): every other config names it, and a Service without
+	// ready endpoints is harmless (skipAwait), while one created late would leave callers
+	// that start earlier without a name to resolve.
+	if slices.Contains(args.Variants, "grpc") {
 		port := corev1.ServicePortArgs{
 			Name: pulumi.String("grpc"), Port: pulumi.Int(catalog.GRPCPort), TargetPort: pulumi.String("grpc"),
 			AppProtocol: pulumi.String("grpc"),

@@ -22,13 +22,26 @@ func run(t *testing.T, cfg testkit.Config, secretKeys ...string) *testkit.Mocks 
 	return m
 }
 
-func release(t *testing.T) *catalog.Release {
+func release(t *testing.T, version string) *catalog.Release {
 	t.Helper()
-	rel, err := catalog.Load("1.10.4")
+	rel, err := catalog.Load(version)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return rel
+}
+
+// forEachRelease runs test as a subtest per catalogued release, with the sim stack's config
+// set to that release: what a test expects comes from the catalogue, so a release whose
+// objects differ from the default's (1.12's token consumers start later) is checked too.
+func forEachRelease(t *testing.T, test func(t *testing.T, rel *catalog.Release, cfg testkit.Config)) {
+	for _, version := range catalog.Versions() {
+		t.Run(version, func(t *testing.T) {
+			cfg := simConfig()
+			cfg["release"] = version
+			test(t, release(t, version), cfg)
+		})
+	}
 }
 
 const (
@@ -40,8 +53,11 @@ const (
 )
 
 func TestEveryCatalogueServiceHasItsObjects(t *testing.T) {
-	m := run(t, simConfig())
-	rel := release(t)
+	forEachRelease(t, everyCatalogueServiceHasItsObjects)
+}
+
+func everyCatalogueServiceHasItsObjects(t *testing.T, rel *catalog.Release, cfg testkit.Config) {
+	m := run(t, cfg)
 	for _, name := range rel.ServiceNames() {
 		svc := rel.Services[name]
 		if !svc.EnabledByDefault() {
@@ -51,10 +67,7 @@ func TestEveryCatalogueServiceHasItsObjects(t *testing.T) {
 			continue
 		}
 		for _, v := range svc.DefaultVariants() {
-			wl := name
-			if v != "grpc" {
-				wl = name + "-" + v
-			}
+			wl := catalog.WorkloadName(name, v)
 			d := m.Find(deployment, wl)
 			if d == nil {
 				t.Errorf("no Deployment %s", wl)
@@ -109,7 +122,11 @@ func configData(m *testkit.Mocks) map[string]string {
 }
 
 func TestEveryConfiguredEndpointIsAServiceOfTheStack(t *testing.T) {
-	m := run(t, simConfig())
+	forEachRelease(t, func(t *testing.T, _ *catalog.Release, cfg testkit.Config) { everyConfiguredEndpointIsAService(t, cfg) })
+}
+
+func everyConfiguredEndpointIsAService(t *testing.T, cfg testkit.Config) {
+	m := run(t, cfg)
 	ports := servicePorts(m)
 	n := 0
 	for name, text := range configData(m) {
