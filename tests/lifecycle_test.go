@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spaceone-pulumi/spaceone/components/settings"
 )
 
 // TestSimLifecycle: up creates the namespaces and stores on the API server, a second up
@@ -12,12 +14,13 @@ import (
 func TestSimLifecycle(t *testing.T) {
 	needSim(t)
 	p := newProject(t, "sim", simStackConfig())
+	exp := expect(t, settings.DefaultRelease) // the stack names no release
 	upOutput := p.run(t, "up", "--yes", "--skip-preview")
 
 	for _, ns := range []string{"spaceone", "root-supervisor"} {
 		mustKubectl(t, "get", "namespace", ns)
 	}
-	for _, sts := range []string{"mongodb", "redis", "consul"} {
+	for _, sts := range exp.Stores {
 		ready := mustKubectl(t, "-n", "spaceone", "get", "statefulset", sts, "-o", "jsonpath={.status.readyReplicas}")
 		if ready != "1" {
 			t.Errorf("statefulset %s readyReplicas = %q, want 1", sts, ready)
@@ -27,20 +30,25 @@ func TestSimLifecycle(t *testing.T) {
 			t.Errorf("pvc data-%s-0 is %q, want Bound", sts, phase)
 		}
 	}
-	// Every Deployment of the platform is ready (kwok makes pods Ready; the scheduler placed them).
+	// Every Deployment the catalogue enables is there and ready (kwok makes pods Ready; the
+	// scheduler placed them), and every service has its Service.
 	deps := mustKubectl(t, "-n", "spaceone", "get", "deployments", "-o",
 		`jsonpath={range .items[*]}{.metadata.name}={.status.readyReplicas}/{.spec.replicas}{"\n"}{end}`)
-	lines := strings.Fields(deps)
-	if len(lines) < 16 {
-		t.Errorf("only %d Deployments in namespace spaceone:\n%s", len(lines), deps)
-	}
-	for _, l := range lines {
+	ready := map[string]string{}
+	for _, l := range strings.Fields(deps) {
 		name, ratio, _ := strings.Cut(l, "=")
-		if r := strings.Split(ratio, "/"); len(r) != 2 || r[0] != r[1] {
-			t.Errorf("deployment %s not ready: %s", name, ratio)
+		ready[name] = ratio
+	}
+	for _, d := range exp.Deployments {
+		ratio, ok := ready[d]
+		if r := strings.Split(ratio, "/"); !ok || len(r) != 2 || r[0] != r[1] {
+			t.Errorf("deployment %s not there or not ready: %q", d, ratio)
 		}
 	}
-	firstInstallChecks(t)
+	if eps := clusterEndpoints(t, exp.Services); len(eps) != len(exp.Services) {
+		t.Errorf("%d of %d services have their Service", len(eps), len(exp.Services))
+	}
+	firstInstallChecks(t, exp)
 	secretsStayHidden(t, p, upOutput)
 	storePodComesBackWithItsData(t, p)
 
@@ -60,7 +68,7 @@ func TestSimLifecycle(t *testing.T) {
 		t.Error("mongodb-root password changed on the second up")
 	}
 
-	oneServiceChangeRollsOnlyIt(t, p)
+	oneServiceChangeRollsOnlyIt(t, p, exp)
 
 	p.run(t, "destroy", "--yes", "--skip-preview")
 	for _, ns := range []string{"spaceone", "root-supervisor"} {
@@ -80,7 +88,7 @@ func TestSimLifecycle(t *testing.T) {
 
 // firstInstallChecks: the initializer Job completed, the token consumers were created only
 // after it, and the supervisor's account can do exactly what it needs, only in its namespace.
-func firstInstallChecks(t *testing.T) {
+func firstInstallChecks(t *testing.T, exp expected) {
 	t.Helper()
 	job := mustKubectl(t, "-n", "spaceone", "get", "jobs", "-l", "app.kubernetes.io/name=initializer", "-o",
 		"jsonpath={.items[0].status.succeeded} {.items[0].status.completionTime}")
@@ -89,7 +97,7 @@ func firstInstallChecks(t *testing.T) {
 		t.Fatalf("initializer Job did not complete: %q", job)
 	}
 	// The token consumers (they read the key when they start; 1.10.4's workers do not).
-	for _, c := range []struct{ ns, name string }{{"spaceone", "inventory-scheduler"}, {"root-supervisor", "supervisor"}} {
+	for _, c := range exp.Consumers {
 		created := mustKubectl(t, "-n", c.ns, "get", "deployment", c.name, "-o", "jsonpath={.metadata.creationTimestamp}")
 		if created < completed { // RFC 3339 UTC timestamps compare as strings
 			t.Errorf("token consumer %s created at %s, before the initializer completed at %s", c.name, created, completed)
@@ -208,7 +216,7 @@ func templateGenerations(t *testing.T) map[string]string {
 
 // oneServiceChangeRollsOnlyIt: a config change to monitoring rolls monitoring's pods and leaves
 // every other Deployment's pod template (its generation) as it was, on the real API server.
-func oneServiceChangeRollsOnlyIt(t *testing.T, p *project) {
+func oneServiceChangeRollsOnlyIt(t *testing.T, p *project, exp expected) {
 	t.Helper()
 	before := templateGenerations(t)
 	cfg := filepath.Join(p.dir, "stacks", "Pulumi."+p.stack+".yaml")
@@ -219,8 +227,10 @@ func oneServiceChangeRollsOnlyIt(t *testing.T, p *project) {
 	must(t, os.WriteFile(cfg, []byte(changed), 0o644))
 	p.run(t, "up", "--yes", "--skip-preview")
 	after := templateGenerations(t)
-	if len(before) < 16 {
-		t.Fatalf("only %d Deployments seen", len(before))
+	for _, d := range exp.Deployments {
+		if _, ok := before[d]; !ok {
+			t.Errorf("deployment %s was not there to compare", d)
+		}
 	}
 	for name, gen := range before {
 		changed := after[name] != gen

@@ -12,10 +12,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
 )
 
 // authenticatedCall is, per gRPC service, one list call that needs a valid token and touches
@@ -87,6 +90,7 @@ func TestRealFirstInstall112(t *testing.T) { realFirstInstall(t, realRelease{ver
 func realFirstInstall(t *testing.T, rel realRelease) {
 	needSim(t)
 	rn := startRealNode(t)
+	exp := expect(t, rel.version)
 	p := newProject(t, "real", realStackConfig(rel))
 	p.setSecret(t, "adminPassword", realAdminPassword)
 
@@ -126,24 +130,24 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	t.Logf("initializer: %s", finished)
 
 	// 3. the admin logs in through identity; a wrong password is refused.
-	ctl := newSpacectl(t, rn, rel.version, clusterEndpoints(t))
+	ctl := newSpacectl(t, rn, rel.version, clusterEndpoints(t, exp.Services))
 	domainID := rootDomainID(t, ctl)
 	token := login(t, ctl, domainID, realAdminPassword)
 	if bad := ctl.run(t, loginArgs(domainID, "Wrong-Passw0rd!")...); strings.Contains(bad, "access_token") {
 		t.Fatalf("a wrong password was accepted:\n%s", bad)
 	}
 
-	// 4. one authenticated call per deployed service (and a bad token is refused, so the
-	//    check below can fail).
+	// 4. one authenticated call per service the catalogue enables, through its Service (and a
+	//    bad token is refused, so the check below can fail).
 	ctl.run(t, "config", "set", "api_key", "not-a-token")
 	if out := ctl.run(t, "list", "identity.User", "-o", "json"); !strings.Contains(out, "ERROR") {
 		t.Fatalf("a call with a bad token was not refused:\n%s", out)
 	}
 	ctl.run(t, "config", "set", "api_key", token)
-	for _, svc := range deployedServices(t) {
+	for _, svc := range exp.Services {
 		res, ok := authenticatedCall[svc]
 		if !ok {
-			t.Errorf("service %s is deployed but this test has no authenticated call for it (authenticatedCall)", svc)
+			t.Errorf("release %s enables service %s, but this test has no authenticated call for it (authenticatedCall)", rel.version, svc)
 			continue
 		}
 		// spacectl prints nothing for an empty list and "ERROR: ..." when the call fails
@@ -160,12 +164,11 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	}
 
 	// 5. every token consumer holds the key.
-	consumers := 0
 	key := rel.handedKey(t)
 	if key == "" {
 		t.Fatal("the initializer handed over no API key")
 	}
-	consumers = rel.checkConsumers(t, rn, key, 0)
+	rel.checkConsumers(t, rn, exp, key)
 	checkSupervisorRegistered(t, ctl, domainID)
 
 	// 6. no log and no ConfigMap holds the admin password or the API key.
@@ -196,7 +199,7 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 
 	// 7b. asked for (initializer.rotateApiKey), a run makes a new key, hands it over, disables
 	//     the old one and restarts the consumers, which then hold the new key.
-	rotated := rel.upForNewKey(t, p, rn, "2026-12-01", "rotate", key, consumers)
+	rotated := rel.upForNewKey(t, p, rn, exp, "2026-12-01", "rotate", key)
 	checkKeyReplaced(t, ctl, domainID, key, rotated)
 	p.run(t, "up", "--yes", "--skip-preview", "--expect-no-changes") // rotated once, not on every up
 	checkNoSecretLeaks(t, rn, []string{realAdminPassword2, key, rotated})
@@ -205,7 +208,7 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	//     finds the root domain without a working key, logs in as its owner and hands over a new key.
 	rel.emptyKeyStore(t)
 	// A new rotateApiKey value makes a new Job, as a destroy and up would.
-	rekeyed := rel.upForNewKey(t, p, rn, "after-a-lost-key", "rekey", rotated, consumers)
+	rekeyed := rel.upForNewKey(t, p, rn, exp, "after-a-lost-key", "rekey", rotated)
 	checkKeyReplaced(t, ctl, domainID, rotated, rekeyed) // the lost key worked until now
 	checkNoSecretLeaks(t, rn, []string{realAdminPassword2, rekeyed})
 
@@ -335,23 +338,22 @@ func initializerFinished(t *testing.T, rn *realNode, mode string) string {
 	return m[0]
 }
 
-// clusterEndpoints maps every deployed gRPC service to its ClusterIP (the test runs beside
-// the real node, where every ClusterIP is served).
-func clusterEndpoints(t *testing.T) map[string]string {
+// clusterEndpoints maps each of services to the ClusterIP of the Service of its name (the
+// test runs beside the real node, where every ClusterIP is served); a service without its
+// Service is an error, and is left out.
+func clusterEndpoints(t *testing.T, services []string) map[string]string {
 	t.Helper()
 	eps := map[string]string{}
-	for _, svc := range deployedServices(t) {
-		ip := strings.TrimSpace(mustKubectl(t, "-n", "spaceone", "get", "service", svc, "-o", "jsonpath={.spec.clusterIP}"))
-		eps[svc] = "grpc://" + ip + ":50051"
+	for _, svc := range services {
+		out, err := kubectl(t, "-n", "spaceone", "get", "service", svc, "-o", "jsonpath={.spec.clusterIP}:{.spec.ports[?(@.name==\"grpc\")].port}")
+		ip, port, _ := strings.Cut(strings.TrimSpace(out), ":")
+		if err != nil || ip == "" || port != strconv.Itoa(catalog.GRPCPort) {
+			t.Errorf("service %s has no Service %s with a grpc port %d, which every config names: %v %s", svc, svc, catalog.GRPCPort, err, out)
+			continue
+		}
+		eps[svc] = fmt.Sprintf("grpc://%s:%s", ip, port)
 	}
 	return eps
-}
-
-// deployedServices lists the gRPC services of the stack (Services on port 50051).
-func deployedServices(t *testing.T) []string {
-	t.Helper()
-	out := mustKubectl(t, "-n", "spaceone", "get", "services", "-o", `jsonpath={range .items[?(@.spec.ports[0].port==50051)]}{.metadata.name}{"\n"}{end}`)
-	return strings.Fields(out)
 }
 
 func rootDomainID(t *testing.T, ctl *spacectlEnv) string {
@@ -406,21 +408,21 @@ func (rel realRelease) handedKey(t *testing.T) string {
 	return keys[0]
 }
 
-// checkConsumers checks that every token consumer holds key, the release's way; with the key
-// in a Secret it returns how many consumer pods it checked (see checkConsumersImportKey).
-func (rel realRelease) checkConsumers(t *testing.T, rn *realNode, key string, want int) int {
+// checkConsumers checks that every token consumer the catalogue names holds key, the
+// release's way.
+func (rel realRelease) checkConsumers(t *testing.T, rn *realNode, exp expected, key string) {
 	t.Helper()
 	if rel.consul {
-		checkConsumersHoldKey(t, rn)
-		return 0
+		checkConsumersHoldKey(t, rn, exp)
+		return
 	}
-	return checkConsumersImportKey(t, rn, rel.version, key, want)
+	checkConsumersImportKey(t, rn, rel.version, key, exp)
 }
 
 // upForNewKey sets initializer.rotateApiKey to rotation, runs up, and checks that the
 // initializer ran in mode, handed over a key other than previous, and that the consumers
-// (consumers pods of them, with the key in a Secret) hold it. It returns the new key.
-func (rel realRelease) upForNewKey(t *testing.T, p *project, rn *realNode, rotation, mode, previous string, consumers int) string {
+// hold it. It returns the new key.
+func (rel realRelease) upForNewKey(t *testing.T, p *project, rn *realNode, exp expected, rotation, mode, previous string) string {
 	t.Helper()
 	p.run(t, "config", "set", "--path", "initializer.rotateApiKey", rotation)
 	if out, err := p.try(t, "up", "--yes", "--skip-preview"); err != nil {
@@ -431,7 +433,7 @@ func (rel realRelease) upForNewKey(t *testing.T, p *project, rn *realNode, rotat
 	if key == "" || key == previous {
 		t.Fatalf("the initializer (mode %s) handed over no new key", mode)
 	}
-	rel.checkConsumers(t, rn, key, consumers)
+	rel.checkConsumers(t, rn, exp, key)
 	return key
 }
 
@@ -486,33 +488,51 @@ func consulKey(t *testing.T) string {
 }
 
 // checkConsumersHoldKey: every process that reads the key (TOKEN_INFO) at start, the
-// schedulers and the supervisor, logged that it holds it; python-core's schedulers log
-// "[_validate_token] token: <first 30 characters>" once Consul gave it. (1.10.4's workers read
-// no key: they get it with each task; the gRPC servers read it on their first task.)
-func checkConsumersHoldKey(t *testing.T, rn *realNode) {
+// catalogue's token consumers (1.10.4: the enabled schedulers that read it) and the supervisor,
+// logged that it holds it; python-core's schedulers log "[_validate_token] token: <first 30
+// characters>" once Consul gave it. (1.10.4's workers read no key: they get it with each task;
+// the gRPC servers read it on their first task.)
+func checkConsumersHoldKey(t *testing.T, rn *realNode, exp expected) {
 	t.Helper()
-	out := mustKubectl(t, "get", "pods", "-A", "-o", `jsonpath={range .items[*]}{.metadata.namespace}{" "}{.metadata.name}{"\n"}{end}`)
-	consumers := 0
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 || !(strings.HasPrefix(f[1], "inventory-scheduler-") || strings.HasPrefix(f[1], "supervisor-")) {
-			continue
+	for _, w := range exp.Consumers {
+		pods := podsOf(t, w)
+		if len(pods) == 0 {
+			t.Errorf("token consumer %s has no pod", w)
 		}
-		consumers++
-		var all string
-		for _, l := range rn.podLogs(t, f[0], f[1]) {
-			all += l
+		for _, pod := range pods {
+			var all string
+			for _, l := range rn.podLogs(t, w.ns, pod) {
+				all += l
+			}
+			held := grepLines(all, "[_validate_token] token: ")
+			if len(held) == 0 {
+				t.Errorf("token consumer %s/%s did not log that it holds the key:\n%s", w.ns, pod, tail(all, 20))
+				continue
+			}
+			t.Logf("token consumer %s/%s holds the key: %s", w.ns, pod, strings.TrimSpace(held[0]))
 		}
-		held := grepLines(all, "[_validate_token] token: ")
-		if len(held) == 0 {
-			t.Errorf("token consumer %s/%s did not log that it holds the key:\n%s", f[0], f[1], tail(all, 20))
-			continue
-		}
-		t.Logf("token consumer %s/%s holds the key: %s", f[0], f[1], strings.TrimSpace(held[0]))
 	}
-	if consumers < 2 {
-		t.Errorf("found %d token consumers (inventory-scheduler, supervisor), want 2", consumers)
+}
+
+// podsOf lists the pods of a workload (by its selector label), but those already stopping.
+func podsOf(t *testing.T, w workload) []string {
+	t.Helper()
+	var list struct {
+		Items []struct {
+			Metadata struct {
+				Name              string
+				DeletionTimestamp *string
+			}
+		}
 	}
+	must(t, json.Unmarshal([]byte(mustKubectl(t, "-n", w.ns, "get", "pods", "-l", "app.kubernetes.io/name="+w.name, "-o", "json")), &list))
+	var pods []string
+	for _, it := range list.Items {
+		if it.Metadata.DeletionTimestamp == nil {
+			pods = append(pods, it.Metadata.Name)
+		}
+	}
+	return pods
 }
 
 // checkNoSecretLeaks fails when any process log or ConfigMap holds one of the secrets.
@@ -581,15 +601,8 @@ func checkNoStartFailures(t *testing.T, rn *realNode) {
 	}
 }
 
-// checkConsumersImportKey: with the key in a Secret, every pod that mounts it (the token
-// consumers) runs a process whose own config imports the key's file, that file in the
-// process's root holds the key the initializer handed over, and the process's package
-// declares TOKEN (python-core's set_global drops undeclared keys), so python-core loaded it.
-//
-// want, when not 0, is how many consumer pods there are: after a roll, the check waits (up to
-// 60 s) for the previous pods to be gone. It returns how many it checked.
-// keyConsumer is a pod that mounts the key's Secret.
-type keyConsumer struct{ ns, name string }
+// keyConsumer is a pod that mounts the key's Secret, and the workload it belongs to.
+type keyConsumer struct{ ns, name, workload string }
 
 // listKeyConsumers lists the pods that mount the key's Secret, but those already stopping.
 func listKeyConsumers(t *testing.T) []keyConsumer {
@@ -601,6 +614,7 @@ func listKeyConsumers(t *testing.T) []keyConsumer {
 				Metadata struct {
 					Name              string
 					DeletionTimestamp *string
+					Labels            map[string]string
 				}
 				Spec struct {
 					Volumes []struct{ Secret *struct{ SecretName string } }
@@ -614,7 +628,7 @@ func listKeyConsumers(t *testing.T) []keyConsumer {
 			}
 			for _, v := range it.Spec.Volumes {
 				if v.Secret != nil && v.Secret.SecretName == "spaceone-api-key" {
-					consumers = append(consumers, keyConsumer{ns, it.Metadata.Name})
+					consumers = append(consumers, keyConsumer{ns, it.Metadata.Name, it.Metadata.Labels["app.kubernetes.io/name"]})
 				}
 			}
 		}
@@ -622,16 +636,43 @@ func listKeyConsumers(t *testing.T) []keyConsumer {
 	return consumers
 }
 
-func checkConsumersImportKey(t *testing.T, rn *realNode, venv, key string, want int) int {
+// consumerMismatch compares the pods that mount the key with the catalogue's consumers (one
+// pod each): "" when they match, else what differs.
+func consumerMismatch(pods []keyConsumer, exp expected) string {
+	count := map[workload]int{}
+	for _, c := range pods {
+		count[workload{c.ns, c.workload}]++
+	}
+	var problems []string
+	for _, w := range exp.Consumers {
+		if count[w] != 1 {
+			problems = append(problems, fmt.Sprintf("%s: %d pods mount the key, want 1", w, count[w]))
+		}
+		delete(count, w)
+	}
+	for w, n := range count {
+		problems = append(problems, fmt.Sprintf("%s: %d pods mount the key, but it reads no key at start (catalogue tokenReady)", w, n))
+	}
+	sort.Strings(problems)
+	return strings.Join(problems, "; ")
+}
+
+// checkConsumersImportKey: with the key in a Secret, each token consumer the catalogue names
+// (and no other pod) mounts it, and runs a process whose own config imports the key's file,
+// that file in the process's root holds the key the initializer handed over, and the process's
+// package declares TOKEN (python-core's set_global drops undeclared keys), so python-core
+// loaded it. After a roll it waits (up to 60 s) for the previous pods to be gone.
+func checkConsumersImportKey(t *testing.T, rn *realNode, venv, key string, exp expected) {
 	t.Helper()
 	var consumers []keyConsumer
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(2 * time.Second) {
-		if consumers = listKeyConsumers(t); want == 0 || len(consumers) == want || time.Now().After(deadline) {
+		consumers = listKeyConsumers(t)
+		if consumerMismatch(consumers, exp) == "" || time.Now().After(deadline) {
 			break
 		}
 	}
-	if len(consumers) < 5 {
-		t.Fatalf("%d pods mount the key, want the token consumers (inventory, its scheduler and worker, monitoring, cost-analysis, ..., supervisor)", len(consumers))
+	if problems := consumerMismatch(consumers, exp); problems != "" {
+		t.Errorf("the pods that mount the key are not the catalogue's token consumers: %s", problems)
 	}
 	procs := procTable()
 	for _, c := range consumers {
@@ -674,7 +715,6 @@ func checkConsumersImportKey(t *testing.T, rn *realNode, venv, key string, want 
 		}
 		t.Logf("token consumer %s/%s (%s) imports the key from %s", c.ns, c.name, pkg, imp[1])
 	}
-	return len(consumers)
 }
 
 // checkSupervisorRegistered: the supervisor uses the key for real: its sync task (every 20 s,

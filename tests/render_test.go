@@ -2,12 +2,19 @@ package tests
 
 import (
 	"encoding/base64"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
+	"github.com/spaceone-pulumi/spaceone/components/settings"
 )
 
 // TestRenderedManifestsAreAcceptedByTheAPIServer: `make render STACK=minikube` writes YAML that
@@ -108,5 +115,43 @@ func TestRenderWithSecrets(t *testing.T) {
 	}
 	if secrets == 0 {
 		t.Error("no Secret rendered: the check above proves nothing")
+	}
+}
+
+// TestRenderHasAServicePerService: `make render` of each release writes, for every gRPC service
+// the catalogue enables, a Service of the service's name on the gRPC port, which every other
+// config names (1.12.12 once rendered none for its three token-consuming gRPC servers).
+func TestRenderHasAServicePerService(t *testing.T) {
+	needSim(t)
+	for _, version := range catalog.Versions() {
+		t.Run(version, func(t *testing.T) {
+			stack := "minikube"
+			if version != settings.DefaultRelease {
+				stack += "@" + version
+			}
+			ports := map[string][]int{}
+			for _, f := range rendered(t, stack) {
+				b, err := os.ReadFile(f)
+				must(t, err)
+				var obj struct {
+					Kind     string
+					Metadata struct{ Name, Namespace string }
+					Spec     struct{ Ports []struct{ Port int } }
+				}
+				if err := yaml.Unmarshal(b, &obj); err != nil {
+					t.Fatalf("%s: %v", filepath.Base(f), err)
+				}
+				if obj.Kind == "Service" && obj.Metadata.Namespace == "spaceone" {
+					for _, p := range obj.Spec.Ports {
+						ports[obj.Metadata.Name] = append(ports[obj.Metadata.Name], p.Port)
+					}
+				}
+			}
+			for _, svc := range expect(t, version).Services {
+				if !slices.Contains(ports[svc], catalog.GRPCPort) {
+					t.Errorf("no Service %s on port %d in the render (Services: %v)", svc, catalog.GRPCPort, slices.Sorted(maps.Keys(ports)))
+				}
+			}
+		})
 	}
 }

@@ -1,0 +1,57 @@
+package tests
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
+)
+
+// expected is what a stack of a release should run, read from the release's catalogue (the
+// test stacks keep every service's default): what the checks expect comes from here, never
+// from a listing of the cluster, which would hide whatever was not deployed.
+type expected struct {
+	release *catalog.Release
+	// Services are the enabled gRPC services, each reached by a Service of its name.
+	Services []string
+	// Deployments are the services' workloads in namespace spaceone, one per enabled variant.
+	Deployments []string
+	// Consumers are the workloads that read the API key when they start: the services'
+	// (namespace spaceone) and the supervisor (root-supervisor), one pod each.
+	Consumers []workload
+	// Stores are the stores the release runs on, each a StatefulSet of its name.
+	Stores []string
+}
+
+func expect(t *testing.T, version string) expected {
+	t.Helper()
+	rel, err := catalog.Load(version)
+	if err != nil {
+		t.Fatalf("catalogue of %s: %v", version, err)
+	}
+	e := expected{release: rel, Stores: rel.Stores}
+	for _, name := range rel.ServiceNames() {
+		svc := rel.Services[name]
+		if !svc.EnabledByDefault() {
+			continue
+		}
+		e.Services = append(e.Services, name)
+		for _, v := range svc.DefaultVariants() {
+			wl := catalog.WorkloadName(name, v)
+			e.Deployments = append(e.Deployments, wl)
+			if rel.TokenReady.ReadsAtStart(v, svc.Variants[v]) {
+				e.Consumers = append(e.Consumers, workload{"spaceone", wl})
+			}
+		}
+	}
+	e.Consumers = append(e.Consumers, workload{"root-supervisor", "supervisor"})
+	if len(e.Services) == 0 || !slices.Contains(e.Services, "identity") {
+		t.Fatalf("release %s: the catalogue enables no identity service; the expectation is broken", version)
+	}
+	return e
+}
+
+// workload is a Deployment by namespace and name (its pods carry app.kubernetes.io/name=name).
+type workload struct{ ns, name string }
+
+func (w workload) String() string { return w.ns + "/" + w.name }
