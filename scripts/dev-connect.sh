@@ -11,8 +11,7 @@ PROJECT=${SPACEONE_PROJECT_DIR:-$ROOT}   # the tests point this at a throwaway p
 cd "$PROJECT"
 out() { pulumi stack output "$@" --stack "$STACK"; }
 ns=$(out namespace) || { echo "stack $STACK has no outputs yet: run 'make up STACK=$STACK' first" >&2; exit 1; }
-ports=$(out devPorts --json)
-local_json=$(pulumi config get localServices --stack "$STACK" 2>/dev/null || echo '{}')
+endpoints=$(out devEndpoints --json) || { echo "stack $STACK has no devEndpoints output: run 'make up STACK=$STACK' first" >&2; exit 1; }
 KUBECTL=(kubectl)
 cfg=stacks/Pulumi.$STACK.yaml
 get() { awk -v k="spaceone:$1:" '$1==k {print $2; exit}' "$cfg" | tr -d '"'; }
@@ -22,21 +21,21 @@ if [ "$(get clusterType)" = eks ]; then
 elif [ -n "$(get kubeconfig)" ]; then KUBECTL+=(--kubeconfig "$(get kubeconfig)")
 else ctx=$(get kubeContext); KUBECTL+=(--context "${ctx:-minikube}"); fi
 
-# name  local-port  remote-port, from the devPorts output (the same numbers devConfig uses)
-table=$(printf '%s' "$ports" | python3 -c '
+# name  local-port  service  service-port  where, from the devEndpoints output: the program says what runs
+# where and what to forward (the same addresses devConfig uses), so nothing here repeats it.
+table=$(printf '%s' "$endpoints" | python3 -c '
 import json, sys
-ports = json.load(sys.stdin); local = json.loads(sys.argv[1] or "{}")
-remote = {"mongodb": 27017, "redis": 6379, "consul": 8500}
-for name in sorted(ports):
-    host, port = ports[name].rsplit(":", 1)
-    if name in local: print(name, "-", "-", "runs-on-your-laptop:" + local[name]); continue
-    if host not in ("localhost", "127.0.0.1"): print(name, "-", "-", "reach-it-at:" + ports[name]); continue
-    print(name, port, remote.get(name, 50051), "localhost:" + port)
-' "$local_json")
+for name, e in sorted(json.load(sys.stdin).items()):
+    if "service" in e:
+        print(name, e["address"].rsplit(":", 1)[1], e["service"], e["servicePort"], e["address"])
+    else:
+        where = {"laptop": "runs-on-your-laptop", "external": "outside-the-cluster"}.get(e["runs"], "on-the-nodes")
+        print(name, "-", "-", "-", where + ":" + e["address"])
+')
 printf '%-14s %-28s %s\n' SERVICE "ON YOUR LAPTOP" "IN THE CLUSTER"
-while read -r name lport rport where; do
+while read -r name lport svc rport where; do
   [ "$lport" = - ] && { printf '%-14s %-28s %s\n' "$name" "${where#*:}" "(${where%%:*})"; continue; }
-  printf '%-14s %-28s %s\n' "$name" "$where" "svc/$name:$rport -n $ns"
+  printf '%-14s %-28s %s\n' "$name" "$where" "svc/$svc:$rport -n $ns"
 done <<< "$table"
 # 1.12 hands the API key over in a Secret: a laptop service that reads it imports ./token.yaml.
 if "${KUBECTL[@]}" -n "$ns" get secret spaceone-api-key >/dev/null 2>&1; then
@@ -44,17 +43,17 @@ if "${KUBECTL[@]}" -n "$ns" get secret spaceone-api-key >/dev/null 2>&1; then
   echo "  ${KUBECTL[*]} -n $ns get secret spaceone-api-key -o jsonpath='{.data.token\.yaml}' | base64 -d > token.yaml"
 fi
 if [ "$MODE" = --print ]; then
-  while read -r name lport rport where; do
-    [ "$lport" = - ] || echo "${KUBECTL[*]} -n $ns port-forward --address 127.0.0.1 svc/$name $lport:$rport"
+  while read -r name lport svc rport where; do
+    [ "$lport" = - ] || echo "${KUBECTL[*]} -n $ns port-forward --address 127.0.0.1 svc/$svc $lport:$rport"
   done <<< "$table"
   exit 0
 fi
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; echo; echo "dev-connect: all forwards stopped"; }
 trap cleanup EXIT INT TERM
-while read -r name lport rport where; do
+while read -r name lport svc rport where; do
   [ "$lport" = - ] && continue
-  "${KUBECTL[@]}" -n "$ns" port-forward --address 127.0.0.1 "svc/$name" "$lport:$rport" >/dev/null 2>&1 &
+  "${KUBECTL[@]}" -n "$ns" port-forward --address 127.0.0.1 "svc/$svc" "$lport:$rport" >/dev/null 2>&1 &
   pids+=($!)
 done <<< "$table"
 echo "dev-connect: forwarding ${#pids[@]} services; Ctrl-C to stop"

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -212,8 +210,11 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	checkKeyReplaced(t, ctl, domainID, rotated, rekeyed) // the lost key worked until now
 	checkNoSecretLeaks(t, rn, []string{realAdminPassword2, rekeyed})
 
-	// 8. a service run on the laptop with devConfig's output completes a real call to a peer.
-	checkLaptopService(t, p, rn, rel, login(t, ctl, domainID, realAdminPassword2))
+	// 8. the developer loop, both ways: a service on the laptop calls the cluster; the cluster
+	//    and a second laptop service call a service routed to the laptop (localServices).
+	token = login(t, ctl, domainID, realAdminPassword2)
+	t.Run("LaptopServiceCallsTheCluster", func(t *testing.T) { checkLaptopService(t, p, rn, rel, token) })
+	t.Run("ClusterCallsLaptopService", func(t *testing.T) { checkClusterCallsLaptop(t, p, rn, rel, exp, ctl, token) })
 
 	// 9. destroy leaves no object and no process.
 	p.run(t, "destroy", "--yes", "--skip-preview")
@@ -226,81 +227,6 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	}
 	if ps := rn.processes(); len(ps) > 0 {
 		t.Errorf("after destroy, processes are still running:\n%s", strings.Join(ps, "\n"))
-	}
-}
-
-// checkLaptopService runs inventory as a developer would on a laptop: `make dev-connect`
-// forwards the cluster's services and stores to localhost (kubectl port-forward, served by the
-// real node), and `spaceone grpc spaceone.inventory` runs with the stack's devConfig. A list
-// call to it must succeed, which takes identity (authentication) and MongoDB through the
-// forwards.
-func checkLaptopService(t *testing.T, p *project, rn *realNode, rel realRelease, token string) {
-	t.Helper()
-	group := func(cmd *exec.Cmd) {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		t.Cleanup(func() {
-			if cmd.Process != nil {
-				syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-				cmd.Wait()
-			}
-		})
-	}
-	dir := t.TempDir()
-	logFile := func(name string) (*os.File, func() string) {
-		f, err := os.Create(filepath.Join(dir, name))
-		must(t, err)
-		return f, func() string { b, _ := os.ReadFile(f.Name()); return string(b) }
-	}
-	fwd, fwdLog := logFile("dev-connect.log")
-	connect := exec.Command(filepath.Join(root, "scripts/dev-connect.sh"), p.stack)
-	connect.Dir, connect.Env = p.dir, append(p.env, "SPACEONE_PROJECT_DIR="+p.dir)
-	connect.Stdout, connect.Stderr = fwd, fwd
-	group(connect)
-	must(t, connect.Start())
-	waitPort(t, "127.0.0.1:50151", "dev-connect's forward of identity", fwdLog)
-
-	out := p.run(t, "stack", "output", "devConfig", "--show-secrets", "--json")
-	var configs map[string]string
-	must(t, json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &configs))
-	must(t, os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(configs["inventory"]), 0o600))
-	if !rel.consul {
-		// inventory reads the key: its devConfig imports ./token.yaml, which a developer
-		// copies from the cluster as the README says (dev-connect prints the command).
-		tokenFile := decodeB64(t, mustKubectl(t, "-n", "spaceone", "get", "secret", "spaceone-api-key", "-o", `jsonpath={.data.token\.yaml}`))
-		must(t, os.WriteFile(filepath.Join(dir, "token.yaml"), []byte(tokenFile), 0o600))
-	}
-	out2, svcLog := logFile("inventory.out")
-	svc := exec.Command(filepath.Join(rn.venvs, rel.version, "bin/spaceone"), "grpc", "spaceone.inventory", "-c", filepath.Join(dir, "config.yaml"), "-p", "50299")
-	svc.Dir, svc.Stdout, svc.Stderr = dir, out2, out2
-	group(svc)
-	must(t, svc.Start())
-	waitPort(t, "127.0.0.1:50299", "the laptop's inventory", svcLog)
-
-	laptop := newSpacectl(t, rn, rel.version, map[string]string{"inventory": "grpc://127.0.0.1:50299"})
-	laptop.run(t, "config", "set", "api_key", token)
-	res := strings.TrimSpace(laptop.run(t, "list", "inventory.Region", "-o", "json"))
-	if strings.Contains(res, "ERROR") || res != "" && !json.Valid([]byte(res)) {
-		t.Fatalf("a call to inventory on the laptop failed:\n%s\nits log:\n%s", res, tail(svcLog(), 30))
-	}
-	if !strings.Contains(svcLog(), "Region.list") {
-		t.Fatalf("the call did not reach the laptop's inventory; its log:\n%s", tail(svcLog(), 30))
-	}
-	t.Logf("laptop inventory (devConfig, dev-connect) answered Region.list, authenticated by the cluster's identity")
-}
-
-func waitPort(t *testing.T, addr, what string, log func() string) {
-	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: nothing listens on %s after 90 s:\n%s", what, addr, tail(log(), 30))
-		}
-		time.Sleep(500 * time.Millisecond)
 	}
 }
 

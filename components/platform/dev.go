@@ -3,38 +3,76 @@ package platform
 import (
 	"fmt"
 	"maps"
+	"net"
 	"slices"
+	"strconv"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/spaceone-pulumi/spaceone/components/apikey"
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/microservice"
 	"github.com/spaceone-pulumi/spaceone/components/stores"
 )
 
+// DevEndpoint is where a laptop reaches one gRPC service or store, and how.
+type DevEndpoint struct {
+	// Address is host:port as the laptop's processes use it (devPorts, devConfig).
+	Address string `json:"address"`
+	// Runs is where it runs: DevInCluster, DevOnLaptop (spaceone:localServices) or
+	// DevExternal (an external store).
+	Runs string `json:"runs"`
+	// Service and ServicePort, when set, are what `make dev-connect` forwards Address's port
+	// to: the in-cluster Service of that name, on that port.
+	Service     string `json:"service,omitempty"`
+	ServicePort int    `json:"servicePort,omitempty"`
+}
+
+// Where a DevEndpoint runs.
+const (
+	DevInCluster = "cluster"
+	DevOnLaptop  = "laptop"
+	DevExternal  = "external"
+)
+
 // devAccess computes where a laptop reaches every gRPC service and store — forwarded to
-// localhost by `make dev-connect`, or on the nodes with dev.expose nodePort — and, per service,
-// the config file to run it on the laptop: the in-cluster config with every endpoint rewritten
-// to those addresses and the database login inlined (so the whole map is a secret).
+// localhost by `make dev-connect`, on the nodes with dev.expose nodePort, on the laptop itself
+// for what spaceone:localServices routes there — and, per service, the config file to run it
+// on the laptop: the in-cluster config with every endpoint rewritten to those addresses and
+// the database login inlined (so the whole map is a secret).
 func (p *Platform) devAccess(args *Args) error {
 	s := args.Settings
-	// Where the laptop reaches a forwarded port: localhost, or the node with dev.expose nodePort.
-	reach := func(port, nodePort int) microservice.Endpoint {
+	// Where the laptop reaches what runs in the cluster: a forward to localhost (name is the
+	// Service, port its port), or the node with dev.expose nodePort.
+	inCluster := func(name string, port, devPort, nodePort int) DevEndpoint {
 		if s.Dev.Expose == "nodePort" {
-			return microservice.Endpoint{Host: s.Dev.Address, Port: nodePort}
+			return DevEndpoint{Address: fmt.Sprintf("%s:%d", s.Dev.Address, nodePort), Runs: DevInCluster}
 		}
-		return microservice.Endpoint{Host: "localhost", Port: port}
+		return DevEndpoint{Address: fmt.Sprintf("localhost:%d", devPort), Runs: DevInCluster, Service: name, ServicePort: port}
 	}
-	address := func(e microservice.Endpoint) string { return fmt.Sprintf("%s:%d", e.Host, e.Port) }
-	p.DevPorts = map[string]string{}
+	// What localServices routes to the laptop runs beside the laptop's other processes: they
+	// call it on the laptop, on the port the cluster's Service sends to.
+	onLaptop := func(name string) (DevEndpoint, bool) {
+		a, ok := s.LocalServices[name]
+		return DevEndpoint{Address: fmt.Sprintf("localhost:%d", a.Port), Runs: DevOnLaptop}, ok
+	}
+	hostPort := func(e DevEndpoint) microservice.Endpoint {
+		host, port, _ := net.SplitHostPort(e.Address)
+		n, _ := strconv.Atoi(port)
+		return microservice.Endpoint{Host: host, Port: n}
+	}
+	p.DevEndpoints = map[string]DevEndpoint{}
 	// On the laptop the log file goes to the directory the service is started in.
 	// With the key in a Secret, the laptop reads it from ./token.yaml (make dev-connect prints how to copy it).
 	w := microservice.Wiring{GRPC: map[string]string{}, Domain: s.Domain, LogDir: ".",
 		KeyHandoff: args.Plan.Release.APIKey.Handoff, KeyFile: "./" + apikey.FileName}
 	for _, sp := range args.Plan.Services {
-		a := address(reach(sp.DevPort, sp.DevNodePort()))
-		p.DevPorts[sp.Name] = a
-		w.GRPC[sp.Name] = a
+		e, local := onLaptop(sp.Name)
+		if !local {
+			e = inCluster(sp.Name, catalog.GRPCPort, sp.DevPort, sp.DevNodePort())
+		}
+		p.DevEndpoints[sp.Name] = e
+		w.GRPC[sp.Name] = e.Address
 	}
 	// In-cluster stores are forwarded like the services; external ones are reached where they are.
 	endpoint := map[string]stores.Endpoint{ // where the cluster reaches each store
@@ -44,12 +82,16 @@ func (p *Platform) devAccess(args *Args) error {
 	}
 	storeAddr := map[string]microservice.Endpoint{}
 	for name, st := range s.Stores.ByName() {
-		e := reach(stores.DevPorts[name].Port, stores.DevPorts[name].NodePort)
-		if st.External != nil {
-			e = microservice.Endpoint{Host: endpoint[name].Host, Port: endpoint[name].Port}
+		e, local := onLaptop(name)
+		switch {
+		case local:
+		case st.External != nil:
+			e = DevEndpoint{Address: fmt.Sprintf("%s:%d", endpoint[name].Host, endpoint[name].Port), Runs: DevExternal}
+		default:
+			e = inCluster(name, catalog.StorePorts[name], stores.DevPorts[name].Port, stores.DevPorts[name].NodePort)
 		}
-		storeAddr[name] = e
-		p.DevPorts[name] = address(e)
+		storeAddr[name] = hostPort(e)
+		p.DevEndpoints[name] = e
 	}
 	w.Redis, w.Consul = storeAddr["redis"], storeAddr["consul"]
 

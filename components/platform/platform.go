@@ -44,10 +44,10 @@ type Platform struct {
 	Supervisor      *supervisor.Supervisor
 	AdminPassword   pulumi.StringOutput // secret
 	Images          map[string]string   // images outside the catalogue's services, by workload
-	// DevPorts is where a laptop reaches each gRPC service and store (host:port), and
-	// DevConfig a ready-to-run config file per service for running it there (secret).
-	DevPorts  map[string]string
-	DevConfig pulumi.StringMapOutput
+	// DevEndpoints is where a laptop reaches each gRPC service and store, and DevConfig a
+	// ready-to-run config file per service for running it there (secret).
+	DevEndpoints map[string]DevEndpoint
+	DevConfig    pulumi.StringMapOutput
 	// StartOrder is what waits for what in this stack (the README draws it).
 	StartOrder *StartOrder
 	started    *readiness

@@ -1,6 +1,7 @@
 package program
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -100,31 +101,35 @@ func TestBadLocalServicesAreRefused(t *testing.T) {
 	}
 }
 
-// devOutputs returns the devPorts and devConfig outputs of a run.
-func devOutputs(t *testing.T, cfg testkit.Config) (map[string]string, map[string]string, bool) {
+// stackOutputs returns the named outputs of a run, and whether each is a secret.
+func stackOutputs(t *testing.T, cfg testkit.Config, names ...string) (map[string]any, map[string]bool) {
 	t.Helper()
-	var ports, configs map[string]string
-	var secret bool
+	values, secret := map[string]any{}, map[string]bool{}
 	err := testkit.RunWith(&testkit.Mocks{}, func(ctx *pulumi.Context) error {
 		outs, err := Build(ctx)
 		if err != nil {
 			return err
 		}
-		p, err := internals.UnsafeAwaitOutput(ctx.Context(), pulumi.ToOutput(outs["devPorts"]))
-		if err != nil {
-			return err
+		for _, n := range names {
+			v, err := internals.UnsafeAwaitOutput(ctx.Context(), pulumi.ToOutput(outs[n]))
+			if err != nil {
+				return err
+			}
+			values[n], secret[n] = v.Value, v.Secret
 		}
-		c, err := internals.UnsafeAwaitOutput(ctx.Context(), pulumi.ToOutput(outs["devConfig"]))
-		if err != nil {
-			return err
-		}
-		ports, configs, secret = p.Value.(map[string]string), c.Value.(map[string]string), c.Secret
 		return nil
 	}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ports, configs, secret
+	return values, secret
+}
+
+// devOutputs returns the devPorts and devConfig outputs of a run.
+func devOutputs(t *testing.T, cfg testkit.Config) (map[string]string, map[string]string, bool) {
+	t.Helper()
+	v, secret := stackOutputs(t, cfg, "devPorts", "devConfig")
+	return v["devPorts"].(map[string]string), v["devConfig"].(map[string]string), secret["devConfig"]
 }
 
 func TestDevConfigNamesOnlyAddressesTheLaptopCanReach(t *testing.T) {
@@ -191,4 +196,56 @@ func TestDevPortsOfExternalStoresAreWhereTheyAre(t *testing.T) {
 			t.Errorf("%s: inventory's dev config does not use the external redis:\n%s", expose, configs["inventory"])
 		}
 	}
+}
+
+// Two services on the laptop call each other there: devPorts and devConfig give a laptop
+// service the laptop address of every other one (the port localServices names), never the
+// forwarded port of its in-cluster Service, which sends traffic back out to the laptop.
+func TestLaptopServicesReachEachOtherOnTheLaptop(t *testing.T) {
+	cfg := simConfig()
+	cfg["localServices"] = map[string]any{"inventory": "192.168.49.1:50061", "repository": "host.minikube.internal:50051"}
+	ports, configs, _ := devOutputs(t, cfg)
+	want := map[string]string{"inventory": "localhost:50061", "repository": "localhost:50051", "identity": "localhost:50151"}
+	for name, addr := range want {
+		if ports[name] != addr {
+			t.Errorf("devPorts.%s = %q, want %s", name, ports[name], addr)
+		}
+	}
+	rel := release(t, "1.10.4")
+	forwarded := fmt.Sprintf("localhost:%d", rel.Services["inventory"].DevPort)
+	for svc, text := range configs {
+		if strings.Contains(text, "grpc://"+forwarded) {
+			t.Errorf("%s devConfig calls inventory at its forwarded port %s, where nothing listens while it runs on the laptop", svc, forwarded)
+		}
+	}
+	// repository (on the laptop) calls identity in the cluster, and is called by plugin there.
+	for svc, callee := range map[string]string{"plugin": "repository", "statistics": "inventory"} {
+		if !strings.Contains(configs[svc], "grpc://"+want[callee]) {
+			t.Errorf("%s devConfig does not call %s at %s:\n%s", svc, callee, want[callee], configs[svc])
+		}
+	}
+}
+
+// make dev-connect forwards exactly what runs in the cluster, each to its Service's port, and
+// nothing that runs on the laptop: the stack output devEndpoints says which is which.
+func TestDevEndpointsSayWhatToForward(t *testing.T) {
+	cfg := simConfig()
+	cfg["localServices"] = map[string]any{"inventory": "192.168.49.1:50061"}
+	v, _ := stackOutputs(t, cfg, "devEndpoints")
+	all, ok := v["devEndpoints"].(map[string]any)
+	if !ok {
+		t.Fatalf("devEndpoints is %T, want a map", v["devEndpoints"])
+	}
+	check := func(name, runs, service string, port int) {
+		t.Helper()
+		e, _ := all[name].(map[string]any)
+		_, forwards := e["service"]
+		if e["runs"] != runs || service != "" && (e["service"] != service || e["servicePort"] != port) || service == "" && forwards {
+			t.Errorf("devEndpoints.%s = %v, want runs %s, forward to %q:%v", name, e, runs, service, port)
+		}
+	}
+	check("inventory", "laptop", "", 0)
+	check("identity", "cluster", "identity", 50051)
+	check("mongodb", "cluster", "mongodb", 27017)
+	check("consul", "cluster", "consul", 8500)
 }

@@ -162,6 +162,15 @@ func outputs(s *settings.Settings, plan *platform.Plan, p *platform.Platform) pu
 	for name, img := range p.Images {
 		images[name] = pulumi.String(img)
 	}
+	devPorts, devEndpoints := pulumi.StringMap{}, pulumi.Map{}
+	for name, e := range p.DevEndpoints {
+		devPorts[name] = pulumi.String(e.Address)
+		m := pulumi.Map{"address": pulumi.String(e.Address), "runs": pulumi.String(e.Runs)}
+		if e.Service != "" {
+			m["service"], m["servicePort"] = pulumi.String(e.Service), pulumi.Int(e.ServicePort)
+		}
+		devEndpoints[name] = m
+	}
 	return pulumi.Map{
 		"release":         pulumi.String(plan.Release.Version), // what the release-change guard reads back
 		"namespace":       p.Namespace,
@@ -173,8 +182,9 @@ func outputs(s *settings.Settings, plan *platform.Plan, p *platform.Platform) pu
 		"adminPassword":   p.AdminPassword, // a secret: `pulumi stack output adminPassword --show-secrets`
 		"images":          images,
 		"openConsole":     pulumi.String(openConsole(s)),
-		"devPorts":        pulumi.ToStringMap(p.DevPorts),
-		"devConfig":       p.DevConfig, // secret: `pulumi stack output devConfig --show-secrets`
+		"devPorts":        devPorts,     // where a laptop's processes reach each service and store
+		"devEndpoints":    devEndpoints, // the same, with what runs where and what make dev-connect forwards
+		"devConfig":       p.DevConfig,  // secret: `pulumi stack output devConfig --show-secrets`
 	}
 }
 
