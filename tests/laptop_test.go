@@ -8,7 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -112,23 +112,25 @@ func statRegions(domainID string) []string {
 	return []string{"exec", "stat", "statistics.Resource", "-p", "domain_id=" + domainID, "-j", string(q), "-o", "json"}
 }
 
-var regionTotal = regexp.MustCompile(`"total":\s*(\d+)`)
-
-// regions runs statRegions and returns the count it answered, failing the test with what
-// went wrong otherwise.
+// regions runs statRegions and returns the count it answered (no row: none), failing the
+// test with what went wrong otherwise.
 func regions(t *testing.T, ctl *spacectlEnv, domainID, via string, logs ...func() string) int {
 	t.Helper()
 	out := ctl.run(t, statRegions(domainID)...)
-	m := regionTotal.FindStringSubmatch(out)
-	if strings.Contains(out, "ERROR") || m == nil {
+	var answer struct {
+		Results []struct{ Total *float64 }
+	}
+	if err := json.Unmarshal([]byte(out), &answer); err != nil || len(answer.Results) > 0 && answer.Results[0].Total == nil {
 		var more string
 		for _, l := range logs {
 			more += "\n" + tail(l(), 20)
 		}
-		t.Fatalf("statistics (%s) could not stat inventory's regions:\n%s%s", via, tail(out, 10), more)
+		t.Fatalf("statistics (%s) could not stat inventory's regions (%v):\n%s%s", via, err, tail(out, 10), more)
 	}
-	n, _ := strconv.Atoi(m[1])
-	return n
+	if len(answer.Results) == 0 {
+		return 0
+	}
+	return int(*answer.Results[0].Total)
 }
 
 // nodeHostAddress is where pods reach the machine the node runs on: the pods' gateway, the
@@ -148,16 +150,29 @@ func nodeHostAddress(t *testing.T) string {
 //   - a second service on the laptop (statistics, with its devConfig) calls it directly;
 //   - without the entry, up brings inventory back into the cluster, and the same call
 //     succeeds there, on the data the laptop's inventory wrote.
-func checkClusterCallsLaptop(t *testing.T, p *project, rn *realNode, rel realRelease, exp expected, ctl *spacectlEnv, token string) {
+func checkClusterCallsLaptop(t *testing.T, p *project, rn *realNode, rel realRelease, exp expected, token string) {
 	const inventoryPort, statisticsPort = 50299, 50298
+	// spacectl beside the cluster, calling each service at its Service's address as it is now
+	// (a Service that changes between pods and the laptop is replaced: a new ClusterIP).
+	cluster := func() *spacectlEnv {
+		ctl := newSpacectl(t, rn, rel.version, clusterEndpoints(t, exp.Services))
+		ctl.run(t, "config", "set", "api_key", token)
+		return ctl
+	}
+	ctl := cluster()
 	domainID := rootDomainID(t, ctl)
-	ctl.run(t, "config", "set", "api_key", token)
 	before := regions(t, ctl, domainID, "in the cluster, before")
 
-	p.run(t, "config", "set", "--path", "localServices.inventory", fmt.Sprintf("%s:%d", nodeHostAddress(t), inventoryPort))
+	laptopAddr := fmt.Sprintf("%s:%d", nodeHostAddress(t), inventoryPort)
+	p.run(t, "config", "set", "--path", "localServices.inventory", laptopAddr)
 	if out, err := p.try(t, "up", "--yes", "--skip-preview"); err != nil {
 		t.Fatalf("pulumi up routing inventory to the laptop: %v\n%s", err, tail(out, 40))
 	}
+	// Only the laptop behind the Service: no slice left with the departed pods' addresses.
+	if got := sliceEndpoints(t, "inventory"); !slices.Equal(got, []string{laptopAddr}) {
+		t.Errorf("inventory's EndpointSlices hold %v, want only the laptop's %s", got, laptopAddr)
+	}
+	ctl = cluster()
 	for _, d := range exp.Deployments {
 		if d == "inventory" || strings.HasPrefix(d, "inventory-") {
 			if out, err := kubectl(t, "-n", "spaceone", "get", "deployment", d, "-o", "name"); err == nil {
@@ -187,7 +202,7 @@ func checkClusterCallsLaptop(t *testing.T, p *project, rn *realNode, rel realRel
 	if calls() == n0 {
 		t.Fatalf("the cluster's statistics did not reach the laptop's inventory; its log:\n%s", tail(inventoryLog(), 20))
 	}
-	t.Logf("the cluster's statistics called inventory on the laptop (%s)", fmt.Sprintf("localServices.inventory %s:%d", nodeHostAddress(t), inventoryPort))
+	t.Logf("the cluster's statistics called inventory on the laptop (localServices.inventory %s)", laptopAddr)
 
 	// a second laptop service calls the first on the laptop, through its devConfig.
 	statisticsLog, statistics := l.service("statistics", statisticsPort)
@@ -216,7 +231,7 @@ func checkClusterCallsLaptop(t *testing.T, p *project, rn *realNode, rel realRel
 			}
 		}
 	}
-	if got := regions(t, ctl, domainID, "in the cluster, after"); got != before+1 {
+	if got := regions(t, cluster(), domainID, "in the cluster, after"); got != before+1 {
 		t.Errorf("back in the cluster, statistics counted %d regions, want %d (the one the laptop created)", got, before+1)
 	}
 	if key := rel.handedKey(t); key != "" {

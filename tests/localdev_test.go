@@ -2,15 +2,19 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 )
 
-// TestLocalServicesOnSim: routing identity to a laptop IP removes its Deployment and points
-// its selector-less Service at that address through an EndpointSlice; a host name makes it an
-// ExternalName; removing the setting brings the Deployment and the selector back.
+// TestLocalServicesOnSim: routing a running identity to a laptop IP removes its Deployment and
+// points its selector-less Service at that address through an EndpointSlice, and at nothing
+// else; a host name makes it an ExternalName; removing the setting brings the Deployment and
+// the selector back.
 func TestLocalServicesOnSim(t *testing.T) {
 	needSim(t)
 	base := simStackConfig()
@@ -18,9 +22,13 @@ func TestLocalServicesOnSim(t *testing.T) {
 	write := func(extra string) {
 		must(t, os.WriteFile(filepath.Join(p.dir, "stacks", "Pulumi.sim.yaml"), []byte(base+extra), 0o644))
 	}
-	write("  spaceone:localServices:\n    identity: 10.10.0.7:50061\n")
 	p.run(t, "up", "--yes", "--skip-preview")
 	t.Cleanup(func() { p.try(t, "destroy", "--yes", "--skip-preview") })
+	if got := sliceEndpoints(t, "identity"); len(got) != 1 || strings.HasPrefix(got[0], "10.10.0.7:") {
+		t.Fatalf("identity's EndpointSlices hold %v before the move, want its pod", got)
+	}
+	write("  spaceone:localServices:\n    identity: 10.10.0.7:50061\n")
+	p.run(t, "up", "--yes", "--skip-preview")
 
 	if out, err := kubectl(t, "-n", "spaceone", "get", "deployment", "identity"); err == nil {
 		t.Errorf("identity Deployment exists although identity runs on the laptop: %s", out)
@@ -28,10 +36,10 @@ func TestLocalServicesOnSim(t *testing.T) {
 	if sel := mustKubectl(t, "-n", "spaceone", "get", "svc", "identity", "-o", "jsonpath={.spec.selector}"); sel != "" {
 		t.Errorf("identity Service still has selector %s", sel)
 	}
-	slice := mustKubectl(t, "-n", "spaceone", "get", "endpointslices", "-l", "kubernetes.io/service-name=identity", "-o",
-		"jsonpath={range .items[*]}{.endpoints[0].addresses[0]}:{.ports[0].port} {end}")
-	if !strings.Contains(slice, "10.10.0.7:50061") {
-		t.Errorf("identity EndpointSlices = %q, want one pointing at 10.10.0.7:50061", slice)
+	// Every slice of the Service, not only ours: a slice the EndpointSlice controller made for
+	// the pods before would still send traffic to them (it stops syncing a selector-less Service).
+	if got := sliceEndpoints(t, "identity"); !slices.Equal(got, []string{"10.10.0.7:50061"}) {
+		t.Errorf("identity's EndpointSlices hold %v, want only 10.10.0.7:50061", got)
 	}
 	p.run(t, "preview", "--expect-no-changes")
 
@@ -62,4 +70,29 @@ func TestLocalServicesOnSim(t *testing.T) {
 			t.Errorf("dev-connect does not forward %s on %s:\n%s", name, addr, cmds)
 		}
 	}
+}
+
+// sliceEndpoints lists address:port of every endpoint in every EndpointSlice of a Service
+// (what kube-proxy sends its traffic to), ours and the EndpointSlice controller's alike.
+func sliceEndpoints(t *testing.T, service string) []string {
+	t.Helper()
+	var list struct {
+		Items []struct {
+			Endpoints []struct{ Addresses []string }
+			Ports     []struct{ Port int }
+		}
+	}
+	must(t, json.Unmarshal([]byte(mustKubectl(t, "-n", "spaceone", "get", "endpointslices", "-l", "kubernetes.io/service-name="+service, "-o", "json")), &list))
+	var out []string
+	for _, sl := range list.Items {
+		for _, e := range sl.Endpoints {
+			for _, p := range sl.Ports {
+				for _, a := range e.Addresses {
+					out = append(out, fmt.Sprintf("%s:%d", a, p.Port))
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }

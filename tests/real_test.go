@@ -214,7 +214,7 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	//    and a second laptop service call a service routed to the laptop (localServices).
 	token = login(t, ctl, domainID, realAdminPassword2)
 	t.Run("LaptopServiceCallsTheCluster", func(t *testing.T) { checkLaptopService(t, p, rn, rel, token) })
-	t.Run("ClusterCallsLaptopService", func(t *testing.T) { checkClusterCallsLaptop(t, p, rn, rel, exp, ctl, token) })
+	t.Run("ClusterCallsLaptopService", func(t *testing.T) { checkClusterCallsLaptop(t, p, rn, rel, exp, token) })
 
 	// 9. destroy leaves no object and no process.
 	p.run(t, "destroy", "--yes", "--skip-preview")

@@ -11,9 +11,13 @@ import (
 )
 
 // ServiceOptions go on every Service that may switch between in-cluster pods and an outside
-// process: changing the type changes immutable fields, so the Service is replaced.
+// process. It is replaced (deleted first, so it keeps its name) when that changes its type
+// (immutable fields) or its selector: Kubernetes' EndpointSlice controller stops syncing a
+// Service whose selector is removed but leaves the slices it made, so the departed pods'
+// addresses would stay ready beside the outside process's (seen on the real proving ground:
+// calls went to a deleted pod). Deleting the Service garbage-collects those slices.
 func ServiceOptions() []pulumi.ResourceOption {
-	return []pulumi.ResourceOption{pulumi.ReplaceOnChanges([]string{"spec.type"}), pulumi.DeleteBeforeReplace(true)}
+	return []pulumi.ResourceOption{pulumi.ReplaceOnChanges([]string{"spec.type", "spec.selector"}), pulumi.DeleteBeforeReplace(true)}
 }
 
 // ExternalService keeps a Service's name and port while its traffic goes to host:targetPort
