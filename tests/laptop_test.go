@@ -152,14 +152,14 @@ func nodeHostAddress(t *testing.T) string {
 //     succeeds there, on the data the laptop's inventory wrote.
 func checkClusterCallsLaptop(t *testing.T, p *project, rn *realNode, rel realRelease, exp expected, token string) {
 	const inventoryPort, statisticsPort = 50299, 50298
-	// spacectl beside the cluster, calling each service at its Service's address as it is now
-	// (a Service that changes between pods and the laptop is replaced: a new ClusterIP).
+	// spacectl beside the cluster, calling each service at its Service's address as it is now.
 	cluster := func() *spacectlEnv {
 		ctl := newSpacectl(t, rn, rel.version, clusterEndpoints(t, exp.Services))
 		ctl.run(t, "config", "set", "api_key", token)
 		return ctl
 	}
 	ctl := cluster()
+	inventoryAddr := clusterEndpoints(t, []string{"inventory"})["inventory"]
 	domainID := rootDomainID(t, ctl)
 	before := regions(t, ctl, domainID, "in the cluster, before")
 
@@ -172,7 +172,9 @@ func checkClusterCallsLaptop(t *testing.T, p *project, rn *realNode, rel realRel
 	if got := sliceEndpoints(t, "inventory"); !slices.Equal(got, []string{laptopAddr}) {
 		t.Errorf("inventory's EndpointSlices hold %v, want only the laptop's %s", got, laptopAddr)
 	}
-	ctl = cluster()
+	if now := clusterEndpoints(t, []string{"inventory"})["inventory"]; now != inventoryAddr {
+		t.Errorf("inventory's Service address changed from %s to %s: the cluster's callers hold the old one", inventoryAddr, now)
+	}
 	for _, d := range exp.Deployments {
 		if d == "inventory" || strings.HasPrefix(d, "inventory-") {
 			if out, err := kubectl(t, "-n", "spaceone", "get", "deployment", d, "-o", "name"); err == nil {

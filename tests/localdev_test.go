@@ -12,9 +12,9 @@ import (
 )
 
 // TestLocalServicesOnSim: routing a running identity to a laptop IP removes its Deployment and
-// points its selector-less Service at that address through an EndpointSlice, and at nothing
-// else; a host name makes it an ExternalName; removing the setting brings the Deployment and
-// the selector back.
+// points its Service (same ClusterIP, selecting no pod) at that address through an
+// EndpointSlice, and at nothing else; a host name makes it an ExternalName; removing the
+// setting brings the Deployment and the selector back.
 func TestLocalServicesOnSim(t *testing.T) {
 	needSim(t)
 	base := simStackConfig()
@@ -27,17 +27,24 @@ func TestLocalServicesOnSim(t *testing.T) {
 	if got := sliceEndpoints(t, "identity"); len(got) != 1 || strings.HasPrefix(got[0], "10.10.0.7:") {
 		t.Fatalf("identity's EndpointSlices hold %v before the move, want its pod", got)
 	}
+	clusterIP := func() string {
+		return mustKubectl(t, "-n", "spaceone", "get", "svc", "identity", "-o", "jsonpath={.spec.clusterIP}")
+	}
+	ip := clusterIP()
 	write("  spaceone:localServices:\n    identity: 10.10.0.7:50061\n")
 	p.run(t, "up", "--yes", "--skip-preview")
 
 	if out, err := kubectl(t, "-n", "spaceone", "get", "deployment", "identity"); err == nil {
 		t.Errorf("identity Deployment exists although identity runs on the laptop: %s", out)
 	}
-	if sel := mustKubectl(t, "-n", "spaceone", "get", "svc", "identity", "-o", "jsonpath={.spec.selector}"); sel != "" {
-		t.Errorf("identity Service still has selector %s", sel)
+	if sel := mustKubectl(t, "-n", "spaceone", "get", "svc", "identity", "-o", "jsonpath={.spec.selector}"); strings.Contains(sel, "app.kubernetes.io") {
+		t.Errorf("identity Service still selects its pods: %s", sel)
+	}
+	if now := clusterIP(); now != ip {
+		t.Errorf("identity's ClusterIP changed from %s to %s: callers holding the address lose it", ip, now)
 	}
 	// Every slice of the Service, not only ours: a slice the EndpointSlice controller made for
-	// the pods before would still send traffic to them (it stops syncing a selector-less Service).
+	// the pods before would still send traffic to them if it stopped syncing the Service.
 	if got := sliceEndpoints(t, "identity"); !slices.Equal(got, []string{"10.10.0.7:50061"}) {
 		t.Errorf("identity's EndpointSlices hold %v, want only 10.10.0.7:50061", got)
 	}

@@ -11,18 +11,25 @@ import (
 )
 
 // ServiceOptions go on every Service that may switch between in-cluster pods and an outside
-// process. It is replaced (deleted first, so it keeps its name) when that changes its type
-// (immutable fields) or its selector: Kubernetes' EndpointSlice controller stops syncing a
-// Service whose selector is removed but leaves the slices it made, so the departed pods'
-// addresses would stay ready beside the outside process's (seen on the real proving ground:
-// calls went to a deleted pod). Deleting the Service garbage-collects those slices.
+// process: changing the type changes immutable fields, so the Service is replaced.
 func ServiceOptions() []pulumi.ResourceOption {
-	return []pulumi.ResourceOption{pulumi.ReplaceOnChanges([]string{"spec.type", "spec.selector"}), pulumi.DeleteBeforeReplace(true)}
+	return []pulumi.ResourceOption{pulumi.ReplaceOnChanges([]string{"spec.type"}), pulumi.DeleteBeforeReplace(true)}
+}
+
+// OutsideSelector is the selector of a Service whose traffic goes outside the cluster: no pod
+// carries it. Without a selector, Kubernetes' EndpointSlice controller stops syncing the
+// Service but leaves the slice it made for the pods that served it before, so their addresses
+// would stay ready beside the outside one (seen on the real proving ground: calls went to a
+// deleted pod). With a selector that matches nothing it keeps syncing, its own slice empties,
+// and the Service keeps its ClusterIP (a replaced Service would get a new one, which callers
+// holding the old address learn only when they resolve the name again).
+func OutsideSelector() pulumi.StringMap {
+	return pulumi.StringMap{"spaceone.dev/served-from": pulumi.String("outside-the-cluster")}
 }
 
 // ExternalService keeps a Service's name and port while its traffic goes to host:targetPort
-// outside the cluster (a developer's laptop): a selector-less Service plus an EndpointSlice for
-// an IP address, or an ExternalName Service (a DNS alias, so the port cannot change) for a name.
+// outside the cluster (a developer's laptop): a Service that selects no pod (OutsideSelector) plus
+// an EndpointSlice for an IP address, or an ExternalName Service (a DNS alias, so the port cannot change) for a name.
 // Callers keep their config unchanged.
 func ExternalService(ctx *pulumi.Context, name string, namespace pulumi.StringInput, labels pulumi.StringMap,
 	portName string, port int, host string, targetPort int, opts ...pulumi.ResourceOption) (*corev1.Service, error) {
@@ -44,7 +51,8 @@ func ExternalService(ctx *pulumi.Context, name string, namespace pulumi.StringIn
 	svc, err := corev1.NewService(ctx, name, &corev1.ServiceArgs{
 		Metadata: ServiceMeta(name, namespace, labels),
 		Spec: &corev1.ServiceSpecArgs{
-			Type: pulumi.String("ClusterIP"),
+			Type:     pulumi.String("ClusterIP"),
+			Selector: OutsideSelector(),
 			Ports: corev1.ServicePortArray{corev1.ServicePortArgs{
 				Name: pulumi.String(portName), Port: pulumi.Int(port), TargetPort: pulumi.Int(targetPort),
 			}},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+	"gopkg.in/yaml.v3"
 
 	"github.com/spaceone-pulumi/spaceone/components/testkit"
 )
@@ -24,8 +25,8 @@ func TestLocalServiceByIPRoutesTheServiceToTheLaptop(t *testing.T) {
 	if svc == nil || svc.KubeName() != "identity" {
 		t.Fatal("the identity Service is gone; callers need its name")
 	}
-	if len(svc.Object("spec.selector")) != 0 {
-		t.Errorf("identity Service still selects pods: %v", svc.Object("spec.selector"))
+	if sel := svc.Object("spec.selector"); sel.HasValue("app.kubernetes.io/name") || len(sel) != 1 {
+		t.Errorf("identity Service selector %v, want only the one no pod carries", sel)
 	}
 	port := svc.Array("spec.ports")[0].ObjectValue()
 	if port["port"].NumberValue() != 50051 || port["targetPort"].NumberValue() != 50061 {
@@ -223,6 +224,20 @@ func TestLaptopServicesReachEachOtherOnTheLaptop(t *testing.T) {
 		if !strings.Contains(configs[svc], "grpc://"+want[callee]) {
 			t.Errorf("%s devConfig does not call %s at %s:\n%s", svc, callee, want[callee], configs[svc])
 		}
+	}
+	// statistics reaches what it stats through its own ServiceConnector, not a per-service one.
+	var doc struct {
+		Global struct {
+			Connectors struct {
+				ServiceConnector map[string]string `yaml:"ServiceConnector"`
+			} `yaml:"CONNECTORS"`
+		} `yaml:"GLOBAL"`
+	}
+	if err := yaml.Unmarshal([]byte(configs["statistics"]), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Global.Connectors.ServiceConnector["inventory"]; got != "grpc://"+want["inventory"]+"/v1" {
+		t.Errorf("statistics devConfig: ServiceConnector.inventory = %q, want grpc://%s/v1", got, want["inventory"])
 	}
 }
 
