@@ -28,9 +28,9 @@ func OutsideSelector() pulumi.StringMap {
 }
 
 // ExternalService keeps a Service's name and port while its traffic goes to host:targetPort
-// outside the cluster (a developer's laptop): a Service that selects no pod (OutsideSelector) plus
-// an EndpointSlice for an IP address, or an ExternalName Service (a DNS alias, so the port cannot change) for a name.
-// Callers keep their config unchanged.
+// outside the cluster (a developer's laptop): a Service that selects no pod (OutsideSelector)
+// plus an EndpointSlice for an IP address, or an ExternalName Service (a DNS alias, so the port
+// cannot change) for a name. Callers keep their config unchanged.
 func ExternalService(ctx *pulumi.Context, name string, namespace pulumi.StringInput, labels pulumi.StringMap,
 	portName string, port int, host string, targetPort int, opts ...pulumi.ResourceOption) (*corev1.Service, error) {
 	opts = append(opts, ServiceOptions()...)

@@ -15,17 +15,18 @@ import (
 	"github.com/spaceone-pulumi/spaceone/components/stores"
 )
 
-// DevEndpoint is where a laptop reaches one gRPC service or store, and how.
+// DevEndpoint is where a laptop reaches one gRPC service or store, and how (the stack
+// outputs devPorts and devEndpoints).
 type DevEndpoint struct {
 	// Address is host:port as the laptop's processes use it (devPorts, devConfig).
-	Address string `json:"address"`
+	Address string
 	// Runs is where it runs: DevInCluster, DevOnLaptop (spaceone:localServices) or
 	// DevExternal (an external store).
-	Runs string `json:"runs"`
+	Runs string
 	// Service and ServicePort, when set, are what `make dev-connect` forwards Address's port
 	// to: the in-cluster Service of that name, on that port.
-	Service     string `json:"service,omitempty"`
-	ServicePort int    `json:"servicePort,omitempty"`
+	Service     string
+	ServicePort int
 }
 
 // Where a DevEndpoint runs.

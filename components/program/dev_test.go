@@ -219,7 +219,7 @@ func TestLaptopServicesReachEachOtherOnTheLaptop(t *testing.T) {
 			t.Errorf("%s devConfig calls inventory at its forwarded port %s, where nothing listens while it runs on the laptop", svc, forwarded)
 		}
 	}
-	// repository (on the laptop) calls identity in the cluster, and is called by plugin there.
+	// Run on the laptop too, plugin calls the laptop's repository, statistics its inventory.
 	for svc, callee := range map[string]string{"plugin": "repository", "statistics": "inventory"} {
 		if !strings.Contains(configs[svc], "grpc://"+want[callee]) {
 			t.Errorf("%s devConfig does not call %s at %s:\n%s", svc, callee, want[callee], configs[svc])
