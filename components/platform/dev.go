@@ -3,9 +3,7 @@ package platform
 import (
 	"fmt"
 	"maps"
-	"net"
 	"slices"
-	"strconv"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -18,8 +16,8 @@ import (
 // DevEndpoint is where a laptop reaches one gRPC service or store, and how (the stack
 // outputs devPorts and devEndpoints).
 type DevEndpoint struct {
-	// Address is host:port as the laptop's processes use it (devPorts, devConfig).
-	Address string
+	// At is where the laptop's processes reach it (devPorts, devConfig).
+	At microservice.Endpoint
 	// Runs is where it runs: DevInCluster, DevOnLaptop (spaceone:localServices) or
 	// DevExternal (an external store).
 	Runs string
@@ -28,6 +26,9 @@ type DevEndpoint struct {
 	Service     string
 	ServicePort int
 }
+
+// Address is At as host:port.
+func (e DevEndpoint) Address() string { return fmt.Sprintf("%s:%d", e.At.Host, e.At.Port) }
 
 // Where a DevEndpoint runs.
 const (
@@ -47,20 +48,15 @@ func (p *Platform) devAccess(args *Args) error {
 	// Service, port its port), or the node with dev.expose nodePort.
 	inCluster := func(name string, port, devPort, nodePort int) DevEndpoint {
 		if s.Dev.Expose == "nodePort" {
-			return DevEndpoint{Address: fmt.Sprintf("%s:%d", s.Dev.Address, nodePort), Runs: DevInCluster}
+			return DevEndpoint{At: microservice.Endpoint{Host: s.Dev.Address, Port: nodePort}, Runs: DevInCluster}
 		}
-		return DevEndpoint{Address: fmt.Sprintf("localhost:%d", devPort), Runs: DevInCluster, Service: name, ServicePort: port}
+		return DevEndpoint{At: microservice.Endpoint{Host: "localhost", Port: devPort}, Runs: DevInCluster, Service: name, ServicePort: port}
 	}
 	// What localServices routes to the laptop runs beside the laptop's other processes: they
 	// call it on the laptop, on the port the cluster's Service sends to.
 	onLaptop := func(name string) (DevEndpoint, bool) {
 		a, ok := s.LocalServices[name]
-		return DevEndpoint{Address: fmt.Sprintf("localhost:%d", a.Port), Runs: DevOnLaptop}, ok
-	}
-	hostPort := func(e DevEndpoint) microservice.Endpoint {
-		host, port, _ := net.SplitHostPort(e.Address)
-		n, _ := strconv.Atoi(port)
-		return microservice.Endpoint{Host: host, Port: n}
+		return DevEndpoint{At: microservice.Endpoint{Host: "localhost", Port: a.Port}, Runs: DevOnLaptop}, ok
 	}
 	p.DevEndpoints = map[string]DevEndpoint{}
 	// On the laptop the log file goes to the directory the service is started in.
@@ -73,7 +69,7 @@ func (p *Platform) devAccess(args *Args) error {
 			e = inCluster(sp.Name, catalog.GRPCPort, sp.DevPort, sp.DevNodePort())
 		}
 		p.DevEndpoints[sp.Name] = e
-		w.GRPC[sp.Name] = e.Address
+		w.GRPC[sp.Name] = e.Address()
 	}
 	// In-cluster stores are forwarded like the services; external ones are reached where they are.
 	endpoint := map[string]stores.Endpoint{ // where the cluster reaches each store
@@ -87,11 +83,11 @@ func (p *Platform) devAccess(args *Args) error {
 		switch {
 		case local:
 		case st.External != nil:
-			e = DevEndpoint{Address: fmt.Sprintf("%s:%d", endpoint[name].Host, endpoint[name].Port), Runs: DevExternal}
+			e = DevEndpoint{At: microservice.Endpoint{Host: endpoint[name].Host, Port: endpoint[name].Port}, Runs: DevExternal}
 		default:
 			e = inCluster(name, catalog.StorePorts[name], stores.DevPorts[name].Port, stores.DevPorts[name].NodePort)
 		}
-		storeAddr[name] = hostPort(e)
+		storeAddr[name] = e.At
 		p.DevEndpoints[name] = e
 	}
 	w.Redis, w.Consul = storeAddr["redis"], storeAddr["consul"]

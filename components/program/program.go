@@ -164,8 +164,8 @@ func outputs(s *settings.Settings, plan *platform.Plan, p *platform.Platform) pu
 	}
 	devPorts, devEndpoints := pulumi.StringMap{}, pulumi.Map{}
 	for name, e := range p.DevEndpoints {
-		devPorts[name] = pulumi.String(e.Address)
-		m := pulumi.Map{"address": pulumi.String(e.Address), "runs": pulumi.String(e.Runs)}
+		devPorts[name] = pulumi.String(e.Address())
+		m := pulumi.Map{"address": pulumi.String(e.Address()), "runs": pulumi.String(e.Runs)}
 		if e.Service != "" {
 			m["service"], m["servicePort"] = pulumi.String(e.Service), pulumi.Int(e.ServicePort)
 		}
