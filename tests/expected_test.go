@@ -36,11 +36,10 @@ func expect(t *testing.T, version string) expected {
 			continue
 		}
 		e.Services = append(e.Services, name)
+		e.Deployments = append(e.Deployments, e.workloadsOf(name)...)
 		for _, v := range svc.DefaultVariants() {
-			wl := catalog.WorkloadName(name, v)
-			e.Deployments = append(e.Deployments, wl)
 			if rel.TokenReady.ReadsAtStart(v, svc.Variants[v]) {
-				e.Consumers = append(e.Consumers, workload{"spaceone", wl})
+				e.Consumers = append(e.Consumers, workload{"spaceone", catalog.WorkloadName(name, v)})
 			}
 		}
 	}
@@ -49,6 +48,15 @@ func expect(t *testing.T, version string) expected {
 		t.Fatalf("release %s: the catalogue enables no identity service; the expectation is broken", version)
 	}
 	return e
+}
+
+// workloadsOf lists a service's Deployments, one per enabled variant.
+func (e expected) workloadsOf(service string) []string {
+	var out []string
+	for _, v := range e.release.Services[service].DefaultVariants() {
+		out = append(out, catalog.WorkloadName(service, v))
+	}
+	return out
 }
 
 // workload is a Deployment by namespace and name (its pods carry app.kubernetes.io/name=name).

@@ -175,11 +175,9 @@ func checkClusterCallsLaptop(t *testing.T, p *project, rn *realNode, rel realRel
 	if now := clusterEndpoints(t, []string{"inventory"})["inventory"]; now != inventoryAddr {
 		t.Errorf("inventory's Service address changed from %s to %s: the cluster's callers hold the old one", inventoryAddr, now)
 	}
-	for _, d := range exp.Deployments {
-		if d == "inventory" || strings.HasPrefix(d, "inventory-") {
-			if out, err := kubectl(t, "-n", "spaceone", "get", "deployment", d, "-o", "name"); err == nil {
-				t.Errorf("%s still runs in the cluster although inventory runs on the laptop: %s", d, out)
-			}
+	for _, d := range exp.workloadsOf("inventory") {
+		if out, err := kubectl(t, "-n", "spaceone", "get", "deployment", d, "-o", "name"); err == nil {
+			t.Errorf("%s still runs in the cluster although inventory runs on the laptop: %s", d, out)
 		}
 	}
 	l := newLaptop(t, p, rn, rel)
@@ -226,11 +224,9 @@ func checkClusterCallsLaptop(t *testing.T, p *project, rn *realNode, rel realRel
 	if out, err := p.try(t, "up", "--yes", "--skip-preview"); err != nil {
 		t.Fatalf("pulumi up bringing inventory back: %v\n%s", err, tail(out, 40))
 	}
-	for _, d := range exp.Deployments {
-		if d == "inventory" || strings.HasPrefix(d, "inventory-") {
-			if r := mustKubectl(t, "-n", "spaceone", "get", "deployment", d, "-o", "jsonpath={.status.readyReplicas}"); r != "1" {
-				t.Errorf("%s is not back and ready in the cluster: readyReplicas %q", d, r)
-			}
+	for _, d := range exp.workloadsOf("inventory") {
+		if r := mustKubectl(t, "-n", "spaceone", "get", "deployment", d, "-o", "jsonpath={.status.readyReplicas}"); r != "1" {
+			t.Errorf("%s is not back and ready in the cluster: readyReplicas %q", d, r)
 		}
 	}
 	if got := regions(t, cluster(), domainID, "in the cluster, after"); got != before+1 {

@@ -45,9 +45,7 @@ func TestSimLifecycle(t *testing.T) {
 			t.Errorf("deployment %s not there or not ready: %q", d, ratio)
 		}
 	}
-	if eps := clusterEndpoints(t, exp.Services); len(eps) != len(exp.Services) {
-		t.Errorf("%d of %d services have their Service", len(eps), len(exp.Services))
-	}
+	clusterEndpoints(t, exp.Services) // an error for each service without its Service
 	firstInstallChecks(t, exp)
 	secretsStayHidden(t, p, upOutput)
 	storePodComesBackWithItsData(t, p)

@@ -440,23 +440,39 @@ func checkConsumersHoldKey(t *testing.T, rn *realNode, exp expected) {
 	}
 }
 
-// podsOf lists the pods of a workload (by its selector label), but those already stopping.
-func podsOf(t *testing.T, w workload) []string {
-	t.Helper()
-	var list struct {
-		Items []struct {
-			Metadata struct {
-				Name              string
-				DeletionTimestamp *string
-			}
-		}
+// livePod is what the checks read of a pod.
+type livePod struct {
+	Metadata struct {
+		Name              string
+		DeletionTimestamp *string
+		Labels            map[string]string
 	}
-	must(t, json.Unmarshal([]byte(mustKubectl(t, "-n", w.ns, "get", "pods", "-l", "app.kubernetes.io/name="+w.name, "-o", "json")), &list))
-	var pods []string
+	Spec struct {
+		Volumes []struct{ Secret *struct{ SecretName string } }
+	}
+}
+
+// livePods lists a namespace's pods (kubectl get args, e.g. a label selector), but those
+// already stopping (a previous rollout's).
+func livePods(t *testing.T, ns string, args ...string) []livePod {
+	t.Helper()
+	var list struct{ Items []livePod }
+	must(t, json.Unmarshal([]byte(mustKubectl(t, append([]string{"-n", ns, "get", "pods", "-o", "json"}, args...)...)), &list))
+	var live []livePod
 	for _, it := range list.Items {
 		if it.Metadata.DeletionTimestamp == nil {
-			pods = append(pods, it.Metadata.Name)
+			live = append(live, it)
 		}
+	}
+	return live
+}
+
+// podsOf lists the live pods of a workload, by its selector label.
+func podsOf(t *testing.T, w workload) []string {
+	t.Helper()
+	var pods []string
+	for _, it := range livePods(t, w.ns, "-l", "app.kubernetes.io/name="+w.name) {
+		pods = append(pods, it.Metadata.Name)
 	}
 	return pods
 }
@@ -530,28 +546,12 @@ func checkNoStartFailures(t *testing.T, rn *realNode) {
 // keyConsumer is a pod that mounts the key's Secret, and the workload it belongs to.
 type keyConsumer struct{ ns, name, workload string }
 
-// listKeyConsumers lists the pods that mount the key's Secret, but those already stopping.
+// listKeyConsumers lists the live pods that mount the key's Secret.
 func listKeyConsumers(t *testing.T) []keyConsumer {
 	t.Helper()
 	var consumers []keyConsumer
 	for _, ns := range []string{"spaceone", "root-supervisor"} {
-		var list struct {
-			Items []struct {
-				Metadata struct {
-					Name              string
-					DeletionTimestamp *string
-					Labels            map[string]string
-				}
-				Spec struct {
-					Volumes []struct{ Secret *struct{ SecretName string } }
-				}
-			}
-		}
-		must(t, json.Unmarshal([]byte(mustKubectl(t, "-n", ns, "get", "pods", "-o", "json")), &list))
-		for _, it := range list.Items {
-			if it.Metadata.DeletionTimestamp != nil {
-				continue // a pod of the previous rollout, stopping
-			}
+		for _, it := range livePods(t, ns) {
 			for _, v := range it.Spec.Volumes {
 				if v.Secret != nil && v.Secret.SecretName == "spaceone-api-key" {
 					consumers = append(consumers, keyConsumer{ns, it.Metadata.Name, it.Metadata.Labels["app.kubernetes.io/name"]})

@@ -14,11 +14,7 @@ import (
 // release112 is the 1.12 line's catalogue version.
 const release112 = "1.12.12"
 
-func config112() testkit.Config {
-	cfg := simConfig()
-	cfg["release"] = release112
-	return cfg
-}
+func config112() testkit.Config { return releaseConfig(release112) }
 
 func TestRelease112RunsNoConsul(t *testing.T) {
 	m := run(t, config112())

@@ -31,16 +31,19 @@ func release(t *testing.T, version string) *catalog.Release {
 	return rel
 }
 
+// releaseConfig is the sim stack's config with another release.
+func releaseConfig(version string) testkit.Config {
+	cfg := simConfig()
+	cfg["release"] = version
+	return cfg
+}
+
 // forEachRelease runs test as a subtest per catalogued release, with the sim stack's config
 // set to that release: what a test expects comes from the catalogue, so a release whose
 // objects differ from the default's (1.12's token consumers start later) is checked too.
 func forEachRelease(t *testing.T, test func(t *testing.T, rel *catalog.Release, cfg testkit.Config)) {
 	for _, version := range catalog.Versions() {
-		t.Run(version, func(t *testing.T) {
-			cfg := simConfig()
-			cfg["release"] = version
-			test(t, release(t, version), cfg)
-		})
+		t.Run(version, func(t *testing.T) { test(t, release(t, version), releaseConfig(version)) })
 	}
 }
 
