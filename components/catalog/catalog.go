@@ -29,10 +29,12 @@ type Release struct {
 	Version  string `yaml:"release"`
 	Spacectl Image  `yaml:"spacectl"`
 	// Supervisor runs plugins; it is deployed by its own component (RBAC, plugin namespace).
-	Supervisor Supervisor          `yaml:"supervisor"`
-	Resources  Resources           `yaml:"resources"` // default per container
-	Services   map[string]*Service `yaml:"services"`
-	Frontend   map[string]Image    `yaml:"frontend"`
+	Supervisor Supervisor `yaml:"supervisor"`
+	// Plugins is what the release's plugin machinery accepts (spaceone:plugins).
+	Plugins   Plugins             `yaml:"plugins"`
+	Resources Resources           `yaml:"resources"` // default per container
+	Services  map[string]*Service `yaml:"services"`
+	Frontend  map[string]Image    `yaml:"frontend"`
 	// TokenReady is how a token consumer shows it holds the API key: its readiness probe.
 	TokenReady TokenReady `yaml:"tokenReady"`
 	// Start is what waits for what at a first install, and why; everything else starts at once.
@@ -114,6 +116,24 @@ type Supervisor struct {
 	Image     `yaml:",inline"`
 	Resources Resources `yaml:"resources"`
 }
+
+// Plugins is what a release's repository and services make of plugins.
+type Plugins struct {
+	// ServiceTypes are the plugin kinds its services ask the plugin service for.
+	ServiceTypes []string `yaml:"serviceTypes"`
+	// Registries are the registry types its repository finds plugin versions in.
+	Registries []string `yaml:"registries"`
+}
+
+// The registry types of SpaceONE's repository service: how it finds a plugin's versions.
+const (
+	// RegistryDockerHub: Docker Hub's own API (registry.hub.docker.com/v2/repositories/...),
+	// over the internet.
+	RegistryDockerHub = "DOCKER_HUB"
+	// RegistryHarbor: the Docker Registry HTTP API v2 (/v2/<image>/tags/list) of any registry
+	// (Harbor, distribution's registry, Nexus, ...); SpaceONE names it after Harbor.
+	RegistryHarbor = "HARBOR"
+)
 
 // Image is a repository and a pinned tag.
 type Image struct {
@@ -227,6 +247,14 @@ func (r *Release) check() error {
 	if !slices.Contains(r.Stores, "mongodb") || !slices.Contains(r.Stores, "redis") {
 		return fmt.Errorf("stores: every release runs on mongodb and redis; got %v", r.Stores)
 	}
+	if len(r.Plugins.ServiceTypes) == 0 {
+		return fmt.Errorf("plugins.serviceTypes: empty; list the plugin kinds the services use")
+	}
+	for _, reg := range r.Plugins.Registries {
+		if reg != RegistryDockerHub && reg != RegistryHarbor {
+			return fmt.Errorf("plugins.registries: %q is not %q or %q", reg, RegistryDockerHub, RegistryHarbor)
+		}
+	}
 	switch r.APIKey.Handoff {
 	case HandoffConsul:
 		if !r.UsesStore("consul") {
@@ -337,6 +365,12 @@ func (r *Release) StoreNames() []string {
 	}
 	return out
 }
+
+// PluginServiceTypes are the plugin kinds the release's services use.
+func (r *Release) PluginServiceTypes() []string { return r.Plugins.ServiceTypes }
+
+// PluginRegistries are the registry types the release's repository reads.
+func (r *Release) PluginRegistries() []string { return r.Plugins.Registries }
 
 // ServiceNames lists the backend services, sorted.
 func (r *Release) ServiceNames() []string { return append([]string(nil), r.names...) }

@@ -13,6 +13,18 @@ func TestBadInputCorpus(t *testing.T) {
 	svc := func(name string, o map[string]any) map[string]any {
 		return map[string]any{"services": map[string]any{name: o}}
 	}
+	// plugins is spaceone:plugins with one good entry per argument, changed by it.
+	plugins := func(changes ...map[string]any) map[string]any {
+		var list []any
+		for _, c := range changes {
+			p := map[string]any{"name": "aws-ec2", "image": "spaceone/plugin-aws-ec2-inven-collector", "version": "1.10.4", "serviceType": "inventory.Collector"}
+			for k, v := range c {
+				p[k] = v
+			}
+			list = append(list, p)
+		}
+		return map[string]any{"plugins": list}
+	}
 	cases := []struct {
 		name    string
 		cfg     map[string]any
@@ -74,6 +86,12 @@ func TestBadInputCorpus(t *testing.T) {
 		{"eks instance type", map[string]any{"clusterType": "eks", "eks": map[string]any{"region": "us-east-1", "nodes": map[string]any{"instanceTypes": []string{"big"}}}}, nil, "spaceone:eks.nodes.instanceTypes[0]", "t3.large"},
 		{"consul on a release without it", map[string]any{"release": "1.12.12", "stores": map[string]any{"consul": map[string]any{"size": "2Gi"}}}, nil, "spaceone:stores.consul", "runs no consul"},
 		{"consul routed to a laptop on a release without it", map[string]any{"release": "1.12.12", "localServices": map[string]any{"consul": "192.168.49.1:8500"}}, nil, "spaceone:localServices.consul", "nor one of its stores"},
+		{"plugin version unpinned", plugins(map[string]any{"version": "latest"}), nil, "spaceone:plugins[0].version", "pin a version"},
+		{"plugin of an unknown kind", plugins(map[string]any{"serviceType": "inventory.Crawler"}), nil, "spaceone:plugins[0].serviceType", "inventory.Collector, monitoring.DataSource"},
+		{"plugin image with its tag", plugins(map[string]any{"image": "spaceone/plugin-x:1.10.4"}), nil, "spaceone:plugins[0].image", "set the tag in plugins[0].version"},
+		{"plugin image not a reference", plugins(map[string]any{"image": "Not An Image"}), nil, "spaceone:plugins[0].image", "is not an image reference"},
+		{"plugin registered twice", plugins(map[string]any{}, map[string]any{}), nil, "spaceone:plugins[1].name", "also the name of plugins[0]"},
+		{"plugin from a private registry on 1.10.4", plugins(map[string]any{"image": "registry.local:5000/team/plugin-x"}), nil, "spaceone:plugins[0].image", "release 1.12.12"},
 		{"eks one zone", map[string]any{"clusterType": "eks", "eks": map[string]any{"region": "us-east-1", "availabilityZones": []string{"us-east-1a"}}}, nil, "spaceone:eks.availabilityZones", "give 2 or 3"},
 	}
 	for _, c := range cases {

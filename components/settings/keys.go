@@ -10,7 +10,7 @@ import (
 // secrets. A test keeps the two lists in step.
 var TopLevelKeys = []string{
 	"clusterType", "kubeContext", "kubeconfig", "eks", "namespace", "pluginNamespace", "release", "confirmReleaseChange",
-	"images", "services", "stores", "console", "domain", "adminUser", "initializer", "supervisor",
+	"images", "services", "stores", "console", "domain", "adminUser", "initializer", "supervisor", "plugins",
 	"localServices", "dev", "renderDir",
 	// secrets (pulumi config set --secret)
 	"adminPassword", "marketplaceToken", "mongodbPassword", "credentialSeed",

@@ -50,6 +50,8 @@ type Settings struct {
 	HasMarketplaceToken bool
 	Initializer         Initializer
 	Supervisor          Supervisor
+	// Plugins are registered in the platform's local repository (spaceone:plugins).
+	Plugins []Plugin
 	// LocalServices routes a service (or store) to a process outside the cluster, e.g. on a
 	// developer's laptop: its Service keeps name and port, its pods are not run.
 	LocalServices map[string]Address
@@ -106,6 +108,9 @@ type Images struct {
 	Registry    string   `json:"registry"`    // replaces the registry/owner part of every image, e.g. "registry.local:5000/spaceone"
 	PullPolicy  string   `json:"pullPolicy"`  // IfNotPresent, Always or Never
 	PullSecrets []string `json:"pullSecrets"` // names of existing docker-registry Secrets in the core namespace
+	// InsecureRegistry: the plugins' registry (images.registry's host, or a plugin image's own)
+	// answers plain HTTP, not HTTPS, when the repository service asks it for versions.
+	InsecureRegistry bool `json:"insecureRegistry"`
 }
 
 // ServiceOverride is what a stack may change about one catalogue service.
@@ -341,7 +346,9 @@ const DefaultRelease = "1.10.4"
 type Known interface {
 	HasService(name string) bool
 	ServiceNames() []string
-	StoreNames() []string // the stores the release runs on
+	StoreNames() []string         // the stores the release runs on
+	PluginServiceTypes() []string // the plugin kinds its services call (inventory.Collector, ...)
+	PluginRegistries() []string   // the registry types its repository reads (RegistryDockerHub, ...)
 }
 
 // releaseStores is the stores of the release; every store when nothing is known.
@@ -395,6 +402,7 @@ func Load(src Source, known Known) (*Settings, error) {
 	s.LocalServices = l.localServices(known)
 	l.checkDev(&s.Dev)
 	l.object("supervisor", &s.Supervisor)
+	l.object("plugins", &s.Plugins)
 	s.AdminPassword, s.HasAdminPassword = l.secret("adminPassword")
 	s.MarketplaceToken, s.HasMarketplaceToken = l.secret("marketplaceToken")
 	if s.Initializer.TimeoutMinutes < 1 || s.Initializer.TimeoutMinutes > 240 {
@@ -453,6 +461,7 @@ func Load(src Source, known Known) (*Settings, error) {
 		l.fail("domain", "%q is not a valid SpaceONE domain name (lower-case letters, digits and '-')", s.Domain)
 	}
 	l.checkImages(&s.Images)
+	l.checkPlugins(s, known)
 	l.checkServices(s.Services, known)
 	l.checkStores(&s.Stores)
 	l.checkConsole(&s.Console)

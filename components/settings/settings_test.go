@@ -27,6 +27,12 @@ func (k known) HasService(n string) bool {
 }
 func (k known) ServiceNames() []string { return k }
 func (k known) StoreNames() []string   { return catalog.StoreNames }
+func (k known) PluginServiceTypes() []string {
+	return []string{"inventory.Collector", "monitoring.DataSource"}
+}
+func (k known) PluginRegistries() []string {
+	return []string{catalog.RegistryDockerHub, catalog.RegistryHarbor}
+}
 
 func source(cfg map[string]any, secrets ...string) mapSource {
 	s := mapSource{values: map[string]string{}, secrets: map[string]bool{}}

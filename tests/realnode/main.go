@@ -6,7 +6,7 @@
 // by its Services' names and ports. Pod status comes from the processes and the pod's own
 // probes; logs are files and `kubectl logs`.
 //
-//	realnode -kubeconfig K -state DIR -runtimes DIR -standins DIR [flags]
+//	realnode -kubeconfig K -state DIR -runtimes DIR -standins DIR -plugins DIR [flags]
 //	realnode container-init SPEC   (internal: becomes one container's process)
 //
 // It must run as root inside a network namespace the caller made (the tests: only
@@ -66,6 +66,7 @@ func serve() error {
 		logs       = flag.String("logs", "", "directory for container logs (default STATE/logs)")
 		runtimes   = flag.String("runtimes", "", "runtime root installed by scripts/runtimes.sh (required)")
 		standins   = flag.String("standins", "", "the stand-in scripts directory (tests/realnode/standins)")
+		plugins    = flag.String("plugins", "", "the test plugins' code (tests/plugins)")
 		tableFile  = flag.String("table", "", "runtime table (default: the embedded runtimes.yaml)")
 		podCIDR    = flag.String("pod-cidr", "10.245.0.0/16", "pod address range of this node")
 		svcCIDR    = flag.String("service-cidr", "10.0.0.0/24", "the API server's --service-cluster-ip-range")
@@ -82,7 +83,7 @@ func serve() error {
 		}
 		data = b
 	}
-	table, err := LoadTable(data, *runtimes, *standins)
+	table, err := LoadTable(data, *runtimes, Sources{Standins: *standins, Plugins: *plugins})
 	if err != nil {
 		return err
 	}

@@ -25,19 +25,39 @@ type Runtime struct {
 // Table maps image references to runtimes.
 type Table struct {
 	Images map[string]Runtime `yaml:"images"`
-	// Root is where scripts/runtimes.sh installed the runtimes; Standins is tests/realnode/standins.
-	Root, Standins string
+	// Root is where scripts/runtimes.sh installed the runtimes.
+	Root string
 }
 
+// Sources are the directories of this checkout a runtime may name by token, at the start of
+// a path, entrypoint, cmd or env value: "@standins" (tests/realnode/standins: the stand-ins of
+// programs an image has) and "@plugins" (tests/plugins: the code of the test plugins' images,
+// what their /opt holds).
+type Sources struct{ Standins, Plugins string }
+
 // LoadTable reads a runtime table; unknown keys are errors, so a typo cannot pass silently.
-func LoadTable(data []byte, root, standins string) (*Table, error) {
+func LoadTable(data []byte, root string, src Sources) (*Table, error) {
 	var t Table
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&t); err != nil {
 		return nil, fmt.Errorf("reading the runtime table: %w", err)
 	}
-	t.Root, t.Standins = root, standins
+	t.Root = root
+	expand := strings.NewReplacer("@standins", src.Standins, "@plugins", src.Plugins)
+	for image, r := range t.Images {
+		for _, list := range [][]string{r.Path, r.Entrypoint, r.Cmd} {
+			for i, v := range list {
+				list[i] = expand.Replace(v)
+			}
+		}
+		env := map[string]string{}
+		for k, v := range r.Env {
+			env[k] = expand.Replace(v)
+		}
+		r.Env = env
+		t.Images[image] = r
+	}
 	return &t, nil
 }
 
@@ -62,10 +82,7 @@ func (t *Table) Lookup(image string) (Runtime, error) {
 func (t *Table) PathDirs(r Runtime) ([]string, error) {
 	var dirs []string
 	for _, p := range r.Path {
-		switch {
-		case p == "@standins":
-			p = t.Standins
-		case !filepath.IsAbs(p):
+		if !filepath.IsAbs(p) {
 			p = filepath.Join(t.Root, p)
 		}
 		if st, err := os.Stat(p); err != nil || !st.IsDir() {

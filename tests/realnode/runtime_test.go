@@ -31,7 +31,7 @@ func TestArgvFollowsContainerRuntimeRules(t *testing.T) {
 
 // An image with no stand-in is an error naming the image; the embedded table decodes strictly.
 func TestTableLookup(t *testing.T) {
-	table, err := LoadTable(defaultTable, "/runtimes", "/standins")
+	table, err := LoadTable(defaultTable, "/runtimes", Sources{Standins: "/standins", Plugins: "/plugins"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestTableLookup(t *testing.T) {
 	if !errors.As(err, &nr) || !strings.Contains(err.Error(), "spaceone/console:1.10.4.6") {
 		t.Errorf("want a NoRuntimeError naming the image, got %v", err)
 	}
-	if _, err := LoadTable([]byte("images: {}\nimagez: {}\n"), "", ""); err == nil {
+	if _, err := LoadTable([]byte("images: {}\nimagez: {}\n"), "", Sources{}); err == nil {
 		t.Error("an unknown key in the table was accepted")
 	}
 }

@@ -1,0 +1,22 @@
+"""inventory.plugin.Job (1.12): one collect task per region of the options."""
+import logging
+
+from spaceone.api.inventory.plugin import job_pb2, job_pb2_grpc
+from spaceone.core.pygrpc import BaseAPI
+from spaceone.core.pygrpc.message_type import change_struct_type
+
+from fakecloud import cloud
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class Job(BaseAPI, job_pb2_grpc.JobServicer):
+    pb2 = job_pb2
+    pb2_grpc = job_pb2_grpc
+
+    def get_tasks(self, request, context):
+        params, _ = self.parse_request(request, context)
+        regions = cloud.regions(params.get('options', {}))
+        _LOGGER.info('[get_tasks] %d tasks (regions %s)', len(regions), regions)
+        return self.pb2.TasksInfo(tasks=[
+            self.pb2.TaskInfo(task_options=change_struct_type({'region': r})) for r in regions])
