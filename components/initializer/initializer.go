@@ -48,6 +48,8 @@ type Args struct {
 	MarketplaceEndpoint string
 	TimeoutMinutes      int
 	Waits               kube.Waits // what it calls must answer first (the platform's start order)
+	// Plugins are registered in the local repository on every run (found when they exist).
+	Plugins []Plugin
 	// KeyRotation, when it differs from the value the last rotation recorded beside the key,
 	// makes this run create a new API key, hand it over and disable the old one
 	// (spaceone:initializer.rotateApiKey); "" never rotates.
@@ -98,14 +100,25 @@ func Files(a *Args) (map[string]string, error) {
 		}
 		files["marketplace.yaml"] = string(mk)
 	}
+	if len(a.Plugins) > 0 {
+		pl, err := yaml.Marshal(map[string]any{"tasks": pluginTasks(a.Plugins)})
+		if err != nil {
+			return nil, err
+		}
+		files["plugins.yaml"] = "# The stack's plugins (spaceone:plugins) in the local repository, each checked to have its\n" +
+			"# version in its registry; found, not changed, when registered already.\n" + string(pl)
+	}
 	return files, nil
 }
 
-// Tasks is every task of a run, in order (root domain, then marketplace when used).
+// Tasks is every task of a run, in order (root domain, then marketplace and plugins when used).
 func Tasks(a *Args) []any {
 	t := rootDomainTasks()
 	if a.HasMarketplaceToken {
 		t = append(t, marketplaceTasks()...)
+	}
+	if len(a.Plugins) > 0 {
+		t = append(t, pluginTasks(a.Plugins)...)
 	}
 	return t
 }
@@ -136,6 +149,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	imports := []string{filesDir + "/root_domain.yaml"}
 	if args.HasMarketplaceToken {
 		imports = append(imports, filesDir+"/marketplace.yaml")
+	}
+	if len(args.Plugins) > 0 {
+		imports = append(imports, filesDir+"/plugins.yaml")
 	}
 	token := pulumi.String("").ToStringOutput()
 	if args.HasMarketplaceToken {
@@ -363,4 +379,40 @@ func marketplaceTasks() []any {
 				"secret_id": "${{ tasks.marketplace_secret.output.secret_id }}", "domain_id": domainID},
 			map[string]any{"matches": []string{"name", "domain_id"}, "verb": map[string]any{"create": "register"}}),
 	}
+}
+
+// Plugin is one plugin to register in the local repository, as SpaceONE's repository takes it.
+type Plugin struct {
+	Name         string
+	Image        string // the path under its registry
+	RegistryType string // catalog.RegistryDockerHub or catalog.RegistryHarbor
+	Version      string // must be among the registry's tags
+	ServiceType  string
+	Provider     string
+}
+
+// pluginTasks registers the local repository (SpaceONE creates none) and each plugin in it.
+// The repository asks the plugin's registry for its versions when registering it; the check
+// after each makes a version missing from the registry fail this run, not a collector later.
+func pluginTasks(plugins []Plugin) []any {
+	domainID := "${{ tasks.domain.output.domain_id }}"
+	tasks := []any{resource("local_repository", "Find or register the local repository", "", "repository.Repository", "NO_UPDATE",
+		map[string]any{"name": "local", "repository_type": "local"},
+		map[string]any{"matches": []string{"name"}, "verb": map[string]any{"create": "register"}})}
+	for i, p := range plugins {
+		id := fmt.Sprintf("plugin_%d", i)
+		data := map[string]any{"name": p.Name, "image": p.Image, "registry_type": p.RegistryType, "service_type": p.ServiceType,
+			"domain_id": domainID, "tags": map[string]any{"managed-by": "spaceone-pulumi"}}
+		if p.Provider != "" {
+			data["provider"] = p.Provider
+		}
+		tasks = append(tasks,
+			resource(id, "Find or register plugin "+p.Name, "", "repository.Plugin", "NO_UPDATE", data,
+				map[string]any{"matches": []string{"name", "domain_id"}, "verb": map[string]any{"create": "register"}}),
+			shell(id+"_version", "Check that version "+p.Version+" of plugin "+p.Name+" is in its registry", "",
+				fmt.Sprintf("out=$(spacectl exec get_versions repository.Plugin -p plugin_id=${{ tasks.%s.output.plugin_id }} -p domain_id=%s -o json 2>&1)\n"+
+					"case \"$out\" in *'\"%s\"'*) ;; *) echo \"plugin %s: version %s is not among the versions its registry lists for %s: $out\"; exit 1;; esac\n",
+					id, domainID, p.Version, p.Name, p.Version, p.Image)))
+	}
+	return tasks
 }

@@ -55,6 +55,10 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 	if err != nil {
 		return err
 	}
+	registrations, err := pluginRegistrations(s)
+	if err != nil {
+		return err
+	}
 	ia := &initializer.Args{
 		Namespace: core.Metadata.Name().Elem(),
 		Image:     kube.Image(rel.Spacectl.Repository, rel.Spacectl.Tag, s.Images.Registry), Tag: rel.Spacectl.Tag,
@@ -65,6 +69,7 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 		MarketplaceEndpoint: "grpc://repository.portal.spaceone.dev:50051",
 		TimeoutMinutes:      s.Initializer.TimeoutMinutes,
 		KeyRotation:         s.Initializer.RotateAPIKey,
+		Plugins:             registrations,
 		Waits:               waitFor,
 	}
 	switch rel.APIKey.Handoff {

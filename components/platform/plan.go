@@ -117,6 +117,10 @@ func NewPlan(s *settings.Settings, rel *catalog.Release) (*Plan, error) {
 			}
 		}
 	}
+	// The plugins' registry (spaceone:plugins): the repository finds their versions there.
+	if host, repo := s.PluginRegistry(), p.ByName["repository"]; host != "" && repo != nil {
+		repo.Extra = catalog.Merge(pluginRegistryConfig(host, s.Images.InsecureRegistry), repo.Extra)
+	}
 	problems = append(problems, nodePortClashes(s, p)...)
 	if len(problems) > 0 {
 		return nil, problems

@@ -92,6 +92,14 @@ func Config(a *Args) (string, error) {
 		replicas = map[string]int{"inventory.Collector": 1, "monitoring.DataSource": 1}
 	}
 	redis := map[string]any{"host": hostOf(a.Redis.Host), "port": a.Redis.Port}
+	kubernetes := map[string]any{"namespace": a.NamespaceName, "start_port": 50051, "end_port": 50052, "headless": true, "replica": replicas}
+	if len(a.PullSecrets) > 0 { // the plugins' Deployments pull with the supervisor's own secrets
+		var refs []map[string]string
+		for _, n := range a.PullSecrets {
+			refs = append(refs, map[string]string{"name": n})
+		}
+		kubernetes["imagePullSecrets"] = refs
+	}
 	doc := map[string]any{"GLOBAL": map[string]any{
 		"NAME":        "root",
 		"HOSTNAME":    a.NamespaceName + ".svc.cluster.local",
@@ -99,9 +107,7 @@ func Config(a *Args) (string, error) {
 		"MAX_WORKERS": 1000,
 		"HANDLERS":    map[string]any{},
 		"CONNECTORS": map[string]any{
-			"KubernetesConnector": map[string]any{
-				"namespace": a.NamespaceName, "start_port": 50051, "end_port": 50052, "headless": true, "replica": replicas,
-			},
+			"KubernetesConnector": kubernetes,
 			"PluginConnector":     map[string]any{"endpoint": map[string]any{"v1": "grpc://" + fqdn("plugin") + ":50051"}},
 			"RepositoryConnector": map[string]any{"endpoint": map[string]any{"v1": "grpc://" + fqdn("repository") + ":50051"}},
 			"IdentityConnector":   map[string]any{"endpoint": map[string]any{"v1": "grpc://" + fqdn("identity") + ":50051"}},

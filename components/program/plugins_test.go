@@ -1,0 +1,98 @@
+package program
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// A stack's plugins reach the initializer as register tasks counted in every mode, and a
+// private registry reaches the repository's config; the supervisor pulls with the stack's
+// pull secrets.
+func TestPluginsAreRegisteredFromTheirRegistry(t *testing.T) {
+	cfg := config112()
+	cfg["plugins"] = []any{
+		map[string]any{"name": "fakecloud", "image": "registry.local:5000/team/fakecloud-collector", "version": "1.12.12",
+			"serviceType": "inventory.Collector", "provider": "fakecloud"},
+		map[string]any{"name": "aws-ec2", "image": "spaceone/plugin-aws-ec2-inven-collector", "version": "1.12.0", "serviceType": "inventory.Collector"},
+	}
+	cfg["images"] = map[string]any{"insecureRegistry": true, "pullSecrets": []string{"regcred"}}
+	m := run(t, cfg)
+	files := configData(m)
+
+	var doc struct {
+		Tasks []struct {
+			ID   string         `yaml:"id"`
+			If   string         `yaml:"if"`
+			Spec map[string]any `yaml:"spec"`
+		} `yaml:"tasks"`
+	}
+	var name string
+	for k, v := range files {
+		if strings.HasSuffix(k, "/plugins.yaml") {
+			name = k
+			if err := yaml.Unmarshal([]byte(v), &doc); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if name == "" {
+		t.Fatal("the initializer has no plugins.yaml")
+	}
+	registered := map[string]map[string]any{}
+	for _, task := range doc.Tasks {
+		if task.If != "" {
+			t.Errorf("task %s runs only %s: plugins are registered in every mode", task.ID, task.If)
+		}
+		if task.Spec["resource_type"] == "repository.Plugin" {
+			data := task.Spec["data"].(map[string]any)
+			registered[data["name"].(string)] = data
+		}
+	}
+	if got := registered["fakecloud"]; got == nil || got["image"] != "team/fakecloud-collector" || got["registry_type"] != "HARBOR" || got["provider"] != "fakecloud" {
+		t.Errorf("fakecloud registered as %v, want image team/fakecloud-collector from HARBOR", got)
+	}
+	if got := registered["aws-ec2"]; got == nil || got["image"] != "spaceone/plugin-aws-ec2-inven-collector" || got["registry_type"] != "DOCKER_HUB" {
+		t.Errorf("aws-ec2 registered as %v, want a Docker Hub image", got)
+	}
+	if len(doc.Tasks) != 1+2*2 {
+		t.Errorf("%d plugin tasks, want the local repository and, per plugin, its registration and version check", len(doc.Tasks))
+	}
+
+	// The task counts the initializer checks include them; without plugins they are 5 fewer.
+	counts := containerEnv(t, m.Find("kubernetes:batch/v1:Job", "initializer"))
+	without := containerEnv(t, run(t, config112()).Find("kubernetes:batch/v1:Job", "initializer"))
+	for _, mode := range []string{"FIRST", "AGAIN", "ROTATE", "REKEY"} {
+		a, _ := strconv.Atoi(counts["SPACEONE_TASKS_"+mode])
+		b, _ := strconv.Atoi(without["SPACEONE_TASKS_"+mode])
+		if a-b != 5 {
+			t.Errorf("mode %s expects %d tasks with two plugins, %d without", mode, a, b)
+		}
+	}
+
+	repo := files["repository-config/config.yaml"]
+	for _, want := range []string{"HARBOR: registry.local:5000", "base_url: http://registry.local:5000"} {
+		if !strings.Contains(repo, want) {
+			t.Errorf("repository config lacks %q:\n%s", want, repo)
+		}
+	}
+	sup := files["supervisor-config/config.yaml"]
+	if !strings.Contains(sup, "imagePullSecrets:\n") || !strings.Contains(sup, "name: regcred") {
+		t.Errorf("supervisor's Kubernetes connector lacks the pull secret:\n%s", sup)
+	}
+}
+
+// Without plugins, nothing of the kind is rendered.
+func TestNoPluginsNoRegistration(t *testing.T) {
+	files := configData(run(t, config112()))
+	for k, v := range files {
+		if strings.HasSuffix(k, "/plugins.yaml") {
+			t.Errorf("%s rendered without plugins", k)
+		}
+		if strings.HasPrefix(k, "repository-") && strings.Contains(v, "HarborConnector") {
+			t.Errorf("%s names a plugin registry without plugins", k)
+		}
+	}
+}
