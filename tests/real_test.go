@@ -58,10 +58,13 @@ func (p *project) setSecret(t *testing.T, key, value string) {
 // ROOT_DOMAIN_NAME names, so this proves the platform sets it from spaceone:domain.
 const realDomain = "acme"
 
-func realStackConfig(rel realRelease) string {
+func realStackConfig(t *testing.T, rel realRelease) string {
 	cfg := simStackConfig()
 	if !rel.consul { // a release without Consul refuses settings for it
 		cfg = strings.Replace(cfg, "    consul: {size: 1Gi}\n", "", 1)
+	}
+	if rel.plugins {
+		cfg += pluginStackConfig(t, rel)
 	}
 	return cfg + "  spaceone:console: {enabled: false}\n  spaceone:domain: " + realDomain + "\n" +
 		"  spaceone:release: " + rel.version + "\n"
@@ -73,6 +76,7 @@ func realStackConfig(rel realRelease) string {
 type realRelease struct {
 	version string
 	consul  bool // the key goes through Consul (else: the Secret spaceone-api-key)
+	plugins bool // the test plugin is in the stack's plugins, and collects
 }
 
 // TestRealFirstInstall installs SpaceONE 1.10.4 for real: `pulumi up` on the sim with every
@@ -83,13 +87,15 @@ func TestRealFirstInstall(t *testing.T) {
 
 // TestRealFirstInstall112 is the same for 1.12.12, with 1.12's own packages: no Consul, the key
 // handed over in a Kubernetes Secret.
-func TestRealFirstInstall112(t *testing.T) { realFirstInstall(t, realRelease{version: "1.12.12"}) }
+func TestRealFirstInstall112(t *testing.T) {
+	realFirstInstall(t, realRelease{version: "1.12.12", plugins: true})
+}
 
 func realFirstInstall(t *testing.T, rel realRelease) {
 	needSim(t)
 	rn := startRealNode(t)
 	exp := expect(t, rel.version)
-	p := newProject(t, "real", realStackConfig(rel))
+	p := newProject(t, "real", realStackConfig(t, rel))
 	p.setSecret(t, "adminPassword", realAdminPassword)
 
 	// 1. up returns only once the initializer has really succeeded and the consumers are ready.
@@ -168,6 +174,12 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	}
 	rel.checkConsumers(t, rn, exp, key)
 	checkSupervisorRegistered(t, ctl, domainID)
+
+	// 5b. SpaceONE does its job: a collector of the plugin up registered collects, run by the
+	//     supervisor in the plugin namespace.
+	if rel.plugins {
+		t.Run("PluginCollects", func(t *testing.T) { checkPluginCollects(t, ctl, rn, rel, domainID) })
+	}
 
 	// 6. no log and no ConfigMap holds the admin password or the API key.
 	checkNoSecretLeaks(t, rn, []string{realAdminPassword, key, token})

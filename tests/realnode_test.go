@@ -36,7 +36,7 @@ func startRealNode(t *testing.T) *realNode {
 	must(t, err)
 	mustKubectl(t, "cordon", "kwok-node-0")
 	rn.cmd = exec.Command(bin, "-kubeconfig", filepath.Join(simDir, "admin.kubeconfig"), "-state", dir,
-		"-runtimes", runtimes, "-standins", filepath.Join(root, "tests/realnode/standins"), "-plugins", filepath.Join(root, "tests/plugins"),
+		"-runtimes", runtimes, "-standins", filepath.Join(root, "tests/realnode/standins"), "-plugins", filepath.Join(root, "tests/plugins"), "-registry-port", strconv.Itoa(nodeRegistryPort),
 		"-tls-cert", filepath.Join(simDir, "run/pki/kwok.crt"), "-tls-key", filepath.Join(simDir, "run/pki/kwok.key"))
 	if table := os.Getenv("SPACEONE_REALNODE_TABLE"); table != "" {
 		rn.cmd.Args = append(rn.cmd.Args, "-table", table) // e.g. stores that start late, to see who copes

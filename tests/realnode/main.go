@@ -67,6 +67,7 @@ func serve() error {
 		runtimes   = flag.String("runtimes", "", "runtime root installed by scripts/runtimes.sh (required)")
 		standins   = flag.String("standins", "", "the stand-in scripts directory (tests/realnode/standins)")
 		plugins    = flag.String("plugins", "", "the test plugins' code (tests/plugins)")
+		regPort    = flag.Int("registry-port", 5000, "port of the stand-in registry on the pods' gateway (its images: @registry/... in the table)")
 		tableFile  = flag.String("table", "", "runtime table (default: the embedded runtimes.yaml)")
 		podCIDR    = flag.String("pod-cidr", "10.245.0.0/16", "pod address range of this node")
 		svcCIDR    = flag.String("service-cidr", "10.0.0.0/24", "the API server's --service-cluster-ip-range")
@@ -83,13 +84,15 @@ func serve() error {
 		}
 		data = b
 	}
-	table, err := LoadTable(data, *runtimes, Sources{Standins: *standins, Plugins: *plugins})
-	if err != nil {
-		return err
-	}
 	podNet, err := netip.ParsePrefix(*podCIDR)
 	if err != nil {
 		return fmt.Errorf("-pod-cidr: %w", err)
+	}
+	// The registry listens on the pods' gateway (the bridge's address), which pods reach.
+	registry := net.JoinHostPort(podNet.Addr().Next().String(), fmt.Sprint(*regPort))
+	table, err := LoadTable(data, *runtimes, Sources{Standins: *standins, Plugins: *plugins, Registry: registry})
+	if err != nil {
+		return err
 	}
 	svcNet, err := netip.ParsePrefix(*svcCIDR)
 	if err != nil {
@@ -133,6 +136,9 @@ func serve() error {
 	services.Start(ctx, client)
 	if _, err := services.serveDNS(net.JoinHostPort(network.Gateway().String(), "53")); err != nil {
 		return fmt.Errorf("node DNS: %w", err)
+	}
+	if err := serveRegistry(registry, table); err != nil {
+		return fmt.Errorf("node registry: %w", err)
 	}
 	agent := &Agent{Client: client, Table: table, Net: network, Services: services, NodeIP: *nodeIP,
 		StateDir: filepath.Join(*state, "pods"), LogDir: logDir, Self: self, pods: map[string]*podRun{}}

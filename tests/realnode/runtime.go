@@ -29,11 +29,11 @@ type Table struct {
 	Root string
 }
 
-// Sources are the directories of this checkout a runtime may name by token, at the start of
-// a path, entrypoint, cmd or env value: "@standins" (tests/realnode/standins: the stand-ins of
-// programs an image has) and "@plugins" (tests/plugins: the code of the test plugins' images,
-// what their /opt holds).
-type Sources struct{ Standins, Plugins string }
+// Sources are what a table entry may name by token: "@standins" (tests/realnode/standins: the
+// stand-ins of programs an image has) and "@plugins" (tests/plugins: the code of the test
+// plugins' images, what their /opt holds) in a path, entrypoint, cmd or env value, and
+// "@registry" (the node's stand-in registry, host:port) in an image.
+type Sources struct{ Standins, Plugins, Registry string }
 
 // LoadTable reads a runtime table; unknown keys are errors, so a typo cannot pass silently.
 func LoadTable(data []byte, root string, src Sources) (*Table, error) {
@@ -45,6 +45,7 @@ func LoadTable(data []byte, root string, src Sources) (*Table, error) {
 	}
 	t.Root = root
 	expand := strings.NewReplacer("@standins", src.Standins, "@plugins", src.Plugins)
+	images := map[string]Runtime{}
 	for image, r := range t.Images {
 		for _, list := range [][]string{r.Path, r.Entrypoint, r.Cmd} {
 			for i, v := range list {
@@ -56,8 +57,9 @@ func LoadTable(data []byte, root string, src Sources) (*Table, error) {
 			env[k] = expand.Replace(v)
 		}
 		r.Env = env
-		t.Images[image] = r
+		images[strings.Replace(image, "@registry", src.Registry, 1)] = r
 	}
+	t.Images = images
 	return &t, nil
 }
 

@@ -43,6 +43,16 @@ func TestTableLookup(t *testing.T) {
 	if !errors.As(err, &nr) || !strings.Contains(err.Error(), "spaceone/console:1.10.4.6") {
 		t.Errorf("want a NoRuntimeError naming the image, got %v", err)
 	}
+	if _, err := table.Lookup("10.1.0.1:5000/spaceone-pulumi/fakecloud-collector:1.12.12"); err == nil {
+		t.Error("an image of the stand-in registry was found under another registry's address")
+	}
+	reg, err := LoadTable(defaultTable, "/runtimes", Sources{Plugins: "/plugins", Registry: "10.1.0.1:5000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rt, err := reg.Lookup("10.1.0.1:5000/spaceone-pulumi/fakecloud-collector:1.12.12"); err != nil || !slices.Contains(rt.Cmd, "/plugins/fakecloud") {
+		t.Errorf("the test plugin under the registry's address: %+v, %v (want its code under /plugins)", rt, err)
+	}
 	if _, err := LoadTable([]byte("images: {}\nimagez: {}\n"), "", Sources{}); err == nil {
 		t.Error("an unknown key in the table was accepted")
 	}

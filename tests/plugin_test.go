@@ -1,0 +1,270 @@
+package tests
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The test plugin (tests/plugins/fakecloud): a collector of our own, on each release's
+// spaceone-core and spaceone-api, in the node's stand-in registry (tests/realnode/runtimes.yaml).
+const (
+	fakeCloudImage    = "spaceone-pulumi/fakecloud-collector"
+	fakeCloudProvider = "fakecloud"
+	fakeCloudPlugin   = "fakecloud-collector" // its plugin_id: SpaceONE takes the image's last segment
+	nodeRegistryPort  = 5000                  // the node's stand-in registry, on the pods' gateway
+)
+
+// fakeCloudRegions are the collector's options; the plugin makes two instances per region.
+var fakeCloudRegions = []string{"north", "south"}
+
+// pluginStackConfig registers the test plugin through spaceone:plugins, as a user would one of
+// their own registry's (plain HTTP, as a registry on a private network may be).
+func pluginStackConfig(t *testing.T, rel realRelease) string {
+	registry := net.JoinHostPort(nodeHostAddress(t), strconv.Itoa(nodeRegistryPort))
+	return fmt.Sprintf("  spaceone:images: {insecureRegistry: true}\n"+
+		"  spaceone:plugins:\n"+
+		"  - {name: FakeCloud Collector, image: %s/%s, version: %s, serviceType: inventory.Collector, provider: %s}\n",
+		registry, fakeCloudImage, rel.version, fakeCloudProvider)
+}
+
+// spacectlJSON runs a spacectl call with JSON output and decodes it; spacectl exits 0 on its
+// own errors, so an "ERROR" in its output fails the test with the call named.
+func spacectlJSON(t *testing.T, ctl *spacectlEnv, into any, args ...string) {
+	t.Helper()
+	out := ctl.run(t, append(args, "-o", "json")...)
+	if strings.Contains(out, "ERROR") {
+		t.Fatalf("spacectl %s: %s", strings.Join(args, " "), tail(out, 20))
+	}
+	if err := json.Unmarshal([]byte(out), into); err != nil {
+		t.Fatalf("spacectl %s: not JSON (%v):\n%s", strings.Join(args, " "), err, tail(out, 20))
+	}
+}
+
+func jsonArg(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// checkPluginCollects is SpaceONE doing its job: a provider service account with secret data,
+// a collector of the test plugin (registered by up from spaceone:plugins), a collection, all
+// through SpaceONE's APIs; the supervisor runs the plugin, inventory stores what it returned.
+func checkPluginCollects(t *testing.T, ctl *spacectlEnv, rn *realNode, rel realRelease, domainID string) {
+	// The plugin as up registered it, with its version listed from the registry.
+	var plugins struct {
+		Results []struct {
+			PluginID     string `json:"plugin_id"`
+			Image        string `json:"image"`
+			RegistryType string `json:"registry_type"`
+			RegistryURL  string `json:"registry_url"`
+		} `json:"results"`
+	}
+	spacectlJSON(t, ctl, &plugins, "list", "repository.Plugin", "-p", "domain_id="+domainID)
+	if len(plugins.Results) != 1 || plugins.Results[0].PluginID != fakeCloudPlugin {
+		t.Fatalf("the local repository holds %+v, want the one plugin of spaceone:plugins", plugins.Results)
+	}
+	t.Logf("registered by up: plugin %+v", plugins.Results[0])
+
+	account := "acme-42"
+	accessKey := randomHex(t, 20) // a fresh secret per run, so finding it in a log is a real leak
+	ctl.run(t, "exec", "create", "identity.Provider", "-j", jsonArg(map[string]any{"provider": fakeCloudProvider, "name": "FakeCloud", "domain_id": domainID}))
+	sa := map[string]any{"name": "fakecloud " + account, "provider": fakeCloudProvider, "data": map[string]any{}, "domain_id": domainID}
+	if !rel.consul { // 1.12 asks for the kind of account
+		sa["service_account_type"] = "GENERAL"
+	}
+	var account1 struct {
+		ID string `json:"service_account_id"`
+	}
+	spacectlJSON(t, ctl, &account1, "exec", "create", "identity.ServiceAccount", "-j", jsonArg(sa))
+	var secret struct {
+		ID string `json:"secret_id"`
+	}
+	spacectlJSON(t, ctl, &secret, "exec", "create", "secret.Secret", "-j", jsonArg(map[string]any{
+		"name": "fakecloud credentials", "secret_type": "CREDENTIALS", "service_account_id": account1.ID, "domain_id": domainID,
+		"data": map[string]any{"account_id": account, "access_key": accessKey}}))
+
+	// The collector: creating it asks the plugin service for the plugin's endpoint, which has
+	// the supervisor run it (its next sync), and then calls the plugin's init.
+	pluginInfo := map[string]any{"plugin_id": fakeCloudPlugin, "version": rel.version, "upgrade_mode": "MANUAL",
+		"options": map[string]any{"regions": fakeCloudRegions}}
+	collector := map[string]any{"name": "fakecloud", "plugin_info": pluginInfo, "domain_id": domainID}
+	if rel.consul { // 1.10 picks the secrets by the plugin's provider
+		pluginInfo["provider"] = fakeCloudProvider
+	} else {
+		collector["provider"] = fakeCloudProvider
+	}
+	start := time.Now()
+	var created struct {
+		ID string `json:"collector_id"`
+	}
+	spacectlJSON(t, ctl, &created, "exec", "create", "inventory.Collector", "-j", jsonArg(collector))
+	startPlugin := time.Since(start)
+	t.Logf("collector created in %s (the supervisor's sync, the plugin's start, its init)", startPlugin.Round(time.Second))
+
+	deployment, service := checkSupervisorRunsThePlugin(t, rel)
+
+	// A collection, and its job.
+	start = time.Now()
+	var job struct {
+		ID string `json:"job_id"`
+	}
+	spacectlJSON(t, ctl, &job, "exec", "collect", "inventory.Collector", "-p", "collector_id="+created.ID, "-p", "domain_id="+domainID)
+	status := waitJob(t, ctl, job.ID, domainID)
+	took := time.Since(start)
+	if status != "SUCCESS" {
+		var tasks any
+		spacectlJSON(t, ctl, &tasks, "list", "inventory.JobTask", "-p", "job_id="+job.ID, "-p", "domain_id="+domainID)
+		t.Fatalf("collect job %s ended %s; its tasks: %v", job.ID, status, tasks)
+	}
+	t.Logf("collect job %s: %s in %s (request to resources in inventory; the plugin was running)", job.ID, status, took.Round(100*time.Millisecond))
+
+	// What inventory now holds is what the plugin made of the secret data and the options.
+	var services struct {
+		Results []struct {
+			Name       string         `json:"name"`
+			RegionCode string         `json:"region_code"`
+			Account    string         `json:"account"`
+			Data       map[string]any `json:"data"`
+		} `json:"results"`
+	}
+	spacectlJSON(t, ctl, &services, "list", "inventory.CloudService", "-p", "provider="+fakeCloudProvider, "-p", "domain_id="+domainID)
+	sum := sha256.Sum256([]byte(accessKey))
+	fingerprint := hex.EncodeToString(sum[:])[:16]
+	var want, got []string
+	for _, r := range fakeCloudRegions {
+		for i := range 2 {
+			want = append(want, fmt.Sprintf("%s-%s-vm-%d", account, r, i))
+		}
+	}
+	for _, s := range services.Results {
+		got = append(got, s.Name)
+		if s.Data["key_fingerprint"] != fingerprint || s.Account != account {
+			t.Errorf("cloud service %s: fingerprint %v, account %q; want %s (of the secret's key) and %q", s.Name, s.Data["key_fingerprint"], s.Account, fingerprint, account)
+		}
+	}
+	sort.Strings(got)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("inventory.CloudService of %s: %v, want %v", fakeCloudProvider, got, want)
+	}
+	var regions struct {
+		Results []struct {
+			RegionCode string `json:"region_code"`
+		} `json:"results"`
+	}
+	spacectlJSON(t, ctl, &regions, "list", "inventory.Region", "-p", "provider="+fakeCloudProvider, "-p", "domain_id="+domainID)
+	if len(regions.Results) != len(fakeCloudRegions) {
+		t.Errorf("inventory.Region of %s: %+v, want %v", fakeCloudProvider, regions.Results, fakeCloudRegions)
+	}
+	t.Logf("collected: %d cloud services %v, %d regions; each holds the fingerprint of the secret's key", len(got), got, len(regions.Results))
+
+	// The plugin ran once, and its log holds what it did but not the secret.
+	for name, log := range rn.podLogs(t, "root-supervisor", deployment) {
+		if strings.Contains(log, accessKey) {
+			t.Errorf("%s: the plugin's log holds the secret's access key", name)
+		}
+		if !strings.Contains(log, "[collect]") {
+			t.Errorf("%s: the plugin's log shows no collect call:\n%s", name, tail(log, 10))
+		}
+	}
+	if out := mustKubectl(t, "-n", "root-supervisor", "get", "pods", "-l", "plugin_id="+fakeCloudPlugin,
+		"-o", `jsonpath={range .items[*]}{.metadata.name}={.status.containerStatuses[0].restartCount}{" "}{end}`); !regexp.MustCompile(`^(\S+=0 ?)+$`).MatchString(strings.TrimSpace(out)) {
+		t.Errorf("plugin pods restarted (or none): %q", out)
+	}
+
+	// Deleting the collector leaves the plugin running, as upstream does: the plugin service
+	// keeps an installed plugin until its cleanup scheduler finds it unused (7 days).
+	ctl.run(t, "exec", "delete", "inventory.Collector", "-p", "collector_id="+created.ID, "-p", "domain_id="+domainID)
+	if out, _ := kubectl(t, "-n", "root-supervisor", "get", "deployment/"+deployment, "service/"+service, "-o", "name"); strings.Count(out, "/") != 2 {
+		t.Errorf("after the collector's deletion the plugin's objects are gone: %q", out)
+	}
+}
+
+// checkSupervisorRunsThePlugin: the supervisor, with its own account, created the plugin's
+// Deployment and Service in the plugin namespace, for the image of the registry.
+func checkSupervisorRunsThePlugin(t *testing.T, rel realRelease) (deployment, service string) {
+	t.Helper()
+	var list struct {
+		Items []struct {
+			Metadata struct {
+				Name          string            `json:"name"`
+				Labels        map[string]string `json:"labels"`
+				ManagedFields []struct {
+					Manager string `json:"manager"`
+				} `json:"managedFields"`
+			} `json:"metadata"`
+			Spec struct {
+				ClusterIP string `json:"clusterIP"`
+				Template  struct {
+					Spec struct {
+						Containers []struct {
+							Image string `json:"image"`
+						} `json:"containers"`
+					} `json:"spec"`
+				} `json:"template"`
+			} `json:"spec"`
+		} `json:"items"`
+	}
+	out := mustKubectl(t, "-n", "root-supervisor", "get", "deployments,services", "-l", "plugin_id="+fakeCloudPlugin, "--show-managed-fields", "-o", "json")
+	must(t, json.Unmarshal([]byte(out), &list))
+	image := net.JoinHostPort(nodeHostAddress(t), strconv.Itoa(nodeRegistryPort)) + "/" + fakeCloudImage + ":" + rel.version
+	for _, it := range list.Items {
+		var managers []string
+		for _, m := range it.Metadata.ManagedFields {
+			managers = append(managers, m.Manager)
+		}
+		// Pulumi's field manager is the program's; anything else that wrote it is the supervisor's client.
+		if len(managers) == 0 || strings.Contains(strings.Join(managers, " "), "pulumi") {
+			t.Errorf("%s was written by %v, not only by the supervisor's Kubernetes client", it.Metadata.Name, managers)
+		}
+		if len(it.Spec.Template.Spec.Containers) > 0 {
+			deployment = it.Metadata.Name
+			if got := it.Spec.Template.Spec.Containers[0].Image; got != image {
+				t.Errorf("plugin Deployment %s runs %s, want %s", deployment, got, image)
+			}
+			t.Logf("the supervisor created Deployment %s (labels %v, image %s, written by %v)", deployment, it.Metadata.Labels, image, managers)
+		} else {
+			service = it.Metadata.Name
+			t.Logf("the supervisor created Service %s (clusterIP %s, written by %v)", service, it.Spec.ClusterIP, managers)
+		}
+	}
+	if deployment == "" || service == "" || !strings.HasPrefix(deployment, fakeCloudPlugin+"-") {
+		t.Fatalf("the plugin namespace lacks the plugin's Deployment and Service:\n%s", mustKubectl(t, "-n", "root-supervisor", "get", "all"))
+	}
+	return deployment, service
+}
+
+// waitJob polls a collect job until it ends (SUCCESS, FAILURE, ERROR, CANCELED, TIMEOUT).
+func waitJob(t *testing.T, ctl *spacectlEnv, jobID, domainID string) string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		var job struct {
+			Status string `json:"status"`
+		}
+		spacectlJSON(t, ctl, &job, "exec", "get", "inventory.Job", "-p", "job_id="+jobID, "-p", "domain_id="+domainID)
+		switch job.Status {
+		case "SUCCESS", "FAILURE", "ERROR", "CANCELED", "TIMEOUT":
+			return job.Status
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("collect job %s still %s after 5 minutes", jobID, job.Status)
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
+
+func randomHex(t *testing.T, n int) string {
+	b := make([]byte, n)
+	_, err := rand.Read(b)
+	must(t, err)
+	return hex.EncodeToString(b)
+}
