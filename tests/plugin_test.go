@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
 )
 
 // The test plugin (tests/plugins/fakecloud): a collector of our own, on each release's
@@ -27,14 +30,28 @@ const (
 // fakeCloudRegions are the collector's options; the plugin makes two instances per region.
 var fakeCloudRegions = []string{"north", "south"}
 
-// pluginStackConfig registers the test plugin through spaceone:plugins, as a user would one of
-// their own registry's (plain HTTP, as a registry on a private network may be).
-func pluginStackConfig(t *testing.T, rel realRelease) string {
+// fakeCloudImages is the test plugin's image as the stack names it and as the supervisor runs
+// it: a release whose repository reads a registry's v2 API gets it from the node's stand-in
+// registry, as a user's private registry (plain HTTP, as one on a private network may be);
+// 1.10.4, whose repository reads only Docker Hub, from the node's stand-in for Docker Hub.
+func fakeCloudImages(t *testing.T, rel realRelease) (stack, runs string, insecure bool) {
+	t.Helper()
+	r, err := catalog.Load(rel.version)
+	must(t, err)
+	if !slices.Contains(r.PluginRegistries(), catalog.RegistryHarbor) {
+		return fakeCloudImage, "registry.hub.docker.com/" + fakeCloudImage + ":" + rel.version, false
+	}
 	registry := net.JoinHostPort(nodeHostAddress(t), strconv.Itoa(nodeRegistryPort))
-	return fmt.Sprintf("  spaceone:images: {insecureRegistry: true}\n"+
+	return registry + "/" + fakeCloudImage, registry + "/" + fakeCloudImage + ":" + rel.version, true
+}
+
+// pluginStackConfig registers the test plugin through spaceone:plugins, as a user would.
+func pluginStackConfig(t *testing.T, rel realRelease) string {
+	image, _, insecure := fakeCloudImages(t, rel)
+	return fmt.Sprintf("  spaceone:images: {insecureRegistry: %t}\n"+
 		"  spaceone:plugins:\n"+
-		"  - {name: FakeCloud Collector, image: %s/%s, version: %s, serviceType: inventory.Collector, provider: %s}\n",
-		registry, fakeCloudImage, rel.version, fakeCloudProvider)
+		"  - {name: FakeCloud Collector, image: %s, version: %s, serviceType: inventory.Collector, provider: %s}\n",
+		insecure, image, rel.version, fakeCloudProvider)
 }
 
 // spacectlJSON runs a spacectl call with JSON output and decodes it; spacectl exits 0 on its
@@ -215,7 +232,7 @@ func checkSupervisorRunsThePlugin(t *testing.T, rel realRelease) (deployment, se
 	}
 	out := mustKubectl(t, "-n", "root-supervisor", "get", "deployments,services", "-l", "plugin_id="+fakeCloudPlugin, "--show-managed-fields", "-o", "json")
 	must(t, json.Unmarshal([]byte(out), &list))
-	image := net.JoinHostPort(nodeHostAddress(t), strconv.Itoa(nodeRegistryPort)) + "/" + fakeCloudImage + ":" + rel.version
+	_, image, _ := fakeCloudImages(t, rel)
 	for _, it := range list.Items {
 		var managers []string
 		for _, m := range it.Metadata.ManagedFields {

@@ -82,7 +82,7 @@ type realRelease struct {
 // TestRealFirstInstall installs SpaceONE 1.10.4 for real: `pulumi up` on the sim with every
 // pod run by the real node as SpaceONE's own code (tests/realnode), then logs in.
 func TestRealFirstInstall(t *testing.T) {
-	realFirstInstall(t, realRelease{version: "1.10.4", consul: true})
+	realFirstInstall(t, realRelease{version: "1.10.4", consul: true, plugins: true})
 }
 
 // TestRealFirstInstall112 is the same for 1.12.12, with 1.12's own packages: no Consul, the key

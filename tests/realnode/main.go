@@ -90,7 +90,8 @@ func serve() error {
 	}
 	// The registry listens on the pods' gateway (the bridge's address), which pods reach.
 	registry := net.JoinHostPort(podNet.Addr().Next().String(), fmt.Sprint(*regPort))
-	table, err := LoadTable(data, *runtimes, Sources{Standins: *standins, Plugins: *plugins, Registry: registry})
+	hubCA := filepath.Join(*state, "dockerhub-ca.pem")
+	table, err := LoadTable(data, *runtimes, Sources{Standins: *standins, Plugins: *plugins, HubCA: hubCA, Registry: registry})
 	if err != nil {
 		return err
 	}
@@ -132,13 +133,16 @@ func serve() error {
 
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer cancel()
-	services := &Services{NodeIP: *nodeIP, APIServer: apiHost}
+	services := &Services{NodeIP: *nodeIP, APIServer: apiHost, Internet: map[string]string{DockerHub: network.Gateway().String()}}
 	services.Start(ctx, client)
 	if _, err := services.serveDNS(net.JoinHostPort(network.Gateway().String(), "53")); err != nil {
 		return fmt.Errorf("node DNS: %w", err)
 	}
 	if err := serveRegistry(registry, table); err != nil {
 		return fmt.Errorf("node registry: %w", err)
+	}
+	if err := serveDockerHub(net.JoinHostPort(network.Gateway().String(), "443"), hubCA, table); err != nil {
+		return fmt.Errorf("node's Docker Hub: %w", err)
 	}
 	agent := &Agent{Client: client, Table: table, Net: network, Services: services, NodeIP: *nodeIP,
 		StateDir: filepath.Join(*state, "pods"), LogDir: logDir, Self: self, pods: map[string]*podRun{}}

@@ -31,9 +31,10 @@ type Table struct {
 
 // Sources are what a table entry may name by token: "@standins" (tests/realnode/standins: the
 // stand-ins of programs an image has) and "@plugins" (tests/plugins: the code of the test
-// plugins' images, what their /opt holds) in a path, entrypoint, cmd or env value, and
+// plugins' images, what their /opt holds) in a path, entrypoint, cmd or env value; "@hubca"
+// (the certificate of the CA of the node's Docker Hub stand-in) in an env value; and
 // "@registry" (the node's stand-in registry, host:port) in an image.
-type Sources struct{ Standins, Plugins, Registry string }
+type Sources struct{ Standins, Plugins, HubCA, Registry string }
 
 // LoadTable reads a runtime table; unknown keys are errors, so a typo cannot pass silently.
 func LoadTable(data []byte, root string, src Sources) (*Table, error) {
@@ -44,7 +45,7 @@ func LoadTable(data []byte, root string, src Sources) (*Table, error) {
 		return nil, fmt.Errorf("reading the runtime table: %w", err)
 	}
 	t.Root = root
-	expand := strings.NewReplacer("@standins", src.Standins, "@plugins", src.Plugins)
+	expand := strings.NewReplacer("@standins", src.Standins, "@plugins", src.Plugins, "@hubca", src.HubCA)
 	images := map[string]Runtime{}
 	for image, r := range t.Images {
 		for _, list := range [][]string{r.Path, r.Entrypoint, r.Cmd} {

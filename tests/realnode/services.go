@@ -31,6 +31,9 @@ import (
 type Services struct {
 	NodeIP    string // NodePorts listen here
 	APIServer string // host:port behind default/kubernetes (the sim runs no endpoint reconciler)
+	// Internet are the names outside the cluster the node's DNS answers (stand-ins for hosts
+	// on the internet, which the node's network does not reach), name → address.
+	Internet map[string]string
 
 	services corelisters.ServiceLister
 	slices   discoverylisters.EndpointSliceLister
@@ -127,6 +130,9 @@ func (s *Services) reconcile() {
 	// One listing serves the DNS records and every pod's hosts file.
 	entries := s.entries()
 	records := map[string]string{}
+	for name, ip := range s.Internet {
+		records[name] = ip
+	}
 	for _, e := range entries {
 		for _, n := range e.names {
 			if strings.HasSuffix(n, ".svc.cluster.local") {

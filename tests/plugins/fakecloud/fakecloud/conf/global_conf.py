@@ -2,4 +2,5 @@
 # has no handlers either) and calls nothing.
 HANDLERS = {}
 CONNECTORS = {}
-LOG = {}
+# python-core configures its own 'spaceone' logger; this package's goes to the console too.
+LOG = {'loggers': {'fakecloud': {'level': 'INFO'}}}
