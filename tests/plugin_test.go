@@ -76,7 +76,17 @@ func jsonArg(v any) string {
 // a collector of the test plugin (registered by up from spaceone:plugins), a collection, all
 // through SpaceONE's APIs; the supervisor runs the plugin, inventory stores what it returned.
 func checkPluginCollects(t *testing.T, ctl *spacectlEnv, rn *realNode, rel realRelease, domainID string) {
-	// The plugin as up registered it, with its version listed from the registry.
+	// The plugin as up registered it in the local repository (1.10.4 lists plugins only by
+	// repository).
+	var repos struct {
+		Results []struct {
+			ID string `json:"repository_id"`
+		} `json:"results"`
+	}
+	spacectlJSON(t, ctl, &repos, "list", "repository.Repository", "-p", "repository_type=local")
+	if len(repos.Results) != 1 {
+		t.Fatalf("%d local repositories, want the one up registers", len(repos.Results))
+	}
 	var plugins struct {
 		Results []struct {
 			PluginID     string `json:"plugin_id"`
@@ -85,7 +95,7 @@ func checkPluginCollects(t *testing.T, ctl *spacectlEnv, rn *realNode, rel realR
 			RegistryURL  string `json:"registry_url"`
 		} `json:"results"`
 	}
-	spacectlJSON(t, ctl, &plugins, "list", "repository.Plugin", "-p", "domain_id="+domainID)
+	spacectlJSON(t, ctl, &plugins, "list", "repository.Plugin", "-p", "repository_id="+repos.Results[0].ID, "-p", "domain_id="+domainID)
 	if len(plugins.Results) != 1 || plugins.Results[0].PluginID != fakeCloudPlugin {
 		t.Fatalf("the local repository holds %+v, want the one plugin of spaceone:plugins", plugins.Results)
 	}

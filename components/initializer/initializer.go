@@ -7,7 +7,9 @@ package initializer
 
 import (
 	_ "embed"
+	"encoding/json"
 	"fmt"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -391,28 +393,40 @@ type Plugin struct {
 	Provider     string
 }
 
-// pluginTasks registers the local repository (SpaceONE creates none) and each plugin in it.
-// The repository asks the plugin's registry for its versions when registering it; the check
-// after each makes a version missing from the registry fail this run, not a collector later.
+// ID is the plugin_id SpaceONE derives from the image: its last path segment.
+func (p Plugin) ID() string { return path.Base(p.Image) }
+
+// pluginTasks registers the local repository (SpaceONE creates none) and each plugin in it,
+// unless a plugin of its name is there already. The repository asks the plugin's registry for
+// its versions when registering it; the check after each makes a version missing from the
+// registry fail this run, not a collector later. Shell tasks, as 1.10.4's repository lists
+// plugins only with a repository_id, which its register call does not take (spacectl's
+// resource module lists with the fields it creates with).
 func pluginTasks(plugins []Plugin) []any {
 	domainID := "${{ tasks.domain.output.domain_id }}"
 	tasks := []any{resource("local_repository", "Find or register the local repository", "", "repository.Repository", "NO_UPDATE",
 		map[string]any{"name": "local", "repository_type": "local"},
 		map[string]any{"matches": []string{"name"}, "verb": map[string]any{"create": "register"}})}
 	for i, p := range plugins {
-		id := fmt.Sprintf("plugin_%d", i)
-		data := map[string]any{"name": p.Name, "image": p.Image, "registry_type": p.RegistryType, "service_type": p.ServiceType,
+		reg := map[string]any{"name": p.Name, "image": p.Image, "registry_type": p.RegistryType, "service_type": p.ServiceType,
 			"domain_id": domainID, "tags": map[string]any{"managed-by": "spaceone-pulumi"}}
 		if p.Provider != "" {
-			data["provider"] = p.Provider
+			reg["provider"] = p.Provider
 		}
+		body, _ := json.Marshal(reg) // settings allow no quote in any of these values
 		tasks = append(tasks,
-			resource(id, "Find or register plugin "+p.Name, "", "repository.Plugin", "NO_UPDATE", data,
-				map[string]any{"matches": []string{"name", "domain_id"}, "verb": map[string]any{"create": "register"}}),
-			shell(id+"_version", "Check that version "+p.Version+" of plugin "+p.Name+" is in its registry", "",
-				fmt.Sprintf("out=$(spacectl exec get_versions repository.Plugin -p plugin_id=${{ tasks.%s.output.plugin_id }} -p domain_id=%s -o json 2>&1)\n"+
+			shell(fmt.Sprintf("plugin_%d", i), "Find or register plugin "+p.Name, "", fmt.Sprintf(
+				"found=$(spacectl list repository.Plugin -p repository_id=${{ tasks.local_repository.output.repository_id }} -p 'name=%[1]s' -p domain_id=%[2]s -o json 2>&1)\n"+
+					"case \"$found\" in\n"+
+					"  *'\"plugin_id\"'*) echo \"plugin %[1]s: registered already\" ;;\n"+
+					"  *ERROR*) echo \"plugin %[1]s: $found\"; exit 1 ;;\n"+
+					"  *) out=$(spacectl exec register repository.Plugin -j '%[3]s' -o json 2>&1)\n"+
+					"     case \"$out\" in *'\"plugin_id\"'*) echo \"plugin %[1]s: registered\" ;; *) echo \"plugin %[1]s: $out\"; exit 1 ;; esac ;;\n"+
+					"esac\n", p.Name, domainID, body)),
+			shell(fmt.Sprintf("plugin_%d_version", i), "Check that version "+p.Version+" of plugin "+p.Name+" is in its registry", "", fmt.Sprintf(
+				"out=$(spacectl exec get_versions repository.Plugin -p plugin_id=%s -p domain_id=%s -o json 2>&1)\n"+
 					"case \"$out\" in *'\"%s\"'*) ;; *) echo \"plugin %s: version %s is not among the versions its registry lists for %s: $out\"; exit 1;; esac\n",
-					id, domainID, p.Version, p.Name, p.Version, p.Image)))
+				p.ID(), domainID, p.Version, p.Name, p.Version, p.Image)))
 	}
 	return tasks
 }

@@ -1,12 +1,16 @@
 package program
 
 import (
+	"encoding/json"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
 )
+
+var registerBody = regexp.MustCompile(`exec register repository.Plugin -j '(\{[^']*\})'`)
 
 // A stack's plugins reach the initializer as register tasks counted in every mode, and a
 // private registry reaches the repository's config; the supervisor pulls with the stack's
@@ -46,8 +50,14 @@ func TestPluginsAreRegisteredFromTheirRegistry(t *testing.T) {
 		if task.If != "" {
 			t.Errorf("task %s runs only %s: plugins are registered in every mode", task.ID, task.If)
 		}
-		if task.Spec["resource_type"] == "repository.Plugin" {
-			data := task.Spec["data"].(map[string]any)
+		// The registration is a shell task (1.10.4 lists plugins only by repository): its
+		// register call's JSON body.
+		run, _ := task.Spec["run"].(string)
+		if m := registerBody.FindStringSubmatch(run); m != nil {
+			var data map[string]any
+			if err := json.Unmarshal([]byte(m[1]), &data); err != nil {
+				t.Fatalf("task %s registers with a body that is not JSON: %v\n%s", task.ID, err, run)
+			}
 			registered[data["name"].(string)] = data
 		}
 	}
