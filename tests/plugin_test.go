@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"regexp"
 	"slices"
@@ -104,10 +105,8 @@ func checkPluginCollects(t *testing.T, ctl *spacectlEnv, rn *realNode, rel realR
 	account := "acme-42"
 	accessKey := randomHex(t, 20) // a fresh secret per run, so finding it in a log is a real leak
 	ctl.run(t, "exec", "create", "identity.Provider", "-j", jsonArg(map[string]any{"provider": fakeCloudProvider, "name": "FakeCloud", "domain_id": domainID}))
-	sa := map[string]any{"name": "fakecloud " + account, "provider": fakeCloudProvider, "data": map[string]any{}, "domain_id": domainID}
-	if !rel.consul { // 1.12 asks for the kind of account
-		sa["service_account_type"] = "GENERAL"
-	}
+	sa := map[string]any{"name": "fakecloud " + account, "provider": fakeCloudProvider, "data": map[string]any{},
+		"service_account_type": "GENERAL", "domain_id": domainID}
 	var account1 struct {
 		ID string `json:"service_account_id"`
 	}
@@ -207,6 +206,8 @@ func checkPluginCollects(t *testing.T, ctl *spacectlEnv, rn *realNode, rel realR
 		t.Errorf("plugin pods restarted (or none): %q", out)
 	}
 
+	logSupervisorCalls(t, rn)
+
 	// Deleting the collector leaves the plugin running, as upstream does: the plugin service
 	// keeps an installed plugin until its cleanup scheduler finds it unused (7 days).
 	ctl.run(t, "exec", "delete", "inventory.Collector", "-p", "collector_id="+created.ID, "-p", "domain_id="+domainID)
@@ -294,4 +295,45 @@ func randomHex(t *testing.T, n int) string {
 	_, err := rand.Read(b)
 	must(t, err)
 	return hex.EncodeToString(b)
+}
+
+// logSupervisorCalls logs what the supervisor's sync (every 20 s) costs the plugin service:
+// its requests per minute, counted in the plugin service's own request log (python-core logs
+// "(REQUEST)" with the method of every call); bench/plugins.md keeps the figures.
+func logSupervisorCalls(t *testing.T, rn *realNode) {
+	t.Helper()
+	counts := map[string]int{}
+	var first, last time.Time
+	for _, text := range rn.podLogs(t, "spaceone", "plugin-") {
+		for _, line := range grepLines(text, "(REQUEST)") {
+			if len(line) < 24 {
+				continue
+			}
+			at, err := time.Parse("2006-01-02T15:04:05.000Z", line[:24])
+			if err != nil {
+				continue
+			}
+			if first.IsZero() || at.Before(first) {
+				first = at
+			}
+			if at.After(last) {
+				last = at
+			}
+			for _, f := range strings.Fields(line) {
+				if strings.Contains(f, ".") && (strings.HasPrefix(f, "Supervisor.") || strings.HasPrefix(f, "Plugin.")) {
+					counts[f]++
+				}
+			}
+		}
+	}
+	minutes := last.Sub(first).Minutes()
+	if minutes <= 0 {
+		t.Logf("the plugin service logged no requests to count")
+		return
+	}
+	var b strings.Builder
+	for _, m := range slices.Sorted(maps.Keys(counts)) {
+		fmt.Fprintf(&b, " %s %d (%.1f/min)", m, counts[m], float64(counts[m])/minutes)
+	}
+	t.Logf("requests to the plugin service over %.1f min:%s", minutes, b.String())
 }
