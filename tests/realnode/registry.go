@@ -28,13 +28,7 @@ func serveRegistry(addr string, t *Table) error {
 	if err != nil {
 		return err
 	}
-	tags := map[string][]string{}
-	for image := range t.Images {
-		rest, ok := strings.CutPrefix(image, addr+"/")
-		if i := strings.LastIndex(rest, ":"); ok && i > 0 {
-			tags[rest[:i]] = append(tags[rest[:i]], rest[i+1:])
-		}
-	}
+	tags := t.tagsUnder(addr)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v2/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -60,6 +54,18 @@ func serveRegistry(addr string, t *Table) error {
 	return nil
 }
 
+// tagsUnder lists, by image name, the tags of the table's images under a registry host.
+func (t *Table) tagsUnder(host string) map[string][]string {
+	tags := map[string][]string{}
+	for image := range t.Images {
+		rest, ok := strings.CutPrefix(image, host+"/")
+		if i := strings.LastIndex(rest, ":"); ok && i > 0 {
+			tags[rest[:i]] = append(tags[rest[:i]], rest[i+1:])
+		}
+	}
+	return tags
+}
+
 // DockerHub is the host SpaceONE 1.10's repository asks for a plugin's versions (its
 // DockerHubConnector: https://registry.hub.docker.com/v2/repositories/<image>/tags), and the
 // prefix of the images its supervisor runs.
@@ -78,13 +84,7 @@ func serveDockerHub(addr, caFile string, t *Table) error {
 	if err := os.WriteFile(caFile, caPEM, 0o644); err != nil {
 		return err
 	}
-	tags := map[string][]string{}
-	for image := range t.Images {
-		rest, ok := strings.CutPrefix(image, DockerHub+"/")
-		if i := strings.LastIndex(rest, ":"); ok && i > 0 {
-			tags[rest[:i]] = append(tags[rest[:i]], rest[i+1:])
-		}
-	}
+	tags := t.tagsUnder(DockerHub)
 	l, err := tls.Listen("tcp", addr, &tls.Config{Certificates: []tls.Certificate{cert}})
 	if err != nil {
 		return err
