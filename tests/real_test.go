@@ -228,6 +228,9 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	t.Run("LaptopServiceCallsTheCluster", func(t *testing.T) { checkLaptopService(t, p, rn, rel, token) })
 	t.Run("ClusterCallsLaptopService", func(t *testing.T) { checkClusterCallsLaptop(t, p, rn, rel, exp, token) })
 
+	// 8b. a service enabled on the running platform gets its database user.
+	t.Run("ServiceEnabledLaterGetsItsDatabaseUser", func(t *testing.T) { checkServiceEnabledLater(t, p, rn, rel, exp, token) })
+
 	// 9. destroy leaves no object and no process.
 	p.run(t, "destroy", "--yes", "--skip-preview")
 	if out, _ := kubectl(t, "get", "namespace", "spaceone", "root-supervisor", "--ignore-not-found", "-o", "name"); strings.TrimSpace(out) != "" {

@@ -90,7 +90,10 @@ const TokenConsumers = "tokenConsumers"
 
 // PlatformWorkloads are the workloads outside the catalogue's services (the stores are
 // the release's own: Release.Stores).
-var PlatformWorkloads = []string{"initializer", "supervisor", "console", "console-api"}
+var PlatformWorkloads = []string{"initializer", "supervisor", "console", "console-api", DBUsers}
+
+// DBUsers is the Job that sets the services' MongoDB users (an in-cluster MongoDB only).
+const DBUsers = "db-users"
 
 // TokenReady names the processes that read the API key when they start (the variants
 // listed that have token: true, and the supervisor: the token consumers of the start order)

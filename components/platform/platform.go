@@ -4,6 +4,7 @@ package platform
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -11,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/spaceone-pulumi/spaceone/components/apikey"
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/cluster"
 	"github.com/spaceone-pulumi/spaceone/components/frontend"
 	"github.com/spaceone-pulumi/spaceone/components/initializer"
@@ -90,6 +92,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		repo, tag, _ := strings.Cut(stores.Images()[name], ":")
 		p.Images[name] = kube.Image(repo, tag, s.Images.Registry)
 		p.started.add(name, ready[name]...)
+	}
+	if slices.Contains(s.InClusterStores(), "mongodb") {
+		if err := p.dbUsers(ctx, args); err != nil {
+			return nil, err
+		}
 	}
 	if err := p.deployServices(ctx, args, core); err != nil {
 		return nil, err
@@ -171,5 +178,23 @@ func (p *Platform) deployStores(ctx *pulumi.Context, args *Args, core *corev1.Na
 	if p.Consul, err = stores.NewConsul(ctx, "consul", consul, inNS...); err != nil {
 		return fmt.Errorf("consul: %w", err)
 	}
+	return nil
+}
+
+// dbUsers runs the Job that sets the services' MongoDB users, in the release's spacectl image
+// (python3 and pymongo, pulled anyway for the initializer).
+func (p *Platform) dbUsers(ctx *pulumi.Context, args *Args) error {
+	waits, err := p.started.mustWaitFor(catalog.DBUsers)
+	if err != nil {
+		return err
+	}
+	spacectl := args.Plan.Release.Spacectl
+	image := kube.Image(spacectl.Repository, spacectl.Tag, args.Settings.Images.Registry)
+	job, err := p.MongoDB.UsersJob(ctx, catalog.DBUsers, image, waits)
+	if err != nil {
+		return fmt.Errorf("mongodb users: %w", err)
+	}
+	p.Images[catalog.DBUsers] = image
+	p.started.add(catalog.DBUsers, job)
 	return nil
 }

@@ -32,6 +32,9 @@ type Rule struct {
 func NewStartOrder(s *settings.Settings, plan *Plan) *StartOrder {
 	o := &StartOrder{}
 	o.Workloads = append(o.Workloads, s.InClusterStores()...)
+	if slices.Contains(s.InClusterStores(), "mongodb") {
+		o.Workloads = append(o.Workloads, catalog.DBUsers)
+	}
 	var consumers []string
 	for _, sp := range plan.Services {
 		if sp.Local != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/spaceone-pulumi/spaceone/components/kube"
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/platform"
 	"github.com/spaceone-pulumi/spaceone/components/testkit"
 )
@@ -131,7 +132,8 @@ func withKeys(cfg testkit.Config, key string, v any) testkit.Config {
 }
 
 // The default stack's rules: the initializer waits for what it calls, the token consumers
-// for the key, the queue processes for Redis, and nothing else waits.
+// for the key, the queue processes for Redis, the database users' Job for MongoDB, and
+// nothing else waits.
 func TestOnlyWhatMustWaitWaits(t *testing.T) {
 	order := startOrderOf(t, minikubeConfig())
 	waiting := map[string][]string{}
@@ -146,6 +148,7 @@ func TestOnlyWhatMustWaitWaits(t *testing.T) {
 	for wl, want := range map[string][]string{
 		"inventory-scheduler": {"redis", "initializer"}, "supervisor": {"initializer"},
 		"inventory-worker": {"redis"}, "notification-scheduler": {"redis"}, "notification-worker": {"redis"},
+		catalog.DBUsers: {"mongodb"},
 	} {
 		if got := waiting[wl]; !slices.Equal(got, want) {
 			t.Errorf("%s waits for %v, want %v", wl, got, want)

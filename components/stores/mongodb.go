@@ -1,12 +1,16 @@
 package stores
 
 import (
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
+	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/spaceone-pulumi/spaceone/components/credentials"
@@ -18,6 +22,7 @@ const (
 	mongoRepository = "mongo"
 	mongoTag        = "6.0.13"
 	mongoRootUser   = "root"
+	mongoPort       = 27017
 )
 
 // DBUser is one service's database and login.
@@ -54,6 +59,10 @@ type MongoDB struct {
 	passwords    map[string]pulumi.StringOutput
 	external     *ExternalMongoDB
 	Ready        []pulumi.Resource // what a client must wait for
+	// what the users Job needs of the StatefulSet
+	common   Common
+	usersEnv corev1.EnvVarArray
+	labels   pulumi.StringMap
 }
 
 // NewMongoDB deploys MongoDB (or records the external one) and the per-service users.
@@ -95,6 +104,7 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 		secretEnv("MONGO_INITDB_ROOT_PASSWORD", "mongodb-root", "password"),
 		corev1.EnvVarArgs{Name: pulumi.String("MONGO_INITDB_DATABASE"), Value: pulumi.String("admin")},
 	}
+	var usersEnv corev1.EnvVarArray // each user's password, then the list of users
 	services := make([]string, 0, len(args.Users))
 	for _, u := range args.Users {
 		services = append(services, u.Service)
@@ -107,7 +117,7 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 		userData[u.Username] = pw
 		envName := "SPACEONE_DB_PASSWORD_" + strings.ToUpper(strings.ReplaceAll(u.Username, "-", "_"))
 		list = append(list, initUser{User: u.Username, DBs: u.Databases, Env: envName})
-		env = append(env, secretEnv(envName, "mongodb-users", u.Username))
+		usersEnv = append(usersEnv, secretEnv(envName, "mongodb-users", u.Username))
 	}
 	usersSecret, err := corev1.NewSecret(ctx, name+"-users", &corev1.SecretArgs{
 		Metadata: kube.Meta("mongodb-users", args.Namespace, labels),
@@ -121,7 +131,9 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
-	env = append(env, corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_DB_USERS"), Value: pulumi.String(string(usersJSON))})
+	// The users, for the image's first start and for the users Job.
+	usersEnv = append(usersEnv, corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_DB_USERS"), Value: pulumi.String(string(usersJSON))})
+	env = append(env, usersEnv...)
 	initScript, err := corev1.NewConfigMap(ctx, name+"-init", &corev1.ConfigMapArgs{
 		Metadata: kube.Meta("mongodb-init", args.Namespace, labels),
 		Data:     pulumi.StringMap{"spaceone-users.js": pulumi.String(initJS)},
@@ -136,7 +148,7 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 	}
 	ready, err := deploy(ctx, m, c, workload{
 		name: "mongodb", repository: mongoRepository, tag: mongoTag,
-		port: 27017, portName: "mongodb", uid: 999, gid: 999, dataPath: "/data/db",
+		port: mongoPort, portName: "mongodb", uid: 999, gid: 999, dataPath: "/data/db",
 		args: []string{"--bind_ip_all"},
 		env:  env,
 		volumes: corev1.VolumeArray{corev1.VolumeArgs{
@@ -153,9 +165,75 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
-	m.Endpoint = Endpoint{Host: "mongodb", Port: 27017}
+	m.Endpoint = Endpoint{Host: "mongodb", Port: mongoPort}
 	m.Ready = ready
+	m.common, m.usersEnv, m.labels = c, usersEnv, labels
 	return m, ctx.RegisterResourceOutputs(m, pulumi.Map{"host": pulumi.String("mongodb")})
+}
+
+// usersScript is the Job's program (package doc in the file).
+//
+//go:embed mongodb_users.py
+var usersScript string
+
+// UsersJob sets every service user of an in-cluster MongoDB to its password and grants, with
+// the root login, in image (one the platform pulls anyway with python3 and pymongo: the
+// release's spacectl). On a first install the image's first start has made the users before
+// MongoDB is ready; the Job makes them right on every later up that changes them (a service
+// enabled on kept data, a release with new databases). It is auto-named: a change to the users
+// or to the script makes a new Job, which `up` waits for; the passwords are derived from the
+// root password and the user name, so they change with neither.
+func (m *MongoDB) UsersJob(ctx *pulumi.Context, name, image string, waits kube.Waits) (*batchv1.Job, error) {
+	c, labels, usersEnv, opt := m.common, m.labels, m.usersEnv, pulumi.Parent(m)
+	cm, err := corev1.NewConfigMap(ctx, "mongodb-users-script", &corev1.ConfigMapArgs{
+		Metadata:  kube.Managed(&metav1.ObjectMetaArgs{Namespace: c.Namespace, Labels: labels}),
+		Immutable: pulumi.Bool(true),
+		Data:      pulumi.StringMap{"mongodb_users.py": pulumi.String(usersScript)},
+	}, opt)
+	if err != nil {
+		return nil, fmt.Errorf("creating the mongodb users script: %w", err)
+	}
+	// The root login, then what the image's first start reads: the users and their passwords.
+	jobEnv := append(corev1.EnvVarArray{
+		corev1.EnvVarArgs{Name: pulumi.String("MONGO_HOST"), Value: pulumi.String("mongodb")},
+		corev1.EnvVarArgs{Name: pulumi.String("MONGO_PORT"), Value: pulumi.String(strconv.Itoa(mongoPort))},
+		corev1.EnvVarArgs{Name: pulumi.String("MONGO_ROOT_USERNAME"), Value: pulumi.String(mongoRootUser)},
+		secretEnv("MONGO_ROOT_PASSWORD", "mongodb-root", "password"),
+	}, usersEnv...)
+	const dir = "/mongodb-users"
+	job, err := batchv1.NewJob(ctx, name, &batchv1.JobArgs{
+		Metadata: waits.Annotate(kube.Managed(&metav1.ObjectMetaArgs{Namespace: c.Namespace, Labels: labels})),
+		Spec: &batchv1.JobSpecArgs{
+			BackoffLimit: pulumi.Int(3),
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{Labels: labels},
+				Spec: &corev1.PodSpecArgs{
+					RestartPolicy:                pulumi.String("Never"),
+					AutomountServiceAccountToken: pulumi.Bool(false),
+					ImagePullSecrets:             kube.PullSecrets(c.PullSecrets),
+					Volumes: corev1.VolumeArray{corev1.VolumeArgs{Name: pulumi.String("script"),
+						ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name().Elem()}}},
+					Containers: corev1.ContainerArray{corev1.ContainerArgs{
+						Name:                     pulumi.String("mongodb-users"),
+						Image:                    pulumi.String(image),
+						ImagePullPolicy:          pulumi.String(c.PullPolicy),
+						Command:                  pulumi.ToStringArray([]string{"python3", dir + "/mongodb_users.py"}),
+						Env:                      jobEnv,
+						TerminationMessagePolicy: pulumi.String("FallbackToLogsOnError"),
+						VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{
+							Name: pulumi.String("script"), MountPath: pulumi.String(dir), ReadOnly: pulumi.Bool(true)}},
+						Resources:       kube.Resources("20m", "64Mi", "500m", "256Mi"),
+						SecurityContext: kube.RestrictedContainer(),
+					}},
+				},
+			},
+		},
+	}, opt, pulumi.DependsOn(append([]pulumi.Resource{cm}, waits.Resources...)),
+		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "5m", Update: "5m"}))
+	if err != nil {
+		return nil, fmt.Errorf("creating the mongodb users job: %w", err)
+	}
+	return job, nil
 }
 
 // Username is the login of service's database user.

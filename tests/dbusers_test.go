@@ -1,0 +1,61 @@
+package tests
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
+)
+
+// checkServiceEnabledLater: a service the release leaves off, enabled on the running platform
+// (its MongoDB volume long past its first start), gets its database user from the db-users
+// Job: its pods start and it answers an authenticated call that reads its database. The mongo
+// image creates users only on an empty volume, and so does the node's stand-in for it, so
+// without the Job this call fails for want of a login.
+func checkServiceEnabledLater(t *testing.T, p *project, rn *realNode, rel realRelease, exp expected, token string) {
+	r, err := catalog.Load(rel.version)
+	must(t, err)
+	var off string
+	for _, name := range r.ServiceNames() {
+		if !r.Services[name].EnabledByDefault() && authenticatedCall[name] != "" {
+			off = name
+			break
+		}
+	}
+	if off == "" {
+		t.Skipf("release %s enables every service with a database by default: nothing to enable later", rel.version)
+	}
+	p.run(t, "config", "set", "--path", "services."+off+".enabled", "true")
+	if out, err := p.try(t, "up", "--yes", "--skip-preview"); err != nil {
+		t.Fatalf("pulumi up enabling %s: %v\n%s", off, err, tail(out, 40))
+	}
+	user := strings.ReplaceAll(off, "-", "_") + "_user"
+	var jobLog string
+	for name, text := range rn.podLogs(t, "spaceone", catalog.DBUsers+"-") {
+		jobLog += name + ":\n" + text
+	}
+	if !strings.Contains(jobLog, user+" created") {
+		t.Errorf("no db-users run created %s:\n%s", user, tail(jobLog, 30))
+	}
+	t.Logf("db-users: %s", strings.Join(grepLines(jobLog, "mongodb users: "+user), " | "))
+
+	ctl := newSpacectl(t, rn, rel.version, clusterEndpoints(t, append(slices.Clone(exp.Services), off)))
+	ctl.run(t, "config", "set", "api_key", token)
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		out := strings.TrimSpace(ctl.run(t, "list", authenticatedCall[off], "-o", "json"))
+		if !strings.Contains(out, "ERROR") {
+			t.Logf("%s, enabled on the running platform, answers spacectl list %s with its own database user", off, authenticatedCall[off])
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s, enabled on the running platform, does not answer in 90 s: %s", off, tail(out, 10))
+		}
+		time.Sleep(3 * time.Second)
+	}
+	// Switched off again, the platform is as the catalogue has it for what follows.
+	p.run(t, "config", "rm", "--path", "services."+off+".enabled")
+	p.run(t, "up", "--yes", "--skip-preview")
+}
