@@ -201,12 +201,7 @@ func TestRelease112SecretStoresPayloadsInMongoDB(t *testing.T) {
 	if !regexp.MustCompile(`(?s)CONNECTORS:\s+MongoDBConnector:.*password: \S+.*username: secret_user`).MatchString(db) {
 		t.Errorf("secret's database.yaml lacks the MongoDBConnector login:\n%s", db)
 	}
-	var users string
-	for _, st := range m.OfType(stateful) {
-		if st.Name == "mongodb" {
-			users = containerEnv(t, &st)["SPACEONE_DB_USERS"]
-		}
-	}
+	users := containerEnv(t, m.Find("kubernetes:batch/v1:Job", catalog.DBUsers))["SPACEONE_DB_USERS"]
 	if !strings.Contains(users, `"user":"secret_user","dbs":["secret","secret_data"]`) {
 		t.Errorf("secret_user gets no role on secret_data: %s", users)
 	}

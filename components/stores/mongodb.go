@@ -90,15 +90,15 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 	}
 	m.RootPassword = root.Value("password")
 
-	// One derived password per service user; the init script reads them from the
-	// environment, so the script itself (a ConfigMap) holds no secret.
+	// One derived password per service user, in the Secret mongodb-users; the users Job reads
+	// them from its environment, so its script (a ConfigMap) holds no secret.
 	userData := map[string]pulumi.StringOutput{}
-	type initUser struct {
+	type jobUser struct {
 		User string   `json:"user"`
 		DBs  []string `json:"dbs"`
 		Env  string   `json:"env"`
 	}
-	var list []initUser
+	var list []jobUser
 	env := corev1.EnvVarArray{
 		corev1.EnvVarArgs{Name: pulumi.String("MONGO_INITDB_ROOT_USERNAME"), Value: pulumi.String(mongoRootUser)},
 		secretEnv("MONGO_INITDB_ROOT_PASSWORD", "mongodb-root", "password"),
@@ -116,7 +116,7 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 		m.passwords[svc] = pw
 		userData[u.Username] = pw
 		envName := "SPACEONE_DB_PASSWORD_" + strings.ToUpper(strings.ReplaceAll(u.Username, "-", "_"))
-		list = append(list, initUser{User: u.Username, DBs: u.Databases, Env: envName})
+		list = append(list, jobUser{User: u.Username, DBs: u.Databases, Env: envName})
 		usersEnv = append(usersEnv, secretEnv(envName, "mongodb-users", u.Username))
 	}
 	usersSecret, err := corev1.NewSecret(ctx, name+"-users", &corev1.SecretArgs{
@@ -131,16 +131,9 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
-	// The users, for the image's first start and for the users Job.
+	// The users are the Job's business, not the StatefulSet's: a service enabled later does
+	// not restart MongoDB.
 	usersEnv = append(usersEnv, corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_DB_USERS"), Value: pulumi.String(string(usersJSON))})
-	env = append(env, usersEnv...)
-	initScript, err := corev1.NewConfigMap(ctx, name+"-init", &corev1.ConfigMapArgs{
-		Metadata: kube.Meta("mongodb-init", args.Namespace, labels),
-		Data:     pulumi.StringMap{"spaceone-users.js": pulumi.String(initJS)},
-	}, pulumi.Parent(m))
-	if err != nil {
-		return nil, fmt.Errorf("creating configmap mongodb-init: %w", err)
-	}
 
 	c := args.Common
 	if c.Size == "" {
@@ -149,18 +142,11 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 	ready, err := deploy(ctx, m, c, workload{
 		name: "mongodb", repository: mongoRepository, tag: mongoTag,
 		port: mongoPort, portName: "mongodb", uid: 999, gid: 999, dataPath: "/data/db",
-		args: []string{"--bind_ip_all"},
-		env:  env,
-		volumes: corev1.VolumeArray{corev1.VolumeArgs{
-			Name:      pulumi.String("init"),
-			ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String("mongodb-init")},
-		}},
-		mounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{
-			Name: pulumi.String("init"), MountPath: pulumi.String("/docker-entrypoint-initdb.d"), ReadOnly: pulumi.Bool(true),
-		}},
+		args:      []string{"--bind_ip_all"},
+		env:       env,
 		resources: kube.Resources("100m", "256Mi", "1", "1Gi"),
 		readiness: execProbe("mongosh", "--quiet", "--eval", "db.adminCommand('ping').ok"),
-		deps:      []pulumi.Resource{root.Secret, usersSecret, initScript},
+		deps:      []pulumi.Resource{root.Secret, usersSecret},
 	})
 	if err != nil {
 		return nil, err
@@ -176,13 +162,13 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 //go:embed mongodb_users.py
 var usersScript string
 
-// UsersJob sets every service user of an in-cluster MongoDB to its password and grants, with
-// the root login, in image (one the platform pulls anyway with python3 and pymongo: the
-// release's spacectl). On a first install the image's first start has made the users before
-// MongoDB is ready; the Job makes them right on every later up that changes them (a service
-// enabled on kept data, a release with new databases). It is auto-named: a change to the users
-// or to the script makes a new Job, which `up` waits for; the passwords are derived from the
-// root password and the user name, so they change with neither.
+// UsersJob creates or updates every service user of an in-cluster MongoDB, with its password
+// and grants, logged in as root, in image (one the platform pulls anyway with python3 and
+// pymongo: the release's spacectl). It runs at the first install and on every later up that
+// changes the users (a service enabled on kept data, a release with new databases): the mongo
+// image's own init scripts run only on an empty volume. It is auto-named: a change to the
+// users or to the script makes a new Job, which `up` waits for; the passwords are derived from
+// the root password and the user name, so they change with neither.
 func (m *MongoDB) UsersJob(ctx *pulumi.Context, name, image string, waits kube.Waits) (*batchv1.Job, error) {
 	c, labels, usersEnv, opt := m.common, m.labels, m.usersEnv, pulumi.Parent(m)
 	cm, err := corev1.NewConfigMap(ctx, "mongodb-users-script", &corev1.ConfigMapArgs{
@@ -193,7 +179,7 @@ func (m *MongoDB) UsersJob(ctx *pulumi.Context, name, image string, waits kube.W
 	if err != nil {
 		return nil, fmt.Errorf("creating the mongodb users script: %w", err)
 	}
-	// The root login, then what the image's first start reads: the users and their passwords.
+	// The root login, the users and their passwords.
 	jobEnv := append(corev1.EnvVarArray{
 		corev1.EnvVarArgs{Name: pulumi.String("MONGO_HOST"), Value: pulumi.String("mongodb")},
 		corev1.EnvVarArgs{Name: pulumi.String("MONGO_PORT"), Value: pulumi.String(strconv.Itoa(mongoPort))},
@@ -255,18 +241,3 @@ func secretEnv(name, secret, key string) corev1.EnvVarArgs {
 		}},
 	}
 }
-
-// initJS runs once, when the mongo entrypoint finds an empty data volume, as root against
-// the admin database: it creates each service user there with readWrite on its databases
-// (SpaceONE services authenticate against admin, as in the 1.10.4 charts).
-const initJS = `// Created by spaceone-pulumi: one user per SpaceONE service database.
-const users = JSON.parse(process.env.SPACEONE_DB_USERS || "[]");
-const admin = db.getSiblingDB("admin");
-for (const u of users) {
-  const pwd = process.env[u.env];
-  if (!pwd) { throw new Error("no password in $" + u.env + " for " + u.user); }
-  if (admin.getUser(u.user) === null) {
-    admin.createUser({ user: u.user, pwd: pwd, roles: u.dbs.map((db) => ({ role: "readWrite", db: db })) });
-  }
-}
-`
