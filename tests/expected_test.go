@@ -63,3 +63,13 @@ func (e expected) workloadsOf(service string) []string {
 type workload struct{ ns, name string }
 
 func (w workload) String() string { return w.ns + "/" + w.name }
+
+// without is the expectation of a stack that switches a service off (spaceone:services).
+func (e expected) without(service string) expected {
+	out := e
+	out.Services = slices.DeleteFunc(slices.Clone(e.Services), func(s string) bool { return s == service })
+	gone := e.workloadsOf(service)
+	out.Deployments = slices.DeleteFunc(slices.Clone(e.Deployments), func(d string) bool { return slices.Contains(gone, d) })
+	out.Consumers = slices.DeleteFunc(slices.Clone(e.Consumers), func(w workload) bool { return w.ns == "spaceone" && slices.Contains(gone, w.name) })
+	return out
+}

@@ -66,6 +66,9 @@ func realStackConfig(t *testing.T, rel realRelease) string {
 	if rel.plugins {
 		cfg += pluginStackConfig(t, rel)
 	}
+	if rel.laterOnByDefault() { // off until the test enables it on the running platform
+		cfg += "  spaceone:services: {" + rel.later + ": {enabled: false}}\n"
+	}
 	return cfg + "  spaceone:console: {enabled: false}\n  spaceone:domain: " + realDomain + "\n" +
 		"  spaceone:release: " + rel.version + "\n"
 }
@@ -77,24 +80,33 @@ type realRelease struct {
 	version string
 	consul  bool // the key goes through Consul (else: the Secret spaceone-api-key)
 	plugins bool // the test plugin is in the stack's plugins, and collects
+	// later is a service with a database that the stack runs without at first and enables
+	// on the running platform (one the release leaves off, or one the stack switches off).
+	later string
+}
+
+// laterOnByDefault reports whether the release's catalogue enables the later service itself.
+func (rel realRelease) laterOnByDefault() bool {
+	r, err := catalog.Load(rel.version)
+	return err == nil && r.Services[rel.later] != nil && r.Services[rel.later].EnabledByDefault()
 }
 
 // TestRealFirstInstall installs SpaceONE 1.10.4 for real: `pulumi up` on the sim with every
 // pod run by the real node as SpaceONE's own code (tests/realnode), then logs in.
 func TestRealFirstInstall(t *testing.T) {
-	realFirstInstall(t, realRelease{version: "1.10.4", consul: true, plugins: true})
+	realFirstInstall(t, realRelease{version: "1.10.4", consul: true, plugins: true, later: "cost-analysis"})
 }
 
 // TestRealFirstInstall112 is the same for 1.12.12, with 1.12's own packages: no Consul, the key
 // handed over in a Kubernetes Secret.
 func TestRealFirstInstall112(t *testing.T) {
-	realFirstInstall(t, realRelease{version: "1.12.12", plugins: true})
+	realFirstInstall(t, realRelease{version: "1.12.12", plugins: true, later: "board"})
 }
 
 func realFirstInstall(t *testing.T, rel realRelease) {
 	needSim(t)
 	rn := startRealNode(t)
-	exp := expect(t, rel.version)
+	exp := expect(t, rel.version).without(rel.later)
 	p := newProject(t, "real", realStackConfig(t, rel))
 	p.setSecret(t, "adminPassword", realAdminPassword)
 
