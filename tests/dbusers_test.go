@@ -19,9 +19,16 @@ func checkServiceEnabledLater(t *testing.T, p *project, rn *realNode, rel realRe
 	if authenticatedCall[off] == "" {
 		t.Fatalf("%s has no authenticated call (authenticatedCall)", off)
 	}
+	mongoPod := func() string {
+		return mustKubectl(t, "-n", "spaceone", "get", "pod", "mongodb-0", "-o", "jsonpath={.metadata.uid}")
+	}
+	before := mongoPod()
 	p.run(t, "config", "set", "--path", "services."+off+".enabled", "true")
 	if out, err := p.try(t, "up", "--yes", "--skip-preview"); err != nil {
 		t.Fatalf("pulumi up enabling %s: %v\n%s", off, err, tail(out, 40))
+	}
+	if after := mongoPod(); after != before {
+		t.Errorf("enabling %s restarted MongoDB (pod %s, then %s)", off, before, after)
 	}
 	user := strings.ReplaceAll(off, "-", "_") + "_user"
 	var jobLog string
