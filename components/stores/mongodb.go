@@ -62,7 +62,6 @@ type MongoDB struct {
 	// what the users Job needs of the StatefulSet
 	common   Common
 	usersEnv corev1.EnvVarArray
-	labels   pulumi.StringMap
 }
 
 // NewMongoDB deploys MongoDB (or records the external one) and the per-service users.
@@ -153,7 +152,7 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 	}
 	m.Endpoint = Endpoint{Host: "mongodb", Port: mongoPort}
 	m.Ready = ready
-	m.common, m.usersEnv, m.labels = c, usersEnv, labels
+	m.common, m.usersEnv = c, usersEnv
 	return m, ctx.RegisterResourceOutputs(m, pulumi.Map{"host": pulumi.String("mongodb")})
 }
 
@@ -170,7 +169,10 @@ var usersScript string
 // users or to the script makes a new Job, which `up` waits for; the passwords are derived from
 // the root password and the user name, so they change with neither.
 func (m *MongoDB) UsersJob(ctx *pulumi.Context, name, image string, waits kube.Waits) (*batchv1.Job, error) {
-	c, labels, usersEnv, opt := m.common, m.labels, m.usersEnv, pulumi.Parent(m)
+	// Labels of its own: with MongoDB's, its pod would be an endpoint of the mongodb Service
+	// (seen on the real node: half the connections to MongoDB refused while it ran).
+	c, usersEnv, opt := m.common, m.usersEnv, pulumi.Parent(m)
+	labels := kube.Labels(name, "database-users", mongoTag)
 	cm, err := corev1.NewConfigMap(ctx, "mongodb-users-script", &corev1.ConfigMapArgs{
 		Metadata:  kube.Managed(&metav1.ObjectMetaArgs{Namespace: c.Namespace, Labels: labels}),
 		Immutable: pulumi.Bool(true),
