@@ -82,6 +82,11 @@ func (l *laptop) service(name string, port int) (func() string, *exec.Cmd) {
 	return log, cmd
 }
 
+// The laptop services' ports: below the kernel's ephemeral range (32768-60999), where an
+// outgoing connection of the run may hold a port at the moment a service binds it (seen:
+// "Failed to bind to address [::]:50298" in a CI run).
+const laptopInventoryPort, laptopStatisticsPort = 29299, 29298
+
 // checkLaptopService runs inventory as a developer would on a laptop: `make dev-connect`
 // forwards the cluster's services and stores to localhost (kubectl port-forward, served by the
 // real node), and `spaceone grpc spaceone.inventory` runs with the stack's devConfig. A list
@@ -89,8 +94,8 @@ func (l *laptop) service(name string, port int) (func() string, *exec.Cmd) {
 // forwards.
 func checkLaptopService(t *testing.T, p *project, rn *realNode, rel realRelease, token string) {
 	l := newLaptop(t, p, rn, rel)
-	svcLog, _ := l.service("inventory", 50299)
-	ctl := newSpacectl(t, rn, rel.version, map[string]string{"inventory": "grpc://127.0.0.1:50299"})
+	svcLog, _ := l.service("inventory", laptopInventoryPort)
+	ctl := newSpacectl(t, rn, rel.version, map[string]string{"inventory": fmt.Sprintf("grpc://127.0.0.1:%d", laptopInventoryPort)})
 	ctl.run(t, "config", "set", "api_key", token)
 	res := strings.TrimSpace(ctl.run(t, "list", "inventory.Region", "-o", "json"))
 	if strings.Contains(res, "ERROR") || res != "" && !json.Valid([]byte(res)) {
@@ -151,7 +156,7 @@ func nodeHostAddress(t *testing.T) string {
 //   - without the entry, up brings inventory back into the cluster, and the same call
 //     succeeds there, on the data the laptop's inventory wrote.
 func checkClusterCallsLaptop(t *testing.T, p *project, rn *realNode, rel realRelease, exp expected, token string) {
-	const inventoryPort, statisticsPort = 50299, 50298
+	const inventoryPort, statisticsPort = laptopInventoryPort, laptopStatisticsPort
 	// spacectl beside the cluster, calling each service at its Service's address as it is now.
 	cluster := func() *spacectlEnv {
 		ctl := newSpacectl(t, rn, rel.version, clusterEndpoints(t, exp.Services))
