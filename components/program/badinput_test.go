@@ -86,6 +86,7 @@ func TestBadInputCorpus(t *testing.T) {
 		{"eks instance type", map[string]any{"clusterType": "eks", "eks": map[string]any{"region": "us-east-1", "nodes": map[string]any{"instanceTypes": []string{"big"}}}}, nil, "spaceone:eks.nodes.instanceTypes[0]", "t3.large"},
 		{"consul on a release without it", map[string]any{"release": "1.12.12", "stores": map[string]any{"consul": map[string]any{"size": "2Gi"}}}, nil, "spaceone:stores.consul", "runs no consul"},
 		{"consul routed to a laptop on a release without it", map[string]any{"release": "1.12.12", "localServices": map[string]any{"consul": "192.168.49.1:8500"}}, nil, "spaceone:localServices.consul", "nor one of its stores"},
+		{"insecure registry not a boolean", map[string]any{"images": map[string]any{"insecureRegistry": "sometimes"}}, nil, "spaceone:images", "insecureRegistry got a string, wants true or false"},
 		{"plugin version unpinned", plugins(map[string]any{"version": "latest"}), nil, "spaceone:plugins[0].version", "pin a version"},
 		{"plugin of an unknown kind", plugins(map[string]any{"serviceType": "inventory.Crawler"}), nil, "spaceone:plugins[0].serviceType", "inventory.Collector, monitoring.DataSource"},
 		{"plugin image with its tag", plugins(map[string]any{"image": "spaceone/plugin-x:1.10.4"}), nil, "spaceone:plugins[0].image", "set the tag in plugins[0].version"},
