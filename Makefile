@@ -4,7 +4,7 @@ STACK ?= minikube
 OUT ?= rendered/$(STACK)
 ARGS ?=
 
-.PHONY: help tools up preview destroy render readme test test-unit test-integration bench sim-up sim-down sim-status dev-connect clean
+.PHONY: help tools up preview destroy backup restore render readme test test-unit test-integration bench sim-up sim-down sim-status dev-connect clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -22,6 +22,12 @@ preview: tools ## show what `make up` would change
 
 destroy: tools ## remove everything stack $(STACK) deployed
 	@scripts/up.sh destroy $(STACK) $(ARGS)
+
+backup: tools ## take a backup of stack $(STACK)'s data now and print its name
+	@scripts/backup.sh $(STACK)
+
+restore: tools ## put backup $(FROM) back into stack $(STACK) (sets spaceone:restore, runs up)
+	@scripts/restore.sh $(STACK) $(FROM)
 
 render: tools ## write every manifest of stack $(STACK) as YAML into $(OUT) (no cluster needed; RELEASE=1.12.12 for another release)
 	@scripts/render.sh $(STACK) $(OUT) $(RELEASE)

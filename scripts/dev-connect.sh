@@ -9,17 +9,9 @@ STACK=${1:?stack}; MODE=${2:-run}
 . "$ROOT/scripts/env.sh"
 PROJECT=${SPACEONE_PROJECT_DIR:-$ROOT}   # the tests point this at a throwaway project copy
 cd "$PROJECT"
-out() { pulumi stack output "$@" --stack "$STACK"; }
+. "$ROOT/scripts/stack.sh"
 ns=$(out namespace) || { echo "stack $STACK has no outputs yet: run 'make up STACK=$STACK' first" >&2; exit 1; }
 endpoints=$(out devEndpoints --json) || { echo "stack $STACK has no devEndpoints output: run 'make up STACK=$STACK' first" >&2; exit 1; }
-KUBECTL=(kubectl)
-cfg=stacks/Pulumi.$STACK.yaml
-get() { awk -v k="spaceone:$1:" '$1==k {print $2; exit}' "$cfg" | tr -d '"'; }
-if [ "$(get clusterType)" = eks ]; then
-  kc=$(mktemp); trap 'rm -f "$kc"' EXIT
-  out kubeconfig --show-secrets > "$kc"; KUBECTL+=(--kubeconfig "$kc")
-elif [ -n "$(get kubeconfig)" ]; then KUBECTL+=(--kubeconfig "$(get kubeconfig)")
-else ctx=$(get kubeContext); KUBECTL+=(--context "${ctx:-minikube}"); fi
 
 # name  local-port  service  service-port  where, from the devEndpoints output: the program says what runs
 # where and what to forward (the same addresses devConfig uses), so nothing here repeats it.

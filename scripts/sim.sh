@@ -19,7 +19,7 @@ SIM_DIR=${SIM_DIR:-$ROOT/.sim}
 SIM_NETNS=${SIM_NETNS:-spaceone-sim-$(printf '%s' "$ROOT" | sha1sum | cut -c1-8)}
 export RUN=$SIM_DIR/run
 KUBECONFIG_OUT=$SIM_DIR/admin.kubeconfig
-PV_COUNT=${SIM_PV_COUNT:-24}
+PV_COUNT=${SIM_PV_COUNT:-48}
 
 in_ns() { # run a command in the sim's network namespace
   if [ "$SIM_NETNS" = current ]; then "$@"; else ip netns exec "$SIM_NETNS" "$@"; fi

@@ -137,8 +137,13 @@ func newProject(t *testing.T, stack string, config string) *project {
 }
 
 // simStackConfig is stacks/Pulumi.sim.yaml with the kubeconfig of this test's control plane.
+// simRelease is the release of simStackConfig: 1.10.4 (with Consul), the release the sim tests
+// were written against; realStackConfig swaps it.
+const simRelease = "1.10.4"
+
 func simStackConfig() string {
 	return fmt.Sprintf(`config:
+  spaceone:release: `+simRelease+`
   spaceone:clusterType: local
   spaceone:kubeconfig: %s
   spaceone:stores:

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/spaceone-pulumi/spaceone/components/settings"
 )
 
 // TestSimLifecycle: up creates the namespaces and stores on the API server, a second up
@@ -14,7 +12,7 @@ import (
 func TestSimLifecycle(t *testing.T) {
 	needSim(t)
 	p := newProject(t, "sim", simStackConfig())
-	exp := expect(t, settings.DefaultRelease) // the stack names no release
+	exp := expect(t, simRelease)
 	upOutput := p.run(t, "up", "--yes", "--skip-preview")
 
 	for _, ns := range []string{"spaceone", "root-supervisor"} {

@@ -59,7 +59,7 @@ func (p *project) setSecret(t *testing.T, key, value string) {
 const realDomain = "acme"
 
 func realStackConfig(t *testing.T, rel realRelease) string {
-	cfg := simStackConfig()
+	cfg := strings.Replace(simStackConfig(), "  spaceone:release: "+simRelease+"\n", "", 1)
 	if !rel.consul { // a release without Consul refuses settings for it
 		cfg = strings.Replace(cfg, "    consul: {size: 1Gi}\n", "", 1)
 	}
@@ -186,6 +186,9 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	}
 	rel.checkConsumers(t, rn, exp, key)
 	checkSupervisorRegistered(t, ctl, domainID)
+	if len(exp.release.TokenReady.Command) > 0 { // 1.10.4: Ready once the key is held
+		t.Run("TokenReadinessSurvivesLogRotation", func(t *testing.T) { checkTokenReadinessSurvivesLogRotation(t, rn, exp) })
+	}
 
 	// 5b. SpaceONE does its job: a collector of the plugin up registered collects, run by the
 	//     supervisor in the plugin namespace.
@@ -242,6 +245,10 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 
 	// 8b. a service enabled on the running platform gets its database user.
 	t.Run("ServiceEnabledLaterGetsItsDatabaseUser", func(t *testing.T) { checkServiceEnabledLater(t, p, rn, rel, exp, token) })
+
+	// 8c. what a backup holds comes back: data, a backup, the platform and its stores' volumes
+	//     destroyed, a new platform that restores the backup.
+	t.Run("BackupDestroyRestore", func(t *testing.T) { checkBackupRestore(t, p, rn, rel, exp, ctl, domainID, realAdminPassword2) })
 
 	// 9. destroy leaves no object and no process.
 	p.run(t, "destroy", "--yes", "--skip-preview")

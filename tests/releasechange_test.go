@@ -32,7 +32,7 @@ func TestReleaseChangeIsGuarded(t *testing.T) {
 	if err == nil {
 		t.Fatalf("up switched a stack with 1.10.4 data to 1.12.12 unconfirmed:\n%s", tail(out, 20))
 	}
-	for _, want := range []string{"cloudforet-io/db-migration", "pulumi config set confirmReleaseChange '1.10.4->1.12.12'", "Nothing was changed"} {
+	for _, want := range []string{"up moves the data itself", "pulumi config set confirmReleaseChange '1.10.4->1.12.12'", "Nothing was changed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the refusal lacks %q:\n%s", want, tail(out, 30))
 		}

@@ -106,7 +106,9 @@ func TestRenderWithSecrets(t *testing.T) {
 		if strings.Contains(text, password) || strings.Contains(text, base64.StdEncoding.EncodeToString([]byte(password))) {
 			t.Errorf("%s holds the admin password", filepath.Base(f))
 		}
-		if strings.Contains(text, "\nkind: Secret\n") {
+		// A Secret with data (not the API key's, created empty for the initializer to fill,
+		// which the default release 1.12.12 renders) holds it redacted.
+		if strings.Contains(text, "\nkind: Secret\n") && strings.Contains(text, "\ndata:") {
 			secrets++
 			if !strings.Contains(text, "cmVkYWN0ZWQ=") {
 				t.Errorf("%s: a Secret whose data is not redacted:\n%s", filepath.Base(f), text)

@@ -46,10 +46,22 @@ type Release struct {
 	// DataMigration is what must happen to a stack's data, deployed by another release, before
 	// this release runs on it (up refuses the change until it is confirmed).
 	DataMigration string `yaml:"dataMigration"`
+	// DataJobs names the service in whose image the platform's data Jobs run (database users,
+	// backup, restore, upgrade): python3 with pymongo and bson, which python-core's image
+	// ships to every service.
+	DataJobs string `yaml:"dataJobs"`
+	// UpgradeFrom are the releases whose data an up moves to this one by itself, once the
+	// change is confirmed (components/backup/spaceone_upgrade.py), each with what it deletes.
+	UpgradeFrom map[string]Upgrade `yaml:"upgradeFrom"`
 	// Config holds GLOBAL keys every service of the release shares (python-core's handlers,
 	// for one), merged over the platform's defaults and under each service's own.
 	Config map[string]any `yaml:"config"`
 	names  []string
+}
+
+// Upgrade is a move of the data from an earlier release, as preview and up announce it.
+type Upgrade struct {
+	Deletes string `yaml:"deletes"` // what the move deletes (a backup of everything is taken first)
 }
 
 // StoreNames are the stores a release can run on, in the order the platform deploys them.
@@ -249,6 +261,9 @@ func (r *Release) check() error {
 	}
 	if !slices.Contains(r.Stores, "mongodb") || !slices.Contains(r.Stores, "redis") {
 		return fmt.Errorf("stores: every release runs on mongodb and redis; got %v", r.Stores)
+	}
+	if s, ok := r.Services[r.DataJobs]; !ok || s.Image == "" {
+		return fmt.Errorf("dataJobs: %q is not a service of the release with an image", r.DataJobs)
 	}
 	if len(r.Plugins.ServiceTypes) == 0 {
 		return fmt.Errorf("plugins.serviceTypes: empty; list the plugin kinds the services use")

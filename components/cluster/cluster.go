@@ -15,6 +15,7 @@ import (
 // Capabilities is what the platform may assume about the cluster.
 type Capabilities struct {
 	StorageClass  string // StorageClass for the stores' volumes ("" = cluster default)
+	RetainClass   string // a class whose volumes outlive their claims, for the backup volume ("" = none known)
 	IngressClass  string // IngressClass for console and console-api ("" = no ingress controller known)
 	LoadBalancers bool   // LoadBalancer Services get an address
 	Rendering     bool   // manifests are written to disk; nothing reads live state
@@ -37,7 +38,7 @@ type LocalArgs struct {
 	RenderDir    string // when set: no cluster, write YAML here instead
 	StorageClass string // "" = the cluster's default class
 	IngressClass string
-	// Retention, when set, keeps the stores' volumes across destroy (not when rendering).
+	// Retention, when set, keeps volumes across destroy (not when rendering).
 	Retention *Retention
 }
 

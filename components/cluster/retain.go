@@ -11,11 +11,14 @@ import (
 	"github.com/spaceone-pulumi/spaceone/components/volumes"
 )
 
-// Retention keeps the stores' volumes across `destroy` (stores.keepVolumes) on a cluster that
-// outlives the stack, and hands them back to the claims of the next `up`.
+// Retention keeps volumes across `destroy` on a cluster that outlives the stack, and hands
+// them back to the claims of the next `up`: the backup volume's always, the stores' with
+// stores.keepVolumes.
 type Retention struct {
 	Volumes volumes.Cluster // the API server, read directly (Kubernetes has no list invoke)
-	Claims  []volumes.Claim // the stores' claims
+	Claims  []volumes.Claim // the claims whose volumes are kept
+	// KeepStores puts the stores' volumes in the retaining class too (stores.keepVolumes).
+	KeepStores bool
 }
 
 // retentionClass reads the class the stores' volumes come from: storageClass, or the
@@ -24,19 +27,27 @@ type Retention struct {
 func retentionClass(storageClass string, r *Retention) (*volumes.Class, error) {
 	class, err := r.Volumes.StorageClass(storageClass)
 	if err != nil {
-		return nil, fmt.Errorf("spaceone:stores.keepVolumes: %w", err)
+		return nil, fmt.Errorf("%s: %w", r.setting(), err)
 	}
 	if class == nil {
-		return nil, fmt.Errorf("spaceone:stores.keepVolumes: the cluster has no default StorageClass; set spaceone:stores.storageClass to one of its classes")
+		return nil, fmt.Errorf("%s: the cluster has no default StorageClass; set spaceone:stores.storageClass to one of its classes", r.setting())
 	}
 	return class, nil
+}
+
+// setting is what the kept volumes are there for, as the user would look it up.
+func (r *Retention) setting() string {
+	if r.KeepStores {
+		return "spaceone:stores.keepVolumes"
+	}
+	return "spaceone:backup (its volume outlives destroy)"
 }
 
 // retain settles the stores' StorageClass and reserves the volumes a destroyed stack kept.
 // A class that deletes released volumes gets a Retain twin ("<class>-retain", same
 // provisioner and parameters), so the data outlives the claims the namespace takes with it.
 func (l *Local) retain(ctx *pulumi.Context, class *volumes.Class, r *Retention) error {
-	l.caps.StorageClass = class.Name
+	keeping := class.Name
 	if class.ReclaimPolicy != "Retain" {
 		twin, err := storagev1.NewStorageClass(ctx, "retain", &storagev1.StorageClassArgs{
 			Metadata: kube.Managed(&metav1.ObjectMetaArgs{
@@ -53,12 +64,16 @@ func (l *Local) retain(ctx *pulumi.Context, class *volumes.Class, r *Retention) 
 		if err != nil {
 			return fmt.Errorf("creating StorageClass %s-retain: %w", class.Name, err)
 		}
-		l.caps.StorageClass = class.Name + "-retain"
+		keeping = class.Name + "-retain"
 		l.caps.Ready = append(l.caps.Ready, twin)
 	}
-	kept, err := r.Volumes.Kept(l.caps.StorageClass, r.Claims)
+	l.caps.RetainClass = keeping
+	if r.KeepStores {
+		l.caps.StorageClass = keeping
+	}
+	kept, err := r.Volumes.Kept(keeping, r.Claims)
 	if err != nil {
-		return fmt.Errorf("spaceone:stores.keepVolumes: looking for kept volumes: %w", err)
+		return fmt.Errorf("%s: looking for kept volumes: %w", r.setting(), err)
 	}
 	for _, k := range kept {
 		if ctx.DryRun() {

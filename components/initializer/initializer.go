@@ -56,6 +56,9 @@ type Args struct {
 	// makes this run create a new API key, hand it over and disable the old one
 	// (spaceone:initializer.rotateApiKey); "" never rotates.
 	KeyRotation string
+	// Restored names the backup spaceone:restore put back: a new name runs the initializer
+	// again, after the restore, on the restored data.
+	Restored string
 }
 
 // Initializer is the spacectl Job and its files.
@@ -184,6 +187,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_KEY_HANDOFF"), Value: pulumi.String(args.KeyHandoff)},
 		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_KEY_FILE"), Value: pulumi.String(KeyFile)},
 		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_KEY_ROTATION"), Value: pulumi.String(args.KeyRotation)},
+	}
+	if args.Restored != "" {
+		env = append(env, corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_RESTORED"), Value: pulumi.String(args.Restored)})
 	}
 	counts := TaskCounts(Tasks(args))
 	for _, mode := range Modes { // SPACEONE_TASKS_FIRST ...: what spacectl must report done

@@ -43,8 +43,13 @@ func Deployment(ctx *pulumi.Context, w Workload, opts ...pulumi.ResourceOption) 
 		pod.ServiceAccountName = w.ServiceAccount
 		pod.AutomountServiceAccountToken = pulumi.Bool(true)
 	}
+	meta := Meta(w.Name, w.Namespace, w.Labels)
+	// A restore or an upgrade scales Deployments to 0 (components/backup): the replicas this
+	// program declares must win over that, where server-side apply would refuse a field
+	// another manager set last.
+	meta.Annotations.(pulumi.StringMap)["pulumi.com/patchForce"] = pulumi.String("true")
 	d, err := appsv1.NewDeployment(ctx, w.Name, &appsv1.DeploymentArgs{
-		Metadata: w.Waits.Annotate(Meta(w.Name, w.Namespace, w.Labels)),
+		Metadata: w.Waits.Annotate(meta),
 		Spec: &appsv1.DeploymentSpecArgs{
 			Replicas:             pulumi.Int(w.Replicas),
 			RevisionHistoryLimit: pulumi.Int(3),

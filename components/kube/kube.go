@@ -174,15 +174,22 @@ func (w Waits) Annotate(m *metav1.ObjectMetaArgs) *metav1.ObjectMetaArgs {
 	return m
 }
 
+// LogDir is where every SpaceONE process writes its log file: LogVolume, an emptyDir of the
+// pod (the 1.10.4 token readiness probe, catalogue tokenReady, reads it there).
+const (
+	LogDir    = "/var/log/spaceone"
+	LogVolume = "logs"
+)
+
 // ConfigAndLogs are the volumes and mounts every SpaceONE process has: its config.yaml from
 // a ConfigMap in dir, and an emptyDir for the log file python-core writes.
 func ConfigAndLogs(configMap pulumi.StringInput, dir string) (corev1.VolumeArray, corev1.VolumeMountArray) {
 	return corev1.VolumeArray{
 			corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: configMap}},
-			corev1.VolumeArgs{Name: pulumi.String("logs"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
+			corev1.VolumeArgs{Name: pulumi.String(LogVolume), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
 		}, corev1.VolumeMountArray{
 			corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(dir + "/config.yaml"), SubPath: pulumi.String("config.yaml"), ReadOnly: pulumi.Bool(true)},
-			corev1.VolumeMountArgs{Name: pulumi.String("logs"), MountPath: pulumi.String("/var/log/spaceone")},
+			corev1.VolumeMountArgs{Name: pulumi.String(LogVolume), MountPath: pulumi.String(LogDir)},
 		}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spaceone-pulumi/spaceone/components/apikey"
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
+	"github.com/spaceone-pulumi/spaceone/components/kube"
 )
 
 // Wiring is what a service's config needs to know about the rest of the stack.
@@ -63,12 +64,12 @@ func KeyImport(handoff, dir, keyFile string, consulHost, consulPort any) (global
 }
 
 // Log is the LOG config of a SpaceONE process: console and a log file in dir ("": the pod's
-// log volume, /var/log/spaceone), at INFO, not python-core's default DEBUG (at DEBUG identity
+// log volume, kube.LogDir), at INFO, not python-core's default DEBUG (at DEBUG identity
 // logs the password it checks).
 func Log(name, dir string) map[string]any {
 	return map[string]any{
 		"loggers":  map[string]any{"spaceone": map[string]any{"level": "INFO", "handlers": []any{"console", "file"}}},
-		"handlers": map[string]any{"file": map[string]any{"type": "file", "filename": cmp.Or(dir, "/var/log/spaceone") + "/" + name + ".log"}},
+		"handlers": map[string]any{"file": map[string]any{"type": "file", "filename": cmp.Or(dir, kube.LogDir) + "/" + name + ".log"}},
 	}
 }
 

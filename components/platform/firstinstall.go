@@ -13,6 +13,7 @@ import (
 	"github.com/spaceone-pulumi/spaceone/components/credentials"
 	"github.com/spaceone-pulumi/spaceone/components/initializer"
 	"github.com/spaceone-pulumi/spaceone/components/kube"
+	"github.com/spaceone-pulumi/spaceone/components/settings"
 	"github.com/spaceone-pulumi/spaceone/components/supervisor"
 )
 
@@ -32,6 +33,16 @@ func (p *Platform) adminPassword(ctx *pulumi.Context, args *Args, core *corev1.N
 		return pulumi.StringOutput{}, err
 	}
 	return g.Value("password"), nil
+}
+
+// keyGeneration is what the token consumers' pods carry of the key they read: a new value
+// restarts them after the initializer. It changes with a rotation asked for and with a
+// restore (the initializer then finds the restored key, or makes a new one).
+func keyGeneration(s *settings.Settings) string {
+	if s.Restore == "" {
+		return s.Initializer.RotateAPIKey
+	}
+	return s.Initializer.RotateAPIKey + "+restored:" + s.Restore
 }
 
 // firstInstall runs the initializer once what it calls is ready, then starts what waits for
@@ -69,6 +80,7 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 		MarketplaceEndpoint: "grpc://repository.portal.spaceone.dev:50051",
 		TimeoutMinutes:      s.Initializer.TimeoutMinutes,
 		KeyRotation:         s.Initializer.RotateAPIKey,
+		Restored:            s.Restore,
 		Plugins:             registrations,
 		Waits:               waitFor,
 	}
@@ -126,7 +138,7 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 	if p.Consul != nil {
 		sa.Consul.Host, sa.Consul.Port = p.Consul.Endpoint.Host, p.Consul.Endpoint.Port
 	}
-	sa.KeyHandoff, sa.KeyRotation = rel.APIKey.Handoff, s.Initializer.RotateAPIKey
+	sa.KeyHandoff, sa.KeyRotation = rel.APIKey.Handoff, keyGeneration(s)
 	p.Images["supervisor"] = sa.Image
 	if p.Supervisor, err = supervisor.New(ctx, "supervisor", sa, pulumi.Parent(p)); err != nil {
 		return fmt.Errorf("supervisor: %w", err)

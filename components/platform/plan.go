@@ -33,7 +33,17 @@ type Plan struct {
 	Release  *catalog.Release
 	Services []*ServicePlan // dependencies first
 	ByName   map[string]*ServicePlan
+	// Upgrade, when set, is the move of the data from the release the stack deployed, which
+	// this up makes before the release's services start.
+	Upgrade *Upgrade
 }
+
+// Upgrade is a move of a stack's data between releases (catalogue upgradeFrom).
+type Upgrade struct{ From, To string }
+
+// DataJobImage is the image the platform's data Jobs run in: the catalogue's dataJobs
+// service's, as this stack pulls it (registry, image and tag overrides).
+func (p *Plan) DataJobImage() string { return p.ByName[p.Release.DataJobs].Image }
 
 // NewPlan applies the stack's overrides to the release catalogue and checks the result, so
 // that every mistake is reported before any resource is registered.

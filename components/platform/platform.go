@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/spaceone-pulumi/spaceone/components/apikey"
+	"github.com/spaceone-pulumi/spaceone/components/backup"
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/cluster"
 	"github.com/spaceone-pulumi/spaceone/components/frontend"
@@ -44,6 +45,7 @@ type Platform struct {
 	Frontend        *frontend.Frontend
 	Initializer     *initializer.Initializer
 	Supervisor      *supervisor.Supervisor
+	Backups         *backup.Backups     // nil without an in-cluster MongoDB on a local cluster
 	AdminPassword   pulumi.StringOutput // secret
 	Images          map[string]string   // images outside the catalogue's services, by workload
 	// DevEndpoints is where a laptop reaches each gRPC service and store, and DevConfig a
@@ -98,10 +100,16 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, err
 		}
 	}
+	if err := p.deployBackups(ctx, args, core, plugins); err != nil {
+		return nil, err
+	}
 	if err := p.deployServices(ctx, args, core); err != nil {
 		return nil, err
 	}
 	if err := p.deployFrontend(ctx, args, core); err != nil {
+		return nil, err
+	}
+	if err := p.deployRestore(ctx, args, core, plugins); err != nil {
 		return nil, err
 	}
 	if err := p.firstInstall(ctx, args, core, plugins); err != nil {
@@ -181,15 +189,14 @@ func (p *Platform) deployStores(ctx *pulumi.Context, args *Args, core *corev1.Na
 	return nil
 }
 
-// dbUsers runs the Job that sets the services' MongoDB users, in the release's spacectl image
-// (python3 and pymongo, pulled anyway for the initializer).
+// dbUsers runs the Job that sets the services' MongoDB users, in the image of the data Jobs
+// (catalogue dataJobs: python3 and pymongo, pulled anyway for that service).
 func (p *Platform) dbUsers(ctx *pulumi.Context, args *Args) error {
 	waits, err := p.started.mustWaitFor(catalog.DBUsers)
 	if err != nil {
 		return err
 	}
-	spacectl := args.Plan.Release.Spacectl
-	image := kube.Image(spacectl.Repository, spacectl.Tag, args.Settings.Images.Registry)
+	image := args.Plan.DataJobImage()
 	job, err := p.MongoDB.UsersJob(ctx, catalog.DBUsers, image, waits)
 	if err != nil {
 		return fmt.Errorf("mongodb users: %w", err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/spaceone-pulumi/spaceone/components/backup"
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/kube"
 	"github.com/spaceone-pulumi/spaceone/components/settings"
@@ -35,6 +36,22 @@ func NewStartOrder(s *settings.Settings, plan *Plan) *StartOrder {
 	if slices.Contains(s.InClusterStores(), "mongodb") {
 		o.Workloads = append(o.Workloads, catalog.DBUsers)
 	}
+	if plan.Upgrade != nil {
+		// Not a rule of a release but of the up that moves a stack's data: the move runs once
+		// the stores and the users are there, and everything of the new release after it.
+		o.Workloads = append(o.Workloads, backup.Upgrade)
+		defer func() {
+			var after []string
+			for _, w := range o.Workloads[slices.Index(o.Workloads, backup.Upgrade)+1:] {
+				after = append(after, w)
+			}
+			o.Rules = append(o.Rules,
+				Rule{Names: []string{backup.Upgrade}, Workloads: []string{backup.Upgrade}, WaitFor: []string{"mongodb", catalog.DBUsers},
+					Why: "it stops " + plan.Upgrade.From + "'s services, takes a backup and moves the data to " + plan.Upgrade.To + "."},
+				Rule{Names: []string{"*"}, Workloads: after, WaitFor: []string{backup.Upgrade},
+					Why: "they run on the moved data."})
+		}()
+	}
 	var consumers []string
 	for _, sp := range plan.Services {
 		if sp.Local != nil {
@@ -50,6 +67,25 @@ func NewStartOrder(s *settings.Settings, plan *Plan) *StartOrder {
 	}
 	if s.Console.On() {
 		o.Workloads = append(o.Workloads, "console", "console-api")
+	}
+	if s.Restore != "" && s.Backups() {
+		// Not a rule of a release but of a stack that restores: the restore stops and starts
+		// again everything that runs before the initializer (up must have stopped waiting for
+		// them), and the initializer then works on the restored data.
+		var before []string
+		for _, w := range o.Workloads {
+			if !slices.Contains(consumers, w) {
+				before = append(before, w)
+			}
+		}
+		o.Workloads = append(o.Workloads, backup.Restore)
+		defer func() {
+			o.Rules = append(o.Rules,
+				Rule{Names: []string{backup.Restore}, Workloads: []string{backup.Restore}, WaitFor: before,
+					Why: "it stops what writes, restores the backup, and starts them again (spaceone:restore)."},
+				Rule{Names: []string{"initializer"}, Workloads: []string{"initializer"}, WaitFor: []string{backup.Restore},
+					Why: "it initialises the restored data, or finds it initialised."})
+		}()
 	}
 	o.Workloads = append(o.Workloads, "initializer")
 	if s.SupervisorEnabled() {
@@ -170,6 +206,9 @@ func (r *readiness) waitFor(workload string) (w kube.Waits, ok bool) {
 		}
 		w.Resources = append(w.Resources, got...)
 	}
+	// The move between releases belongs to this up alone: waiting for it is not recorded on
+	// the workloads, or the next up would change every one of them back.
+	w.Names = slices.DeleteFunc(w.Names, func(n string) bool { return n == backup.Upgrade })
 	return w, true
 }
 

@@ -2,9 +2,11 @@ package program
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/spaceone-pulumi/spaceone/components/backup"
 	"github.com/spaceone-pulumi/spaceone/components/testkit"
 	"github.com/spaceone-pulumi/spaceone/components/volumes"
 )
@@ -69,7 +71,7 @@ func TestKeepVolumesOnADeletingClassAddsARetainTwin(t *testing.T) {
 	fake := &fakeVolumes{classes: map[string]*volumes.Class{"": {
 		Name: "standard", Provisioner: "k8s.io/minikube-hostpath", ReclaimPolicy: "Delete", VolumeBindingMode: "Immediate",
 	}}}
-	m, err := withVolumes(t, fake, false, testkit.Config{"clusterType": "local", "kubeContext": "minikube"})
+	m, err := withVolumes(t, fake, false, testkit.Config{"clusterType": "local", "kubeContext": "minikube", "release": "1.10.4"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,8 +94,8 @@ func TestKeepVolumesOnADeletingClassAddsARetainTwin(t *testing.T) {
 			t.Errorf("namespace %s does not depend on the StorageClass it claims from", ns.KubeName())
 		}
 	}
-	if fake.askedFor != "standard-retain" || len(fake.asked) != 3 {
-		t.Errorf("kept volumes looked up in class %q for %v, want standard-retain and 3 store claims", fake.askedFor, fake.asked)
+	if fake.askedFor != "standard-retain" || len(fake.asked) != 4 || !slices.Contains(fake.asked, volumes.Claim{Namespace: "spaceone", Name: backup.Claim}) {
+		t.Errorf("kept volumes looked up in class %q for %v, want standard-retain, 3 store claims and the backup volume's", fake.askedFor, fake.asked)
 	}
 }
 

@@ -10,9 +10,11 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/spaceone-pulumi/spaceone/components/backup"
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/cluster"
 	"github.com/spaceone-pulumi/spaceone/components/platform"
@@ -108,6 +110,34 @@ func guardReleaseChange(ctx *pulumi.Context, s *settings.Settings, plan *platfor
 	}
 	change := releasechange.Change{Deployed: deployed, Wanted: plan.Release.Version,
 		Confirmed: s.ConfirmReleaseChange, Migration: plan.Release.DataMigration}
+	if up, ok := plan.Release.UpgradeFrom[deployed]; ok {
+		change.Moves = up.Deletes
+	}
+	if from, err := catalog.Load(deployed); err == nil && change.Pending() {
+		if _, back := from.UpgradeFrom[change.Wanted]; back {
+			err := fmt.Errorf("spaceone:release: this stack runs SpaceONE %s, moved there from %s with its data; there is no move back. "+
+				"Keep the release (pulumi config set release %s), or destroy the stack and restore into a %s stack the backup "+
+				"the upgrade took (its name is in the upgrade Job's log; README, \"Backups and restore\")", deployed, change.Wanted, deployed, change.Wanted)
+			if ctx.DryRun() {
+				_ = ctx.Log.Warn(err.Error()+" (a preview: up refuses this)", nil)
+				return nil
+			}
+			return err
+		}
+	}
+	if change.Upgrades() {
+		switch {
+		case !s.Backups():
+			return fmt.Errorf("spaceone:release: up moves the data from %s to %s after a backup on the backup volume, which this stack "+
+				"has not (an eks stack, or an external MongoDB): back the data up and migrate it yourself (the README, \"Releases\"), "+
+				"or keep the release: pulumi config set release %s", deployed, change.Wanted, deployed)
+		case s.Restore != "":
+			return fmt.Errorf("spaceone:restore: a restore and a release change in one up; restore first (with the release the backup was taken from), then change the release")
+		}
+		plan.Upgrade = &platform.Upgrade{From: deployed, To: change.Wanted}
+		_ = ctx.Log.Warn(fmt.Sprintf("spaceone:release: this up moves the data from %s to %s: a backup of everything first "+
+			"(make restore of it into a %s stack is the way back), then it deletes %s", deployed, change.Wanted, deployed, change.Moves), nil)
+	}
 	err = change.Check()
 	switch {
 	case err != nil && ctx.DryRun():
@@ -116,10 +146,22 @@ func guardReleaseChange(ctx *pulumi.Context, s *settings.Settings, plan *platfor
 	case err != nil:
 		return err
 	case !change.Pending() && s.ConfirmReleaseChange != "":
+		// After an upgrade, its finished Job stays in the stack while the setting names it: the
+		// up after the move changes nothing. Removing the setting removes the Job.
+		from, to, _ := strings.Cut(strings.TrimSpace(s.ConfirmReleaseChange), "->")
+		if _, moved := plan.Release.UpgradeFrom[from]; moved && to == deployed && s.Backups() && s.Restore == "" {
+			plan.Upgrade = &platform.Upgrade{From: from, To: to}
+			_ = ctx.Log.Info(fmt.Sprintf("%s names the move from %s, which is done: its Job stays until you remove the setting", releasechange.ConfirmKey, from), nil)
+			return nil
+		}
 		_ = ctx.Log.Warn(releasechange.ConfirmKey+" is set, but the release does not change: remove it", nil)
 	}
 	return nil
 }
+
+// releaseBeforeTheOutput is what a stack ran when it was deployed before its release became
+// a stack output (it was the only release then; the default is another one now).
+const releaseBeforeTheOutput = "1.10.4"
 
 // deployedRelease is the release the stack's last update deployed, "" when it deployed
 // nothing: its own "release" output, read through a reference to the stack itself.
@@ -136,9 +178,9 @@ func deployedRelease(ctx *pulumi.Context) (string, error) {
 	if v, ok := out.Value.(string); ok {
 		return v, nil
 	}
-	// A stack deployed before the release was an output ran the default: the only release then.
+	// A stack deployed before the release was an output ran the only release there was then.
 	if ns, err := ref.GetOutputDetails("namespace"); err == nil && ns.Value != nil {
-		return settings.DefaultRelease, nil
+		return releaseBeforeTheOutput, nil
 	}
 	return "", nil
 }
@@ -212,12 +254,20 @@ func newCluster(ctx *pulumi.Context, s *settings.Settings) (cluster.Cluster, err
 			KubeContext: s.Cluster.KubeContext, Kubeconfig: s.Cluster.Kubeconfig, RenderDir: s.RenderDir,
 			StorageClass: s.Stores.StorageClass,
 		}
-		if *s.Stores.KeepVolumes && s.RenderDir == "" {
+		// The backup volume always outlives destroy; the stores' with stores.keepVolumes.
+		if (*s.Stores.KeepVolumes || s.Backups()) && s.RenderDir == "" {
 			vc, err := connectVolumes(s.Cluster.Kubeconfig, s.Cluster.KubeContext)
 			if err != nil {
-				return nil, fmt.Errorf("spaceone:stores.keepVolumes: %w", err)
+				return nil, fmt.Errorf("reading the cluster's storage classes and kept volumes (stores.keepVolumes, backups): %w", err)
 			}
-			args.Retention = &cluster.Retention{Volumes: vc, Claims: storeClaims(s)}
+			r := &cluster.Retention{Volumes: vc, KeepStores: *s.Stores.KeepVolumes}
+			if r.KeepStores {
+				r.Claims = storeClaims(s)
+			}
+			if s.Backups() {
+				r.Claims = append(r.Claims, volumes.Claim{Namespace: s.Namespace, Name: backup.Claim})
+			}
+			args.Retention = r
 		}
 		return cluster.NewLocal(ctx, "cluster", args)
 	}
@@ -232,7 +282,7 @@ func storeClaims(s *settings.Settings) []volumes.Claim {
 	return claims
 }
 
-// connectVolumes reaches the API server of a local cluster for stores.keepVolumes; unit
+// connectVolumes reaches the API server of a local cluster for kept volumes; unit
 // tests replace it with a fake cluster.
 var connectVolumes = func(kubeconfig, kubeContext string) (volumes.Cluster, error) {
 	return volumes.NewKube(kubeconfig, kubeContext)

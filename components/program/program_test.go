@@ -10,8 +10,11 @@ import (
 )
 
 // simConfig is the sim stack's configuration as the CLI would pass it.
+// simConfig is the sim stack of 1.10.4, the release most unit tests were written against
+// (a stack without spaceone:release gets settings.DefaultRelease).
 func simConfig() testkit.Config {
 	return testkit.Config{
+		"release":     "1.10.4",
 		"clusterType": "local",
 		"kubeconfig":  "/tmp/sim/admin.kubeconfig",
 		"stores":      map[string]any{"storageClass": "sim-local", "mongodb": map[string]any{"size": "1Gi"}},

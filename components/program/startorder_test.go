@@ -131,11 +131,11 @@ func withKeys(cfg testkit.Config, key string, v any) testkit.Config {
 	return cfg
 }
 
-// The default stack's rules: the initializer waits for what it calls, the token consumers
-// for the key, the queue processes for Redis, the database users' Job for MongoDB, and
-// nothing else waits.
+// A 1.10.4 minikube stack's rules: the initializer waits for what it calls, the token
+// consumers for the key, the queue processes for Redis, the database users' Job for MongoDB,
+// and nothing else waits.
 func TestOnlyWhatMustWaitWaits(t *testing.T) {
-	order := startOrderOf(t, minikubeConfig())
+	order := startOrderOf(t, withKeys(minikubeConfig(), "release", "1.10.4"))
 	waiting := map[string][]string{}
 	for _, wl := range order.Workloads {
 		if w := order.WaitFor(wl); len(w) > 0 {

@@ -24,6 +24,15 @@ type Change struct {
 	Confirmed string // the value of ConfirmKey, "" when unset
 	// Migration is what the wanted release's catalogue says must happen to the data first.
 	Migration string
+	// Moves, when set, is what the up deletes when it moves the data itself (the wanted
+	// release's catalogue has an upgrade from the deployed one).
+	Moves string
+}
+
+// Upgrades reports whether this up moves the data to the wanted release: the change is
+// pending, confirmed, and the wanted release knows how.
+func (c Change) Upgrades() bool {
+	return c.Pending() && c.Moves != "" && strings.TrimSpace(c.Confirmed) == Confirmation(c.Deployed, c.Wanted)
 }
 
 // Pending reports whether the release changes on a stack that holds data.
@@ -37,10 +46,17 @@ func (c Change) Check() error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "spaceone:release: this stack runs SpaceONE %s and holds its data; %s does not read it as it is.\n", c.Deployed, c.Wanted)
-	if c.Migration != "" {
-		fmt.Fprintf(&b, "  Before the change: %s\n", c.Migration)
+	switch {
+	case c.Moves != "":
+		fmt.Fprintf(&b, "  With the confirmation, up moves the data itself: it takes a backup of everything, stops %s, migrates,\n"+
+			"  and starts %s. It deletes %s.\n", c.Deployed, c.Wanted, c.Moves)
+		fmt.Fprintf(&b, "  Confirm it:        pulumi config set %s '%s'\n", strings.TrimPrefix(ConfirmKey, "spaceone:"), Confirmation(c.Deployed, c.Wanted))
+	default:
+		if c.Migration != "" {
+			fmt.Fprintf(&b, "  Before the change: %s\n", c.Migration)
+		}
+		fmt.Fprintf(&b, "  Then confirm it:   pulumi config set %s '%s'\n", strings.TrimPrefix(ConfirmKey, "spaceone:"), Confirmation(c.Deployed, c.Wanted))
 	}
-	fmt.Fprintf(&b, "  Then confirm it:   pulumi config set %s '%s'\n", strings.TrimPrefix(ConfirmKey, "spaceone:"), Confirmation(c.Deployed, c.Wanted))
 	fmt.Fprintf(&b, "  Or keep the release: pulumi config set release %s\n", c.Deployed)
 	if c.Confirmed != "" {
 		fmt.Fprintf(&b, "  (%s is %q, which confirms another change)\n", ConfirmKey, c.Confirmed)

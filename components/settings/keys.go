@@ -11,6 +11,7 @@ import (
 var TopLevelKeys = []string{
 	"clusterType", "kubeContext", "kubeconfig", "eks", "namespace", "pluginNamespace", "release", "confirmReleaseChange",
 	"images", "services", "stores", "console", "domain", "adminUser", "initializer", "supervisor", "plugins",
+	"backup", "restore",
 	"localServices", "dev", "renderDir",
 	// secrets (pulumi config set --secret)
 	"adminPassword", "marketplaceToken", "mongodbPassword", "credentialSeed",

@@ -52,6 +52,11 @@ type Settings struct {
 	Supervisor          Supervisor
 	// Plugins are registered in the platform's local repository (spaceone:plugins).
 	Plugins []Plugin
+	// Backup is when backups are taken and how many are kept (spaceone:backup).
+	Backup Backup
+	// Restore names a backup to put back into the platform (spaceone:restore): the up after
+	// a new name restores it, once.
+	Restore string
 	// LocalServices routes a service (or store) to a process outside the cluster, e.g. on a
 	// developer's laptop: its Service keeps name and port, its pods are not run.
 	LocalServices map[string]Address
@@ -340,7 +345,7 @@ func jsonKeys(t reflect.Type) []string {
 }
 
 // DefaultRelease is the release a stack deploys unless spaceone:release says otherwise.
-const DefaultRelease = "1.10.4"
+const DefaultRelease = "1.12.12"
 
 // Known lists the catalogue's service names; Load refuses overrides for any other name.
 type Known interface {
@@ -384,6 +389,7 @@ func Load(src Source, known Known) (*Settings, error) {
 			Consul:  Store{Size: "1Gi"},
 		},
 		Console: Console{Expose: "portForward"},
+		Backup:  Backup{Keep: DefaultBackupKeep, Size: DefaultBackupSize},
 	}
 	// With a kubeconfig file of its own, a stack uses that file's current context by default.
 	if s.Cluster.Kubeconfig == "" {
@@ -403,6 +409,11 @@ func Load(src Source, known Known) (*Settings, error) {
 	l.checkDev(&s.Dev)
 	l.object("supervisor", &s.Supervisor)
 	l.object("plugins", &s.Plugins)
+	l.object("backup", &s.Backup)
+	// The engine hands the program Pulumi.yaml's default when the stack sets nothing: set is
+	// what differs from it.
+	backupSet := s.Backup != Backup{Keep: DefaultBackupKeep, Size: DefaultBackupSize}
+	s.Restore = l.str("restore", "")
 	s.AdminPassword, s.HasAdminPassword = l.secret("adminPassword")
 	s.MarketplaceToken, s.HasMarketplaceToken = l.secret("marketplaceToken")
 	if s.Initializer.TimeoutMinutes < 1 || s.Initializer.TimeoutMinutes > 240 {
@@ -465,6 +476,7 @@ func Load(src Source, known Known) (*Settings, error) {
 	l.checkServices(s.Services, known)
 	l.checkStores(&s.Stores)
 	l.checkConsole(&s.Console)
+	l.checkBackup(s, backupSet)
 
 	if s.Services == nil {
 		s.Services = map[string]ServiceOverride{}

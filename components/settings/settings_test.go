@@ -2,6 +2,7 @@ package settings
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
@@ -84,5 +85,19 @@ func TestCheckTag(t *testing.T) {
 		if CheckTag(bad) == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// The engine hands every stack Pulumi.yaml's backup default: an eks stack, which takes no
+// backups yet, must not be refused for it, only for settings of its own.
+func TestBackupDefaultIsNoSettingOnEKS(t *testing.T) {
+	eks := map[string]any{"clusterType": "eks", "eks": map[string]any{"region": "us-east-1"}}
+	eks["backup"] = map[string]any{"schedule": "", "keep": DefaultBackupKeep, "size": DefaultBackupSize}
+	if _, err := Load(source(eks), known{"identity"}); err != nil && strings.Contains(err.Error(), "spaceone:backup") {
+		t.Errorf("the default backup setting refused on eks: %v", err)
+	}
+	eks["backup"] = map[string]any{"schedule": "0 3 * * *", "keep": DefaultBackupKeep, "size": DefaultBackupSize}
+	if _, err := Load(source(eks), known{"identity"}); err == nil || !strings.Contains(err.Error(), "spaceone:backup") {
+		t.Errorf("a backup schedule on eks was not refused: %v", err)
 	}
 }

@@ -77,3 +77,50 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+// The backup defaults in Pulumi.yaml (what `pulumi config` shows a user) are the program's.
+func TestBackupDefaultsArePulumiYAMLs(t *testing.T) {
+	b, err := os.ReadFile("../../Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var project struct {
+		Config struct {
+			Backup struct {
+				Default struct {
+					Schedule string `yaml:"schedule"`
+					Keep     int    `yaml:"keep"`
+					Size     string `yaml:"size"`
+				} `yaml:"default"`
+			} `yaml:"backup"`
+		} `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(b, &project); err != nil {
+		t.Fatal(err)
+	}
+	d := project.Config.Backup.Default
+	if d.Schedule != "" || d.Keep != DefaultBackupKeep || d.Size != DefaultBackupSize {
+		t.Errorf("Pulumi.yaml's backup default is %+v; the program's is keep %d, size %s, no schedule", d, DefaultBackupKeep, DefaultBackupSize)
+	}
+}
+
+// The release Pulumi.yaml shows a user as the default is the program's.
+func TestDefaultReleaseIsPulumiYAMLs(t *testing.T) {
+	b, err := os.ReadFile("../../Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var project struct {
+		Config struct {
+			Release struct {
+				Default string `yaml:"default"`
+			} `yaml:"release"`
+		} `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(b, &project); err != nil {
+		t.Fatal(err)
+	}
+	if project.Config.Release.Default != DefaultRelease {
+		t.Errorf("Pulumi.yaml's release default is %q; the program's is %q", project.Config.Release.Default, DefaultRelease)
+	}
+}

@@ -163,7 +163,7 @@ var usersScript string
 
 // UsersJob creates or updates every service user of an in-cluster MongoDB, with its password
 // and grants, logged in as root, in image (one the platform pulls anyway with python3 and
-// pymongo: the release's spacectl). It runs at the first install and on every later up that
+// pymongo: the catalogue's dataJobs service's). It runs at the first install and on every later up that
 // changes the users (a service enabled on kept data, a release with new databases): the mongo
 // image's own init scripts run only on an empty volume. It is auto-named: a change to the
 // users or to the script makes a new Job, which `up` waits for; the passwords are derived from
@@ -182,12 +182,7 @@ func (m *MongoDB) UsersJob(ctx *pulumi.Context, name, image string, waits kube.W
 		return nil, fmt.Errorf("creating the mongodb users script: %w", err)
 	}
 	// The root login, the users and their passwords.
-	jobEnv := append(corev1.EnvVarArray{
-		corev1.EnvVarArgs{Name: pulumi.String("MONGO_HOST"), Value: pulumi.String("mongodb")},
-		corev1.EnvVarArgs{Name: pulumi.String("MONGO_PORT"), Value: pulumi.String(strconv.Itoa(mongoPort))},
-		corev1.EnvVarArgs{Name: pulumi.String("MONGO_ROOT_USERNAME"), Value: pulumi.String(mongoRootUser)},
-		secretEnv("MONGO_ROOT_PASSWORD", "mongodb-root", "password"),
-	}, usersEnv...)
+	jobEnv := append(m.RootEnv(), usersEnv...)
 	const dir = "/mongodb-users"
 	job, err := batchv1.NewJob(ctx, name, &batchv1.JobArgs{
 		Metadata: waits.Annotate(kube.Managed(&metav1.ObjectMetaArgs{Namespace: c.Namespace, Labels: labels})),
@@ -222,6 +217,17 @@ func (m *MongoDB) UsersJob(ctx *pulumi.Context, name, image string, waits kube.W
 		return nil, fmt.Errorf("creating the mongodb users job: %w", err)
 	}
 	return job, nil
+}
+
+// RootEnv is how a Job of the platform's logs in to the in-cluster MongoDB as root:
+// MONGO_HOST, MONGO_PORT, MONGO_ROOT_USERNAME and MONGO_ROOT_PASSWORD (from its Secret).
+func (m *MongoDB) RootEnv() corev1.EnvVarArray {
+	return corev1.EnvVarArray{
+		corev1.EnvVarArgs{Name: pulumi.String("MONGO_HOST"), Value: pulumi.String("mongodb")},
+		corev1.EnvVarArgs{Name: pulumi.String("MONGO_PORT"), Value: pulumi.String(strconv.Itoa(mongoPort))},
+		corev1.EnvVarArgs{Name: pulumi.String("MONGO_ROOT_USERNAME"), Value: pulumi.String(mongoRootUser)},
+		secretEnv("MONGO_ROOT_PASSWORD", "mongodb-root", "password"),
+	}
 }
 
 // Username is the login of service's database user.
