@@ -1,5 +1,5 @@
-// Package backup keeps copies of the platform's data on a volume of their own and puts one
-// back: a CronJob takes them (on its schedule, and whenever `make backup` makes a Job of it),
+// Package backup keeps copies of the platform's data, on a volume of their own (local
+// clusters) or in an S3 bucket (eks), and puts one back: a CronJob takes them (on its schedule, and whenever `make backup` makes a Job of it),
 // a Job restores the one spaceone:restore names. Both run spaceone_backup.py (what a backup
 // holds, and how a restore stops the writers and resumes, is written there), and the upgrade
 // Job spaceone_upgrade.py, in the image of the catalogue's dataJobs service, which the
@@ -55,6 +55,9 @@ type Args struct {
 	Keep         int
 	Size         string
 	StorageClass string // a class that retains released volumes ("" = the cluster default)
+	// S3, when set, keeps the backups in a bucket instead of on a volume; the Jobs get an
+	// emptyDir to work in.
+	S3 *S3
 	// Store is how the script logs in to the stores: MongoDB's root, and Consul when the
 	// release runs one.
 	Store corev1.EnvVarArray
@@ -63,10 +66,22 @@ type Args struct {
 	Databases []string
 }
 
-// Backups is the backup volume, the CronJob and, when asked for, the restore or upgrade Job.
+// S3 is a bucket for the backups and the role the Jobs' service accounts assume (IRSA): the
+// EKS webhook gives their pods a token for it, so no key is stored anywhere.
+type S3 struct {
+	Bucket  pulumi.StringInput
+	RoleArn pulumi.StringInput
+	Region  string
+}
+
+// ServiceAccounts are the accounts the backup, restore and upgrade Jobs run as: the ones a
+// bucket's role trusts.
+func ServiceAccounts() []string { return []string{CronJob, Restore, Upgrade} }
+
+// Backups is the backup volume (or bucket), the CronJob and, when asked for, the restore or upgrade Job.
 type Backups struct {
 	pulumi.ResourceState
-	Claim   *corev1.PersistentVolumeClaim
+	Claim   *corev1.PersistentVolumeClaim // nil with S3
 	CronJob *batchv1.CronJob
 	Restore *batchv1.Job // nil unless spaceone:restore is set
 	Upgrade *batchv1.Job // nil unless this up moves the data to a new release
@@ -76,7 +91,7 @@ type Backups struct {
 	env    corev1.EnvVarArray
 }
 
-// New creates the backup volume, the scripts and the CronJob.
+// New creates the backup volume (unless the backups go to S3), the scripts and the CronJob.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Backups, error) {
 	b := &Backups{args: args}
 	if err := ctx.RegisterComponentResource("spaceone:backup:Backups", name, b, opts...); err != nil {
@@ -84,25 +99,13 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	opt := pulumi.Parent(b)
 	labels := kube.Labels(CronJob, "backup", "")
-	spec := &corev1.PersistentVolumeClaimSpecArgs{
-		AccessModes: pulumi.StringArray{pulumi.String("ReadWriteOnce")},
-		Resources:   &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(args.Size)}},
-	}
-	if args.StorageClass != "" {
-		spec.StorageClassName = pulumi.String(args.StorageClass)
-	}
 	var err error
-	// The claim goes with the namespace on destroy; its volume, of a class that retains, stays
-	// and is given back to the next up's claim of this name (cluster.Retention).
-	meta := kube.Meta(Claim, args.Namespace, labels)
-	// A WaitForFirstConsumer class binds it only with the first Job: up must not wait for that.
-	meta.Annotations.(pulumi.StringMap)["pulumi.com/skipAwait"] = pulumi.String("true")
-	b.Claim, err = corev1.NewPersistentVolumeClaim(ctx, Claim, &corev1.PersistentVolumeClaimArgs{
-		Metadata: meta,
-		Spec:     spec,
-	}, opt)
-	if err != nil {
-		return nil, fmt.Errorf("creating the backup volume claim: %w", err)
+	var stored []pulumi.Resource // what the Jobs write to
+	if args.S3 == nil {
+		if b.Claim, err = newClaim(ctx, args, labels, opt); err != nil {
+			return nil, err
+		}
+		stored = append(stored, b.Claim)
 	}
 	cm, err := corev1.NewConfigMap(ctx, "backup-script", &corev1.ConfigMapArgs{
 		Metadata:  kube.Managed(&metav1.ObjectMetaArgs{Namespace: args.Namespace, Labels: labels}),
@@ -118,6 +121,15 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		corev1.EnvVarArgs{Name: pulumi.String("BACKUP_KEEP"), Value: pulumi.String(strconv.Itoa(args.Keep))},
 		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_DATABASES"), Value: pulumi.String(strings.Join(args.Databases, ","))},
 	}, args.Store...)
+	if args.S3 != nil {
+		env = append(env,
+			corev1.EnvVarArgs{Name: pulumi.String("BACKUP_BUCKET"), Value: args.S3.Bucket},
+			corev1.EnvVarArgs{Name: pulumi.String("AWS_DEFAULT_REGION"), Value: pulumi.String(args.S3.Region)})
+	}
+	sa, err := b.account(ctx, CronJob, labels)
+	if err != nil {
+		return nil, err
+	}
 
 	schedule, suspend := args.Schedule, false
 	if schedule == "" {
@@ -135,15 +147,58 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			FailedJobsHistoryLimit:     pulumi.Int(3),
 			JobTemplate: &batchv1.JobTemplateSpecArgs{
 				Metadata: &metav1.ObjectMetaArgs{Labels: labels},
-				Spec:     jobSpec(args, labels, cm, env, "backup", false, []string{"python3", scriptDir + "/" + backupScriptName, "backup", "scheduled"}),
+				Spec:     jobSpec(args, labels, cm, env, sa, "backup", false, []string{"python3", scriptDir + "/" + backupScriptName, "backup", "scheduled"}),
 			},
 		},
-	}, opt, pulumi.DependsOn([]pulumi.Resource{b.Claim}))
+	}, opt, pulumi.DependsOn(append(stored, sa)))
 	if err != nil {
 		return nil, fmt.Errorf("creating the backup CronJob: %w", err)
 	}
 	b.script, b.env = cm, env
-	return b, ctx.RegisterResourceOutputs(b, pulumi.Map{"claim": b.Claim.Metadata.Name()})
+	where := pulumi.Map{}
+	if b.Claim != nil {
+		where["claim"] = b.Claim.Metadata.Name()
+	} else {
+		where["bucket"] = args.S3.Bucket
+	}
+	return b, ctx.RegisterResourceOutputs(b, where)
+}
+
+// newClaim is the backup volume's claim.
+func newClaim(ctx *pulumi.Context, args *Args, labels pulumi.StringMap, opt pulumi.ResourceOption) (*corev1.PersistentVolumeClaim, error) {
+	spec := &corev1.PersistentVolumeClaimSpecArgs{
+		AccessModes: pulumi.StringArray{pulumi.String("ReadWriteOnce")},
+		Resources:   &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(args.Size)}},
+	}
+	if args.StorageClass != "" {
+		spec.StorageClassName = pulumi.String(args.StorageClass)
+	}
+	// The claim goes with the namespace on destroy; its volume, of a class that retains, stays
+	// and is given back to the next up's claim of this name (cluster.Retention).
+	meta := kube.Meta(Claim, args.Namespace, labels)
+	// A WaitForFirstConsumer class binds it only with the first Job: up must not wait for that.
+	meta.Annotations.(pulumi.StringMap)["pulumi.com/skipAwait"] = pulumi.String("true")
+	claim, err := corev1.NewPersistentVolumeClaim(ctx, Claim, &corev1.PersistentVolumeClaimArgs{Metadata: meta, Spec: spec}, opt)
+	if err != nil {
+		return nil, fmt.Errorf("creating the backup volume claim: %w", err)
+	}
+	return claim, nil
+}
+
+// account is the ServiceAccount a Job of this kind runs as; with S3 it names the bucket's role.
+func (b *Backups) account(ctx *pulumi.Context, kind string, labels pulumi.StringMap) (*corev1.ServiceAccount, error) {
+	meta := kube.Meta(kind, b.args.Namespace, labels)
+	if b.args.S3 != nil {
+		meta.Annotations.(pulumi.StringMap)["eks.amazonaws.com/role-arn"] = b.args.S3.RoleArn
+	}
+	sa, err := corev1.NewServiceAccount(ctx, kind, &corev1.ServiceAccountArgs{
+		Metadata:                     meta,
+		AutomountServiceAccountToken: pulumi.Bool(false), // a Job that needs the API mounts it itself
+	}, pulumi.Parent(b))
+	if err != nil {
+		return nil, fmt.Errorf("creating the %s ServiceAccount: %w", kind, err)
+	}
+	return sa, nil
 }
 
 // Run is what a restore or an upgrade needs besides the backups' own settings.
@@ -182,13 +237,14 @@ func (b *Backups) run(ctx *pulumi.Context, kind, jobName string, command []strin
 	opt := pulumi.Parent(b)
 	args := b.args
 	labels := kube.Labels(kind, kind, "")
-	sa, err := corev1.NewServiceAccount(ctx, kind, &corev1.ServiceAccountArgs{
-		Metadata: kube.Meta(kind, args.Namespace, labels),
-	}, opt)
+	sa, err := b.account(ctx, kind, labels)
 	if err != nil {
-		return nil, fmt.Errorf("creating the %s ServiceAccount: %w", kind, err)
+		return nil, err
 	}
-	deps := []pulumi.Resource{sa, b.Claim, b.script}
+	deps := []pulumi.Resource{sa, b.script}
+	if b.Claim != nil {
+		deps = append(deps, b.Claim)
+	}
 	var writers pulumi.StringArray
 	for i, ns := range r.Writers {
 		rules := rbacv1.PolicyRuleArray{rbacv1.PolicyRuleArgs{
@@ -223,8 +279,7 @@ func (b *Backups) run(ctx *pulumi.Context, kind, jobName string, command []strin
 		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_WRITER_NAMESPACES"),
 			Value: writers.ToStringArrayOutput().ApplyT(func(ns []string) string { return strings.Join(ns, ",") }).(pulumi.StringOutput)},
 		corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_DELETE_CLAIMS"), Value: pulumi.String(strings.Join(r.DeleteClaims, ","))})
-	spec := jobSpec(args, labels, b.script, env, kind, true, command)
-	spec.Template.(*corev1.PodTemplateSpecArgs).Spec.(*corev1.PodSpecArgs).ServiceAccountName = sa.Metadata.Name().Elem()
+	spec := jobSpec(args, labels, b.script, env, sa, kind, true, command)
 	job, err := batchv1.NewJob(ctx, kind, &batchv1.JobArgs{
 		Metadata: r.Waits.Annotate(kube.Meta(jobName, args.Namespace, labels)),
 		Spec:     spec,
@@ -238,18 +293,27 @@ func (b *Backups) run(ctx *pulumi.Context, kind, jobName string, command []strin
 }
 
 // jobSpec is a run of a script of the ConfigMap cm.
-func jobSpec(args *Args, labels pulumi.StringMap, cm *corev1.ConfigMap, env corev1.EnvVarArray, container string, token bool, command []string) *batchv1.JobSpecArgs {
+func jobSpec(args *Args, labels pulumi.StringMap, cm *corev1.ConfigMap, env corev1.EnvVarArray, sa *corev1.ServiceAccount,
+	container string, token bool, command []string) *batchv1.JobSpecArgs {
+	// The backups' volume, or with S3 the Job's scratch space (a backup is written there, then
+	// uploaded; a restore downloads its backup there).
+	backups := corev1.VolumeArgs{Name: pulumi.String("backups"),
+		PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: pulumi.String(Claim)}}
+	if args.S3 != nil {
+		backups = corev1.VolumeArgs{Name: pulumi.String("backups"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}}
+	}
 	return &batchv1.JobSpecArgs{
 		BackoffLimit: pulumi.Int(2),
 		Template: &corev1.PodTemplateSpecArgs{
 			Metadata: &metav1.ObjectMetaArgs{Labels: labels},
 			Spec: &corev1.PodSpecArgs{
 				RestartPolicy:                pulumi.String("Never"),
+				ServiceAccountName:           sa.Metadata.Name().Elem(),
 				AutomountServiceAccountToken: pulumi.Bool(token),
 				ImagePullSecrets:             kube.PullSecrets(args.PullSecrets),
 				Volumes: corev1.VolumeArray{
 					corev1.VolumeArgs{Name: pulumi.String("script"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name().Elem()}},
-					corev1.VolumeArgs{Name: pulumi.String("backups"), PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: pulumi.String(Claim)}},
+					backups,
 				},
 				Containers: corev1.ContainerArray{corev1.ContainerArgs{
 					Name:                     pulumi.String(container),

@@ -19,9 +19,19 @@ type Capabilities struct {
 	IngressClass  string // IngressClass for console and console-api ("" = no ingress controller known)
 	LoadBalancers bool   // LoadBalancer Services get an address
 	Rendering     bool   // manifests are written to disk; nothing reads live state
+	// Backups is the bucket an eks stack's backups go to (nil = none: a volume keeps them).
+	Backups *BackupBucket
 	// Ready are cluster add-ons the platform's objects must depend on, so they are deleted
 	// before them (the CSI driver's StorageClass, the ingress controller).
 	Ready []pulumi.Resource
+}
+
+// BackupBucket is an S3 bucket for the backups and the role (IRSA) the backup Jobs' service
+// accounts assume to reach it.
+type BackupBucket struct {
+	Name    pulumi.StringOutput
+	RoleArn pulumi.StringOutput
+	Region  string
 }
 
 // Cluster is what every implementation hands to the platform.

@@ -116,7 +116,12 @@ func NewEks(ctx *pulumi.Context, name string, args *EksArgs, opts ...pulumi.Reso
 	if err != nil {
 		return nil, fmt.Errorf("creating oidc provider: %w", err)
 	}
-	ebsRole, err := iamRole(ctx, name+"-ebs-csi", serviceAccountTrust(oidc.Arn, issuer, "kube-system", "ebs-csi-controller-sa"), []string{policyEBS}, inAWS...)
+	if args.Backup != nil {
+		if c.caps.Backups, err = backupBucket(ctx, name+"-backups", args.Backup, e.Region, oidc.Arn, issuer, inAWS...); err != nil {
+			return nil, err
+		}
+	}
+	ebsRole, err := iamRole(ctx, name+"-ebs-csi", serviceAccountTrust(oidc.Arn, issuer, serviceAccount("kube-system", "ebs-csi-controller-sa")), []string{policyEBS}, inAWS...)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +162,7 @@ func NewEks(ctx *pulumi.Context, name string, args *EksArgs, opts ...pulumi.Reso
 	}
 
 	lbRole, err := iamRoleWithPolicy(ctx, name+"-lb-controller",
-		serviceAccountTrust(oidc.Arn, issuer, "kube-system", "aws-load-balancer-controller"), lbControllerPolicy, inAWS...)
+		serviceAccountTrust(oidc.Arn, issuer, serviceAccount("kube-system", "aws-load-balancer-controller")), pulumi.String(lbControllerPolicy), inAWS...)
 	if err != nil {
 		return nil, err
 	}
@@ -210,14 +215,24 @@ func servicePrincipal(service string) pulumi.StringInput {
 	return pulumi.String(fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":%q},"Action":"sts:AssumeRole"}]}`, service))
 }
 
-// serviceAccountTrust lets exactly one Kubernetes service account assume a role (IRSA).
-func serviceAccountTrust(oidcArn, issuer pulumi.StringOutput, namespace, account string) pulumi.StringInput {
+// serviceAccount is how a token of a Kubernetes service account names it (its "sub").
+func serviceAccount(namespace, name string) string {
+	return "system:serviceaccount:" + namespace + ":" + name
+}
+
+// serviceAccountTrust lets exactly the service accounts named (serviceAccount) assume a
+// role, with tokens of this cluster's OIDC issuer (IRSA).
+func serviceAccountTrust(oidcArn, issuer pulumi.StringOutput, accounts ...string) pulumi.StringInput {
 	return pulumi.All(oidcArn, issuer).ApplyT(func(v []any) (string, error) {
 		host := strings.TrimPrefix(v[1].(string), "https://")
+		var sub any = accounts
+		if len(accounts) == 1 {
+			sub = accounts[0]
+		}
 		doc := map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
 			"Effect": "Allow", "Principal": map[string]any{"Federated": v[0]}, "Action": "sts:AssumeRoleWithWebIdentity",
 			"Condition": map[string]any{"StringEquals": map[string]any{
-				host + ":sub": "system:serviceaccount:" + namespace + ":" + account,
+				host + ":sub": sub,
 				host + ":aud": "sts.amazonaws.com",
 			}},
 		}}}
@@ -241,8 +256,8 @@ func iamRole(ctx *pulumi.Context, name string, trust pulumi.StringInput, policie
 	return role, nil
 }
 
-func iamRoleWithPolicy(ctx *pulumi.Context, name string, trust pulumi.StringInput, policy string, opts ...pulumi.ResourceOption) (*iam.Role, error) {
-	p, err := iam.NewPolicy(ctx, name, &iam.PolicyArgs{Policy: pulumi.String(policy)}, opts...)
+func iamRoleWithPolicy(ctx *pulumi.Context, name string, trust, policy pulumi.StringInput, opts ...pulumi.ResourceOption) (*iam.Role, error) {
+	p, err := iam.NewPolicy(ctx, name, &iam.PolicyArgs{Policy: policy}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating policy %s: %w", name, err)
 	}

@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -45,8 +46,8 @@ func writers(s interface{ SupervisorEnabled() bool }, core, plugins *corev1.Name
 	return w
 }
 
-// deployBackups gives a stack with an in-cluster MongoDB on a local cluster its backup volume
-// and CronJob and, in the up that changes the release with the data, the upgrade Job, which
+// deployBackups gives a stack with an in-cluster MongoDB its backup volume (or, on eks, the
+// bucket's role) and CronJob and, in the up that changes the release with the data, the upgrade Job, which
 // everything of the new release waits for (the start order).
 func (p *Platform) deployBackups(ctx *pulumi.Context, args *Args, core, plugins *corev1.Namespace) error {
 	s := args.Settings
@@ -66,6 +67,16 @@ func (p *Platform) deployBackups(ctx *pulumi.Context, args *Args, core, plugins 
 		StorageClass: args.Cluster.Capabilities().RetainClass,
 		Store:        env,
 		Databases:    databases(args.Plan),
+	}
+	if s.Backup.S3 != nil {
+		ba.Size = ""
+		if b := args.Cluster.Capabilities().Backups; b != nil {
+			ba.S3 = &backup.S3{Bucket: b.Name, RoleArn: b.RoleArn, Region: b.Region}
+		} else {
+			// Rendering an eks stack makes no AWS resources: the manifests name what up makes.
+			ba.S3 = &backup.S3{Bucket: pulumi.String(cmp.Or(s.Backup.S3.Bucket, "the-stacks-backup-bucket")),
+				RoleArn: pulumi.String("the-backup-jobs-role"), Region: s.Cluster.EKS.Region}
+		}
 	}
 	var err error
 	if p.Backups, err = backup.New(ctx, "backups", ba, pulumi.Parent(p), pulumi.DependsOn([]pulumi.Resource{core, plugins})); err != nil {

@@ -30,6 +30,11 @@ func eksMocks() *testkit.Mocks {
 			"aws:iam/role:Role":     arn("role"),
 			"aws:iam/policy:Policy": arn("policy"),
 			"aws:iam/openIdConnectProvider:OpenIdConnectProvider": arn("oidc-provider"),
+			// S3 completes a bucketPrefix to a unique name.
+			"aws:s3/bucketV2:BucketV2": func(a pulumi.MockResourceArgs) resource.PropertyMap {
+				name := a.Inputs["bucketPrefix"].StringValue() + "20261207000000000001"
+				return resource.PropertyMap{"bucket": resource.NewStringProperty(name), "arn": resource.NewStringProperty("arn:aws:s3:::" + name)}
+			},
 		},
 		Invokes: map[string]func(pulumi.MockCallArgs) resource.PropertyMap{
 			"aws:eks/getCluster:getCluster": func(pulumi.MockCallArgs) resource.PropertyMap {

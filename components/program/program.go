@@ -58,6 +58,10 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 		outs["kubeconfig"] = e.Kubeconfig // secret: pulumi stack output kubeconfig --show-secrets > kubeconfig.json
 		outs["clusterName"] = pulumi.String(s.Cluster.EKS.Name)
 		outs["region"] = pulumi.String(s.Cluster.EKS.Region)
+		if b := e.Capabilities().Backups; b != nil {
+			// Kept when the stack is destroyed: backup.s3.bucket gives it to a later stack.
+			outs["backupBucket"] = b.Name
+		}
 	}
 	return outs, nil
 }
@@ -128,8 +132,8 @@ func guardReleaseChange(ctx *pulumi.Context, s *settings.Settings, plan *platfor
 	if change.Upgrades() {
 		switch {
 		case !s.Backups():
-			return fmt.Errorf("spaceone:release: up moves the data from %s to %s after a backup on the backup volume, which this stack "+
-				"has not (an eks stack, or an external MongoDB): back the data up and migrate it yourself (the README, \"Releases\"), "+
+			return fmt.Errorf("spaceone:release: up moves the data from %s to %s after a backup of it, which this stack does not "+
+				"take (MongoDB is external): back the data up and migrate it yourself (the README, \"Releases\"), "+
 				"or keep the release: pulumi config set release %s", deployed, change.Wanted, deployed)
 		case s.Restore != "":
 			return fmt.Errorf("spaceone:restore: a restore and a release change in one up; restore first (with the release the backup was taken from), then change the release")
@@ -247,8 +251,13 @@ func newCluster(ctx *pulumi.Context, s *settings.Settings) (cluster.Cluster, err
 		// Rendering needs no cluster: the Kubernetes side of an EKS stack, without AWS.
 		return cluster.NewLocal(ctx, "cluster", &cluster.LocalArgs{RenderDir: s.RenderDir, StorageClass: cmp.Or(s.Stores.StorageClass, "gp3"), IngressClass: "alb"})
 	case s.Cluster.Type == "eks":
-		return cluster.NewEks(ctx, "eks", &cluster.EksArgs{Settings: s.Cluster.EKS, StorageClass: s.Stores.StorageClass,
-			KeepVolumes: *s.Stores.KeepVolumes, Claims: storeClaims(s)})
+		args := &cluster.EksArgs{Settings: s.Cluster.EKS, StorageClass: s.Stores.StorageClass,
+			KeepVolumes: *s.Stores.KeepVolumes, Claims: storeClaims(s)}
+		if s.Backups() {
+			args.Backup = &cluster.BackupArgs{Bucket: s.Backup.S3.Bucket, VersionDays: s.Backup.S3.VersionDays,
+				Namespace: s.Namespace, ServiceAccounts: backup.ServiceAccounts()}
+		}
+		return cluster.NewEks(ctx, "eks", args)
 	default:
 		args := &cluster.LocalArgs{
 			KubeContext: s.Cluster.KubeContext, Kubeconfig: s.Cluster.Kubeconfig, RenderDir: s.RenderDir,

@@ -389,7 +389,7 @@ func Load(src Source, known Known) (*Settings, error) {
 			Consul:  Store{Size: "1Gi"},
 		},
 		Console: Console{Expose: "portForward"},
-		Backup:  Backup{Keep: DefaultBackupKeep, Size: DefaultBackupSize},
+		Backup:  Backup{Keep: DefaultBackupKeep},
 	}
 	// With a kubeconfig file of its own, a stack uses that file's current context by default.
 	if s.Cluster.Kubeconfig == "" {
@@ -412,7 +412,7 @@ func Load(src Source, known Known) (*Settings, error) {
 	l.object("backup", &s.Backup)
 	// The engine hands the program Pulumi.yaml's default when the stack sets nothing: set is
 	// what differs from it.
-	backupSet := s.Backup != Backup{Keep: DefaultBackupKeep, Size: DefaultBackupSize}
+	backupSet := s.Backup != Backup{Keep: DefaultBackupKeep}
 	s.Restore = l.str("restore", "")
 	s.AdminPassword, s.HasAdminPassword = l.secret("adminPassword")
 	s.MarketplaceToken, s.HasMarketplaceToken = l.secret("marketplaceToken")
@@ -477,6 +477,7 @@ func Load(src Source, known Known) (*Settings, error) {
 	l.checkStores(&s.Stores)
 	l.checkConsole(&s.Console)
 	l.checkBackup(s, backupSet)
+	s.Backup = s.Backup.withDefaults(s.Cluster.Type)
 
 	if s.Services == nil {
 		s.Services = map[string]ServiceOverride{}

@@ -2,7 +2,6 @@ package settings
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
 
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
@@ -88,16 +87,23 @@ func TestCheckTag(t *testing.T) {
 	}
 }
 
-// The engine hands every stack Pulumi.yaml's backup default: an eks stack, which takes no
-// backups yet, must not be refused for it, only for settings of its own.
-func TestBackupDefaultIsNoSettingOnEKS(t *testing.T) {
-	eks := map[string]any{"clusterType": "eks", "eks": map[string]any{"region": "us-east-1"}}
-	eks["backup"] = map[string]any{"schedule": "", "keep": DefaultBackupKeep, "size": DefaultBackupSize}
-	if _, err := Load(source(eks), known{"identity"}); err != nil && strings.Contains(err.Error(), "spaceone:backup") {
-		t.Errorf("the default backup setting refused on eks: %v", err)
+// Where backups go follows the cluster when the stack names no place: a volume on a local
+// cluster, the stack's own bucket on eks (the engine hands every stack Pulumi.yaml's default).
+func TestBackupsGoWhereTheClusterKeepsThem(t *testing.T) {
+	eks := map[string]any{"clusterType": "eks", "eks": map[string]any{"region": "us-east-1"},
+		"backup": map[string]any{"schedule": "0 3 * * *", "keep": DefaultBackupKeep}}
+	s, err := Load(source(eks), known{"identity"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	eks["backup"] = map[string]any{"schedule": "0 3 * * *", "keep": DefaultBackupKeep, "size": DefaultBackupSize}
-	if _, err := Load(source(eks), known{"identity"}); err == nil || !strings.Contains(err.Error(), "spaceone:backup") {
-		t.Errorf("a backup schedule on eks was not refused: %v", err)
+	if b := s.Backup; b.S3 == nil || b.S3.Bucket != "" || b.S3.VersionDays != DefaultBackupVersionDays || b.Size != "" || !s.Backups() {
+		t.Errorf("eks backups = %+v (s3 %+v); want the stack's own bucket, versions kept %d days, no volume", b, b.S3, DefaultBackupVersionDays)
+	}
+	local := map[string]any{"backup": map[string]any{"schedule": "", "keep": DefaultBackupKeep}}
+	if s, err = Load(source(local), known{"identity"}); err != nil {
+		t.Fatal(err)
+	}
+	if b := s.Backup; b.S3 != nil || b.Size != DefaultBackupSize || !s.Backups() {
+		t.Errorf("local backups = %+v; want a volume of %s", b, DefaultBackupSize)
 	}
 }
