@@ -4,6 +4,7 @@
 #
 #   python/<release>   a virtual environment with SpaceONE's own packages from the Python
 #                      package index, every version pinned in scripts/runtimes/requirements-<release>.txt
+#   python/s3-standin  moto's S3 and mongomock for the backups' S3 test (requirements-s3-standin.txt)
 #   ferretdb, consul   built from the Go module proxy (scripts/runtimes/build-go-runtimes.sh)
 #   redis-server       Debian's package (redis-server, redis-tools)
 #
@@ -15,7 +16,8 @@ RUNTIMES=$SPACEONE_CACHE/runtimes
 mkdir -p "$RUNTIMES"
 T0=$(date +%s)
 
-# Python: one environment per release; rebuilt when its requirements file changes.
+# Python: one environment per release (and the S3 stand-in's); rebuilt when its requirements
+# file changes.
 for req in "$ROOT"/scripts/runtimes/requirements-*.txt; do
   release=$(basename "$req" .txt); release=${release#requirements-}
   venv=$RUNTIMES/python/$release

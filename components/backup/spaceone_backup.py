@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""spaceone-pulumi backups: the platform's data to the backup volume, and back.
+"""spaceone-pulumi backups: the platform's data to the backup volume (or bucket), and back.
 
   spaceone_backup.py backup [REASON]   take a backup now; its name is the last line printed
   spaceone_backup.py restore NAME      put backup NAME back into this platform
@@ -13,14 +13,17 @@ A backup is a directory /backups/<name> (name: spaceone-<release>-<UTC time>) ho
   manifest.json                          release, time, reason, and per file: documents or keys,
                                          bytes, SHA-256
 It is written to a hidden directory first and renamed when complete, so a backup that was
-interrupted is never taken for one. Only backups taken by schedule or by `make backup` count
+interrupted is never taken for one. With BACKUP_BUCKET (eks) the backups live in that S3 bucket
+instead, as objects <name>/<file> with manifest.json uploaded last (a backup without one is
+incomplete), and /backups is only the Job's scratch space; the Job reaches the bucket with the
+role of its ServiceAccount (IRSA), which boto3 finds from the environment EKS gives the pod. Only backups taken by schedule or by `make backup` count
 against `keep`; those taken before a restore stay until deleted by hand.
 
 A restore refuses a backup of another release, or one whose files do not match its manifest,
 before it touches anything. Then it takes a backup of what is there now, stops every
 Deployment that writes (namespace and plugin namespace; their replica counts kept in an
 annotation), replaces each database of the backup and Consul's keys, and starts them again.
-Each step is recorded in /backups/restores.jsonl; run again after an interruption, it
+Each step is recorded in restores.jsonl (on the volume, or in the bucket); run again after an interruption, it
 resumes: the data taken before the first attempt is not overwritten by a second "before"
 backup, and stopped Deployments are found by their annotation.
 
@@ -47,6 +50,7 @@ from bson import json_util
 from pymongo.errors import PyMongoError
 
 ROOT = os.environ.get("BACKUP_DIR", "/backups")
+BUCKET = os.environ.get("BACKUP_BUCKET", "")
 RELEASE = os.environ["SPACEONE_RELEASE"]
 NAME = re.compile(r"^spaceone-(\d+\.\d+\.\d+)-(\d{8}-\d{6})$")
 # MongoDB's own databases. Its "config" is also SpaceONE's config service's database: there
@@ -60,7 +64,8 @@ MONGODB_CONFIG_COLLECTIONS = ("transactions", "image_collection", "migrationCoor
 def ours(db, coll):
     """Whether a collection is SpaceONE's, not MongoDB's own."""
     return not coll.startswith("system.") and not (db == "config" and coll in MONGODB_CONFIG_COLLECTIONS)
-LEDGER = os.path.join(ROOT, "restores.jsonl")
+LEDGER_NAME = "restores.jsonl"
+LEDGER = os.path.join(ROOT, LEDGER_NAME)
 # The restores this MongoDB holds (a database of ours, written after the data): a restore Job
 # that runs again on the same platform finds its backup there and does nothing.
 MARKS_DB, RESTORES = "spaceone_pulumi", "restores"
@@ -218,17 +223,138 @@ def load_consul(backup):
     log("consul: %d keys" % len(export))
 
 
+# --- where the backups are -----------------------------------------------------------------
+
+
+class Volume:
+    """Backups as directories of the backup volume, mounted at ROOT (local clusters)."""
+
+    where = "the backup volume"
+
+    def names(self):
+        return [n for n in os.listdir(ROOT) if NAME.match(n) and os.path.exists(os.path.join(ROOT, n, "manifest.json"))]
+
+    def manifest(self, name):
+        with open(os.path.join(ROOT, name, "manifest.json")) as f:
+            return json.load(f)
+
+    def fetch(self, name):
+        """The local directory that holds backup name."""
+        return os.path.join(ROOT, name)
+
+    def keep(self, name):
+        """Backup name, complete in ROOT, stays where it is."""
+
+    def delete(self, name):
+        shutil.rmtree(os.path.join(ROOT, name))
+
+    def clean(self):
+        for name in os.listdir(ROOT):  # interrupted backups
+            if name.startswith(".spaceone-") and name.endswith(".partial"):
+                shutil.rmtree(os.path.join(ROOT, name), ignore_errors=True)
+
+    def pull(self, fname):
+        """ROOT/fname as the backups' place holds it (on the volume: already there)."""
+
+    def push(self, fname):
+        """ROOT/fname kept where the backups are (on the volume: already there)."""
+
+
+class Bucket:
+    """Backups as objects <name>/<file> of an S3 bucket (eks), each written to ROOT first and
+    uploaded with its manifest last; a restore downloads its backup to ROOT."""
+
+    def __init__(self, bucket):
+        import boto3  # in the dataJobs image (python-core's requirements); only S3 needs it
+        from botocore.exceptions import ClientError
+        self.bucket, self.s3, self.error = bucket, boto3.client("s3"), ClientError
+        self.where = "bucket " + bucket
+
+    def _pages(self, **kw):
+        return self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, **kw)
+
+    def _prefixes(self):
+        names = [p["Prefix"].rstrip("/") for page in self._pages(Delimiter="/") for p in page.get("CommonPrefixes", [])]
+        return [n for n in names if NAME.match(n)]
+
+    def _keys(self, name):
+        return [o["Key"] for page in self._pages(Prefix=name + "/") for o in page.get("Contents", [])]
+
+    def _missing(self, e):
+        return e.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+    def _exists(self, key):
+        try:
+            self.s3.head_object(Bucket=self.bucket, Key=key)
+            return True
+        except self.error as e:
+            if self._missing(e):
+                return False
+            raise
+
+    def names(self):
+        return [n for n in self._prefixes() if self._exists(n + "/manifest.json")]
+
+    def manifest(self, name):
+        return json.loads(self.s3.get_object(Bucket=self.bucket, Key=name + "/manifest.json")["Body"].read())
+
+    def fetch(self, name):
+        path = os.path.join(ROOT, name)
+        shutil.rmtree(path, ignore_errors=True)
+        for key in self._keys(name):
+            local = os.path.join(ROOT, *key.split("/"))
+            os.makedirs(os.path.dirname(local), exist_ok=True)
+            self.s3.download_file(self.bucket, key, local)
+        return path
+
+    def keep(self, name):
+        path = os.path.join(ROOT, name)
+        files = sorted(os.path.relpath(os.path.join(d, f), ROOT) for d, _, fs in os.walk(path) for f in fs)
+        manifest = os.path.join(name, "manifest.json")
+        for rel in [f for f in files if f != manifest] + [manifest]:
+            self.s3.upload_file(os.path.join(ROOT, rel), self.bucket, rel.replace(os.sep, "/"))
+        shutil.rmtree(path)
+
+    def delete(self, name):
+        keys = self._keys(name)
+        for i in range(0, len(keys), 1000):
+            self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in keys[i:i + 1000]], "Quiet": True})
+
+    def clean(self):
+        """Backups an interrupted Job left without a manifest, once a day has passed (one may
+        still be uploading)."""
+        cutoff = (now() - datetime.timedelta(days=1)).strftime("%Y%m%d-%H%M%S")
+        for name in self._prefixes():
+            if NAME.match(name).group(2) < cutoff and not self._exists(name + "/manifest.json"):
+                self.delete(name)
+
+    def pull(self, fname):
+        try:
+            self.s3.download_file(self.bucket, fname, os.path.join(ROOT, fname))
+        except self.error as e:
+            if not self._missing(e):
+                raise
+
+    def push(self, fname):
+        self.s3.upload_file(os.path.join(ROOT, fname), self.bucket, fname)
+
+
+STORE = None
+
+
+def store():
+    global STORE
+    if STORE is None:
+        STORE = Bucket(BUCKET) if BUCKET else Volume()
+    return STORE
+
+
 # --- backups -------------------------------------------------------------------------------
 
 
 def backups():
-    """The complete backups on the volume, oldest first, as (name, manifest)."""
-    out = []
-    for name in os.listdir(ROOT):
-        m = os.path.join(ROOT, name, "manifest.json")
-        if NAME.match(name) and os.path.exists(m):
-            with open(m) as f:
-                out.append((name, json.load(f)))
+    """The complete backups, oldest first, as (name, manifest)."""
+    out = [(name, store().manifest(name)) for name in store().names()]
     return sorted(out, key=lambda b: NAME.match(b[0]).group(2))
 
 
@@ -249,6 +375,7 @@ def take(reason):
     with open(os.path.join(partial, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
     os.rename(partial, os.path.join(ROOT, name))
+    store().keep(name)
     docs = sum(c["documents"] for d in manifest["mongodb"].values() for c in d["collections"].values())
     log("%s: %d databases, %d documents%s, %d bytes (%s)" % (
         name, len(manifest["mongodb"]), docs,
@@ -259,20 +386,17 @@ def take(reason):
 def prune(keep):
     counted = [name for name, m in backups() if m.get("reason") in ("scheduled", "asked for")]
     for name in counted[:max(0, len(counted) - keep)]:
-        shutil.rmtree(os.path.join(ROOT, name))
+        store().delete(name)
         log("%s deleted: more than %d backups (backup.keep)" % (name, keep))
-    for name in os.listdir(ROOT):  # interrupted backups
-        if name.startswith(".spaceone-") and name.endswith(".partial"):
-            shutil.rmtree(os.path.join(ROOT, name), ignore_errors=True)
+    store().clean()
 
 
 def verify(name):
     """The backup's manifest, after checking it belongs to this release and every file is intact."""
-    m = NAME.match(name)
-    path = os.path.join(ROOT, name)
-    if not m or not os.path.exists(os.path.join(path, "manifest.json")):
-        have = ", ".join(n for n, _ in backups()) or "none"
-        fail("no backup %s on the backup volume (backups: %s)" % (name, have))
+    names = store().names()
+    if not NAME.match(name) or name not in names:
+        fail("no backup %s in %s (backups: %s)" % (name, store().where, ", ".join(sorted(names)) or "none"))
+    path = store().fetch(name)
     with open(os.path.join(path, "manifest.json")) as f:
         manifest = json.load(f)
     if manifest["release"] != RELEASE:
@@ -373,6 +497,7 @@ def wait(kube, done, what, timeout=600):
 
 
 def ledger():
+    store().pull(LEDGER_NAME)
     if not os.path.exists(LEDGER):
         return []
     with open(LEDGER) as f:
@@ -385,6 +510,7 @@ def record(**entry):
         f.write(json.dumps(entry, sort_keys=True) + "\n")
         f.flush()
         os.fsync(f.fileno())
+    store().push(LEDGER_NAME)
 
 
 def restore(name):
