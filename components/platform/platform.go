@@ -161,7 +161,8 @@ func (p *Platform) deployStores(ctx *pulumi.Context, args *Args, core *corev1.Na
 	}
 	inNS := []pulumi.ResourceOption{pulumi.Parent(p), pulumi.DependsOn([]pulumi.Resource{core})}
 
-	mongo := &stores.MongoDBArgs{Common: common("mongodb", s.Stores.MongoDB.Size), Users: dbUsers(args.Plan), CredentialSeed: s.CredentialSeed}
+	mongo := &stores.MongoDBArgs{Common: common("mongodb", s.Stores.MongoDB.Size), Users: dbUsers(args.Plan), CredentialSeed: s.CredentialSeed,
+		PasswordRotation: s.Stores.MongoDB.RotateUserPasswords}
 	if ext := s.Stores.MongoDB.External; ext != nil {
 		mongo.External = &stores.ExternalMongoDB{Host: ext.Host, Port: ext.Port, Username: ext.Username, Password: s.Stores.MongoDB.Password}
 	}

@@ -194,6 +194,9 @@ func (st *Stores) ByName() map[string]*Store {
 type Store struct {
 	Size     string    `json:"size"`
 	External *External `json:"external"`
+	// RotateUserPasswords (MongoDB in the cluster only): a new value gives every service's
+	// database user a new password, set on the user and in the service's config by one up.
+	RotateUserPasswords string `json:"rotateUserPasswords"`
 	// Password is filled from the store's secret key (e.g. spaceone:mongodbPassword), never from the object.
 	Password    pulumi.StringOutput `json:"-"`
 	HasPassword bool                `json:"-"`
@@ -607,6 +610,12 @@ func (l *loader) checkStores(st *Stores) {
 	}
 	for name, s := range st.ByName() {
 		key := "stores." + name
+		switch {
+		case s.RotateUserPasswords != "" && name != "mongodb":
+			l.fail(key+".rotateUserPasswords", "only MongoDB's service users have passwords the stack sets; remove it from stores.%s", name)
+		case s.RotateUserPasswords != "" && s.External != nil:
+			l.fail(key+".rotateUserPasswords", "MongoDB is external: change its users' passwords there (and mongodbPassword); remove rotateUserPasswords")
+		}
 		if s.External == nil {
 			if _, err := CheckQuantity(s.Size, sizeQuantity); err != nil {
 				l.fail(key+".size", "%v", err)

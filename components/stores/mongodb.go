@@ -47,6 +47,9 @@ type MongoDBArgs struct {
 	External *ExternalMongoDB // when set, nothing is deployed
 	// CredentialSeed derives the root password (see package credentials); nil: random.
 	CredentialSeed *pulumi.StringOutput
+	// PasswordRotation is stores.mongodb.rotateUserPasswords: each value derives other
+	// passwords for the service users ("" = the first ones).
+	PasswordRotation string
 }
 
 // MongoDB is the document store of every SpaceONE service: one database and one user per service.
@@ -111,7 +114,11 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 	sort.Strings(services)
 	for _, svc := range services {
 		u := m.users[svc]
-		pw := credentials.Derive(m.RootPassword, "mongodb-user:"+u.Username)
+		purpose := "mongodb-user:" + u.Username
+		if args.PasswordRotation != "" {
+			purpose += ":" + args.PasswordRotation
+		}
+		pw := credentials.Derive(m.RootPassword, purpose)
 		m.passwords[svc] = pw
 		userData[u.Username] = pw
 		envName := "SPACEONE_DB_PASSWORD_" + strings.ToUpper(strings.ReplaceAll(u.Username, "-", "_"))
@@ -133,6 +140,11 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 	// The users are the Job's business, not the StatefulSet's: a service enabled later does
 	// not restart MongoDB.
 	usersEnv = append(usersEnv, corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_DB_USERS"), Value: pulumi.String(string(usersJSON))})
+	if args.PasswordRotation != "" {
+		// The passwords reach the Job by reference to their Secret: naming the rotation makes
+		// the Job new, so the up that rotates them sets them on the users.
+		usersEnv = append(usersEnv, corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_DB_PASSWORDS"), Value: pulumi.String(args.PasswordRotation)})
+	}
 
 	c := args.Common
 	if c.Size == "" {
@@ -167,7 +179,8 @@ var usersScript string
 // changes the users (a service enabled on kept data, a release with new databases): the mongo
 // image's own init scripts run only on an empty volume. It is auto-named: a change to the
 // users or to the script makes a new Job, which `up` waits for; the passwords are derived from
-// the root password and the user name, so they change with neither.
+// the root password and the user name (and stores.mongodb.rotateUserPasswords, which names
+// the Job anew), so they change with nothing else.
 func (m *MongoDB) UsersJob(ctx *pulumi.Context, name, image string, waits kube.Waits) (*batchv1.Job, error) {
 	// Labels of its own: with MongoDB's, its pod would be an endpoint of the mongodb Service
 	// (seen on the real node: half the connections to MongoDB refused while it ran).
