@@ -13,7 +13,9 @@ import (
 // platform (its MongoDB volume long past its first start), gets its database user from the
 // db-users Job: its pods start and it answers an authenticated call that reads its database.
 // The mongo image creates users only on an empty volume, and so does the node's stand-in for
-// it: without the Job this call fails for want of a login.
+// it: without the Job this call fails for want of a login. The same up rotates every service
+// user's password (stores.mongodb.rotateUserPasswords): then every service answers again, each
+// logged in with its new password (FerretDB's auth checks them).
 func checkServiceEnabledLater(t *testing.T, p *project, rn *realNode, rel realRelease, exp expected, token string) {
 	off := rel.later
 	if authenticatedCall[off] == "" {
@@ -23,9 +25,11 @@ func checkServiceEnabledLater(t *testing.T, p *project, rn *realNode, rel realRe
 		return mustKubectl(t, "-n", "spaceone", "get", "pod", "mongodb-0", "-o", "jsonpath={.metadata.uid}")
 	}
 	before := mongoPod()
+	podsBefore := strings.Fields(mustKubectl(t, "-n", "spaceone", "get", "pods", "-o", "jsonpath={.items[*].metadata.name}"))
 	p.run(t, "config", "set", "--path", "services."+off+".enabled", "true")
+	p.run(t, "config", "set", "--path", "stores.mongodb.rotateUserPasswords", "rotated-by-the-real-test")
 	if out, err := p.try(t, "up", "--yes", "--skip-preview"); err != nil {
-		t.Fatalf("pulumi up enabling %s: %v\n%s", off, err, tail(out, 40))
+		t.Fatalf("pulumi up enabling %s and rotating the users' passwords: %v\n%s", off, err, tail(out, 40))
 	}
 	if after := mongoPod(); after != before {
 		t.Errorf("enabling %s restarted MongoDB (pod %s, then %s)", off, before, after)
@@ -54,6 +58,32 @@ func checkServiceEnabledLater(t *testing.T, p *project, rn *realNode, rel realRe
 		}
 		time.Sleep(3 * time.Second)
 	}
+	t.Run("RotatedUserPasswordsLogIn", func(t *testing.T) {
+		for _, svc := range exp.Services {
+			if authenticatedCall[svc] == "" || svc == off {
+				continue
+			}
+			// its database config changed with the password: its pods from before the up go
+			for _, pod := range podsBefore {
+				if !strings.HasPrefix(pod, svc+"-") || strings.HasPrefix(pod, svc+"-scheduler") || strings.HasPrefix(pod, svc+"-worker") {
+					continue
+				}
+				for gone := time.Now().Add(60 * time.Second); ; time.Sleep(2 * time.Second) {
+					if _, err := kubectl(t, "-n", "spaceone", "get", "pod", pod); err != nil {
+						break
+					}
+					if time.Now().After(gone) {
+						t.Errorf("%s's pod %s still runs a minute after the up: its new password did not reach it", svc, pod)
+						break
+					}
+				}
+			}
+			out := strings.TrimSpace(ctl.run(t, "list", authenticatedCall[svc], "-o", "json"))
+			if strings.Contains(out, "ERROR") {
+				t.Errorf("%s does not answer after its user's password was rotated: %s", svc, tail(out, 10))
+			}
+		}
+	})
 	// Switched off again, the platform is as the test expects it for what follows; its user
 	// (and data) stay.
 	p.run(t, "config", "set", "--path", "services."+off+".enabled", "false")

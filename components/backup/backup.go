@@ -1,10 +1,11 @@
 // Package backup keeps copies of the platform's data, on a volume of their own (local
-// clusters) or in an S3 bucket (eks), and puts one back: a CronJob takes them (on its schedule, and whenever `make backup` makes a Job of it),
-// a Job restores the one spaceone:restore names. Both run spaceone_backup.py (what a backup
-// holds, and how a restore stops the writers and resumes, is written there), and the upgrade
-// Job spaceone_upgrade.py, in the image of the catalogue's dataJobs service, which the
-// platform pulls anyway: python3, pymongo and bson from python-core's base, as on a real
-// cluster (spacectl 1.10.4.2's image has no pymongo).
+// clusters) or in an S3 bucket (eks), and puts one back: a CronJob takes them (on its
+// schedule, and whenever `make backup` makes a Job of it), a Job restores the one
+// spaceone:restore names. Both run spaceone_backup.py (what a backup holds, and how a restore
+// stops the writers and resumes, is written there), and the upgrade Job spaceone_upgrade.py,
+// in the image of the catalogue's dataJobs service, which the platform pulls anyway: python3,
+// pymongo, bson and boto3 from python-core's base, as on a real cluster (spacectl 1.10.4.2's
+// image has no pymongo).
 package backup
 
 import (
@@ -78,7 +79,8 @@ type S3 struct {
 // bucket's role trusts.
 func ServiceAccounts() []string { return []string{CronJob, Restore, Upgrade} }
 
-// Backups is the backup volume (or bucket), the CronJob and, when asked for, the restore or upgrade Job.
+// Backups is the backup volume (or the bucket's role), the CronJob and, when asked for, the
+// restore or upgrade Job.
 type Backups struct {
 	pulumi.ResourceState
 	Claim   *corev1.PersistentVolumeClaim // nil with S3
