@@ -204,7 +204,7 @@ func (r *podRun) run() error {
 	if err := r.a.Services.AddPod(r.key(), hosts, pod.Namespace, hostname, pn.IP.String()); err != nil {
 		return err
 	}
-	vols, err := materialize(r.ctx, r.a.Client, pod, r.dir)
+	vols, err := r.materializeWhenReady()
 	if err != nil {
 		return err
 	}

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -37,10 +40,10 @@ func materialize(ctx context.Context, client kubernetes.Interface, pod *corev1.P
 			p = v.HostPath.Path
 			err = os.MkdirAll(p, 0o755)
 		default:
-			err = fmt.Errorf("volume %s: this kind of volume is not supported by the real node", v.Name)
+			return nil, fmt.Errorf("volume %s: this kind of volume is not supported by the real node", v.Name)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("volume %s: %w", v.Name, err)
+			return nil, &mountError{volume: v.Name, err: err}
 		}
 		paths[v.Name] = p
 	}
@@ -48,6 +51,59 @@ func materialize(ctx context.Context, client kubernetes.Interface, pod *corev1.P
 }
 
 func optional(b *bool) bool { return b != nil && *b }
+
+// mountError is a volume that cannot be made yet: its Secret, ConfigMap or key missing, its
+// claim not bound. A kubelet keeps such a pod Pending in ContainerCreating and tries again.
+type mountError struct {
+	volume string
+	err    error
+}
+
+func (e *mountError) Error() string { return fmt.Sprintf("volume %s: %v", e.volume, e.err) }
+func (e *mountError) Unwrap() error { return e.err }
+
+// mountRetryMax is the longest wait between two tries to mount (the kubelet's backoff ends
+// near two minutes too).
+const mountRetryMax = 2 * time.Minute
+
+// materializeWhenReady is materialize as a kubelet mounts: while a volume cannot be made, the
+// pod stays Pending (its containers waiting in ContainerCreating), a FailedMount event says
+// why, and the mount is tried again with a growing backoff; the pod is never failed for it.
+// It returns when every volume is made, or with the pod's context.
+func (r *podRun) materializeWhenReady() (map[string]string, error) {
+	backoff := 500 * time.Millisecond
+	for {
+		vols, err := materialize(r.ctx, r.a.Client, r.pod, r.dir)
+		var missing *mountError
+		if err == nil || !errors.As(err, &missing) {
+			return vols, err
+		}
+		r.failedMount(missing)
+		if !sleep(r.ctx, backoff) {
+			return nil, r.ctx.Err()
+		}
+		backoff = min(backoff*2, mountRetryMax)
+	}
+}
+
+// failedMount records a FailedMount event on the pod, as the kubelet's volume manager does.
+func (r *podRun) failedMount(e *mountError) {
+	pod, now := r.pod, metav1.Now()
+	msg := fmt.Sprintf("MountVolume.SetUp failed for volume %q : %v", e.volume, e.err)
+	log.Printf("pod %s: %s", r.key(), msg)
+	_, err := r.a.Client.CoreV1().Events(pod.Namespace).Create(r.ctx, &corev1.Event{
+		// named as the kubelet's event recorder names them
+		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s.%x", pod.Name, now.UnixNano()), Namespace: pod.Namespace},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: pod.Namespace, Name: pod.Name,
+			UID: pod.UID, ResourceVersion: pod.ResourceVersion},
+		Reason: "FailedMount", Message: msg, Type: corev1.EventTypeWarning, Count: 1,
+		Source:         corev1.EventSource{Component: "kubelet", Host: pod.Spec.NodeName},
+		FirstTimestamp: now, LastTimestamp: now, ReportingController: "kubelet", ReportingInstance: pod.Spec.NodeName,
+	}, metav1.CreateOptions{})
+	if err != nil && r.ctx.Err() == nil {
+		log.Printf("pod %s: recording FailedMount: %v", r.key(), err)
+	}
+}
 
 func writeFiles(dir string, data map[string][]byte, items []corev1.KeyToPath) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
