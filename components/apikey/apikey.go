@@ -40,7 +40,13 @@ type Args struct {
 	// Consumers are the namespaces where token consumers run (each gets a Secret).
 	Consumers []Namespace
 	Labels    pulumi.StringMap
+	// Repair, when set, marks the up that found a key Secret gone: the mark is a change to
+	// each Secret, which server-side apply makes again where it is missing.
+	Repair string
 }
+
+// RepairAnnotation is on the key's Secrets after an up repaired a lost key.
+const RepairAnnotation = "spaceone.dev/api-key-repaired"
 
 // Namespace is a namespace by resource (for its Output name) and by its name (for resource names).
 type Namespace struct {
@@ -75,8 +81,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	h.Ready = append(h.Ready, sa)
 	for _, ns := range args.Consumers {
 		res := name + "-" + ns.Name
+		meta := kube.Meta(SecretName, ns.NS, args.Labels)
+		if args.Repair != "" {
+			meta.Annotations.(pulumi.StringMap)[RepairAnnotation] = pulumi.String(args.Repair)
+		}
 		sec, err := corev1.NewSecret(ctx, res, &corev1.SecretArgs{
-			Metadata: kube.Meta(SecretName, ns.NS, args.Labels),
+			Metadata: meta,
 			Type:     pulumi.String("Opaque"),
 		}, parent,
 			// The initializer writes the data: an update must neither see nor undo it.

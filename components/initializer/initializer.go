@@ -59,6 +59,9 @@ type Args struct {
 	// Restored names the backup spaceone:restore put back: a new name runs the initializer
 	// again, after the restore, on the restored data.
 	Restored string
+	// Repair is set when up found the API key gone from where the release keeps it: a new
+	// value runs the initializer again, which then makes and hands over a new key (rekey).
+	Repair string
 }
 
 // Initializer is the spacectl Job and its files.
@@ -190,6 +193,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	if args.Restored != "" {
 		env = append(env, corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_RESTORED"), Value: pulumi.String(args.Restored)})
+	}
+	if args.Repair != "" {
+		env = append(env, corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_KEY_REPAIR"), Value: pulumi.String(args.Repair)})
 	}
 	counts := TaskCounts(Tasks(args))
 	for _, mode := range Modes { // SPACEONE_TASKS_FIRST ...: what spacectl must report done

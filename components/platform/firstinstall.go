@@ -36,13 +36,18 @@ func (p *Platform) adminPassword(ctx *pulumi.Context, args *Args, core *corev1.N
 }
 
 // keyGeneration is what the token consumers' pods carry of the key they read: a new value
-// restarts them after the initializer. It changes with a rotation asked for and with a
-// restore (the initializer then finds the restored key, or makes a new one).
-func keyGeneration(s *settings.Settings) string {
-	if s.Restore == "" {
-		return s.Initializer.RotateAPIKey
+// restarts them after the initializer. It changes with a rotation asked for, with a restore
+// (the initializer then finds the restored key, or makes a new one) and with a repair of a
+// lost key.
+func keyGeneration(s *settings.Settings, plan *Plan) string {
+	g := s.Initializer.RotateAPIKey
+	if s.Restore != "" {
+		g += "+restored:" + s.Restore
 	}
-	return s.Initializer.RotateAPIKey + "+restored:" + s.Restore
+	if plan.KeyRepair != "" {
+		g += "+repaired:" + plan.KeyRepair
+	}
+	return g
 }
 
 // firstInstall runs the initializer once what it calls is ready, then starts what waits for
@@ -81,6 +86,7 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 		TimeoutMinutes:      s.Initializer.TimeoutMinutes,
 		KeyRotation:         s.Initializer.RotateAPIKey,
 		Restored:            s.Restore,
+		Repair:              args.Plan.KeyRepair,
 		Plugins:             registrations,
 		Waits:               waitFor,
 	}
@@ -95,6 +101,7 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 		}
 		if p.KeyHandoff, err = apikey.New(ctx, "api-key", &apikey.Args{
 			Namespace: core.Metadata.Name().Elem(), Consumers: consumers, Labels: kube.Labels("initializer", "api-key", rel.Spacectl.Tag),
+			Repair: args.Plan.KeyRepair,
 		}, pulumi.Parent(p)); err != nil {
 			return fmt.Errorf("api key hand-off: %w", err)
 		}
@@ -138,7 +145,7 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 	if p.Consul != nil {
 		sa.Consul.Host, sa.Consul.Port = p.Consul.Endpoint.Host, p.Consul.Endpoint.Port
 	}
-	sa.KeyHandoff, sa.KeyRotation = rel.APIKey.Handoff, keyGeneration(s)
+	sa.KeyHandoff, sa.KeyRotation = rel.APIKey.Handoff, keyGeneration(s, args.Plan)
 	p.Images["supervisor"] = sa.Image
 	if p.Supervisor, err = supervisor.New(ctx, "supervisor", sa, pulumi.Parent(p)); err != nil {
 		return fmt.Errorf("supervisor: %w", err)

@@ -36,6 +36,10 @@ type Plan struct {
 	// Upgrade, when set, is the move of the data from the release the stack deployed, which
 	// this up makes before the release's services start.
 	Upgrade *Upgrade
+	// KeyRepair marks the up that found the API key gone from where the release keeps it (a
+	// time, kept in the stack's outputs; "" = never): the initializer runs again and makes a
+	// new key, the key's Secrets are made again, and the consumers restart.
+	KeyRepair string
 }
 
 // Upgrade is a move of a stack's data between releases (catalogue upgradeFrom).

@@ -82,7 +82,7 @@ func (p *Platform) deployServices(ctx *pulumi.Context, args *Args, core *corev1.
 			Variants: sp.Variants, Replicas: sp.Replicas, Resources: sp.Resources,
 			PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
 			Configs: configs, WaitFor: waitFor, TokenReady: args.Plan.Release.TokenReady,
-			KeyHandoff: args.Plan.Release.APIKey.Handoff, KeyRotation: keyGeneration(s),
+			KeyHandoff: args.Plan.Release.APIKey.Handoff, KeyRotation: keyGeneration(s, args.Plan),
 		}
 		if sp.Database != "" {
 			ma.HasDB = true

@@ -42,9 +42,16 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := guardReleaseChange(ctx, s, plan); err != nil {
+	var last lastUp
+	if s.RenderDir == "" { // rendering has no deployed state
+		if last, err = readDeployed(ctx); err != nil {
+			return nil, fmt.Errorf("reading what this stack deployed: %w", err)
+		}
+	}
+	if err := guardReleaseChange(ctx, s, plan, last.release); err != nil {
 		return nil, err
 	}
+	repairLostKey(ctx, s, plan, last)
 	cl, err := newCluster(ctx, s)
 	if err != nil {
 		return nil, err
@@ -104,13 +111,9 @@ func load(ctx *pulumi.Context) (*settings.Settings, *platform.Plan, error) {
 
 // guardReleaseChange refuses, before any resource is touched, to switch the release of a
 // stack that holds data unless the user confirmed the migration; a preview only warns.
-func guardReleaseChange(ctx *pulumi.Context, s *settings.Settings, plan *platform.Plan) error {
+func guardReleaseChange(ctx *pulumi.Context, s *settings.Settings, plan *platform.Plan, deployed string) error {
 	if s.RenderDir != "" {
 		return nil // rendering has no deployed state
-	}
-	deployed, err := deployedRelease(ctx)
-	if err != nil {
-		return fmt.Errorf("reading the release this stack deployed: %w", err)
 	}
 	change := releasechange.Change{Deployed: deployed, Wanted: plan.Release.Version,
 		Confirmed: s.ConfirmReleaseChange, Migration: plan.Release.DataMigration}
@@ -142,7 +145,7 @@ func guardReleaseChange(ctx *pulumi.Context, s *settings.Settings, plan *platfor
 		_ = ctx.Log.Warn(fmt.Sprintf("spaceone:release: this up moves the data from %s to %s: a backup of everything first "+
 			"(make restore of it into a %s stack is the way back), then it deletes %s", deployed, change.Wanted, deployed, change.Moves), nil)
 	}
-	err = change.Check()
+	err := change.Check()
 	switch {
 	case err != nil && ctx.DryRun():
 		_ = ctx.Log.Warn(err.Error()+" (a preview: up refuses this)", nil)
@@ -169,24 +172,42 @@ const releaseBeforeTheOutput = "1.10.4"
 
 // deployedRelease is the release the stack's last update deployed, "" when it deployed
 // nothing: its own "release" output, read through a reference to the stack itself.
-func deployedRelease(ctx *pulumi.Context) (string, error) {
+// lastUp is what the stack's last update left in its outputs.
+type lastUp struct {
+	release   string // "" = nothing deployed
+	keyRepair string // the last repair of a lost API key (Plan.KeyRepair)
+}
+
+// readDeployed reads the stack's own outputs (a StackReference to itself; once per run).
+func readDeployed(ctx *pulumi.Context) (lastUp, error) {
 	self := ctx.Organization() + "/" + ctx.Project() + "/" + ctx.Stack()
 	ref, err := pulumi.NewStackReference(ctx, "deployed", &pulumi.StackReferenceArgs{Name: pulumi.String(self)})
 	if err != nil {
-		return "", err
+		return lastUp{}, err
 	}
-	out, err := ref.GetOutputDetails("release")
-	if err != nil {
-		return "", err
+	str := func(key string) (string, bool, error) {
+		out, err := ref.GetOutputDetails(key)
+		if err != nil {
+			return "", false, err
+		}
+		v, ok := out.Value.(string)
+		return v, ok || out.Value != nil, nil
 	}
-	if v, ok := out.Value.(string); ok {
-		return v, nil
+	var d lastUp
+	var ok bool
+	if d.release, ok, err = str("release"); err != nil {
+		return d, err
 	}
-	// A stack deployed before the release was an output ran the only release there was then.
-	if ns, err := ref.GetOutputDetails("namespace"); err == nil && ns.Value != nil {
-		return releaseBeforeTheOutput, nil
+	if !ok {
+		// A stack deployed before the release was an output ran the only release there was then.
+		if _, had, err := str("namespace"); err == nil && had {
+			d.release = releaseBeforeTheOutput
+		}
 	}
-	return "", nil
+	if d.keyRepair, _, err = str(keyRepairOutput); err != nil {
+		return d, err
+	}
+	return d, nil
 }
 
 // stackConfig is the stack configuration as settings reads it: the context's, plus the list
@@ -219,6 +240,7 @@ func outputs(s *settings.Settings, plan *platform.Plan, p *platform.Platform) pu
 	}
 	return pulumi.Map{
 		"release":         pulumi.String(plan.Release.Version), // what the release-change guard reads back
+		keyRepairOutput:   pulumi.String(plan.KeyRepair),       // the last repair of a lost API key, read back by the next up
 		"namespace":       p.Namespace,
 		"pluginNamespace": p.PluginNamespace,
 		"consoleUrl":      pulumi.String(s.ConsoleURL()),

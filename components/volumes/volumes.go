@@ -72,6 +72,16 @@ type Kube struct{ client kubernetes.Interface }
 // NewKube connects with a kubeconfig file ("" = the default loading rules: $KUBECONFIG,
 // ~/.kube/config) and a context ("" = its current context), as the provider does.
 func NewKube(kubeconfig, kubeContext string) (*Kube, error) {
+	client, err := Client(kubeconfig, kubeContext)
+	if err != nil {
+		return nil, err
+	}
+	return &Kube{client: client}, nil
+}
+
+// Client reaches the API server of the cluster a kubeconfig file (or the default one) and
+// a context name (or its current one) select.
+func Client(kubeconfig, kubeContext string) (kubernetes.Interface, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if kubeconfig != "" {
 		rules.ExplicitPath = kubeconfig
@@ -85,7 +95,7 @@ func NewKube(kubeconfig, kubeContext string) (*Kube, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the cluster: %w", err)
 	}
-	return &Kube{client: client}, nil
+	return client, nil
 }
 
 // NewKubeFrom wraps an existing client (tests use a fake one).

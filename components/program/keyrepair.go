@@ -1,0 +1,76 @@
+package program
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/spaceone-pulumi/spaceone/components/apikey"
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
+	"github.com/spaceone-pulumi/spaceone/components/microservice"
+	"github.com/spaceone-pulumi/spaceone/components/platform"
+	"github.com/spaceone-pulumi/spaceone/components/settings"
+	"github.com/spaceone-pulumi/spaceone/components/volumes"
+)
+
+// keyRepairOutput is the stack output that keeps Plan.KeyRepair from one up to the next.
+const keyRepairOutput = "apiKeyRepaired"
+
+// keyCheckTimeout bounds the look at the key: a cluster that does not answer delays up by
+// no more than this, and up then goes on without a repair.
+const keyCheckTimeout = 10 * time.Second
+
+// repairLostKey looks, on a deployed platform of a local cluster, whether the API key is still
+// where the release keeps it (1.12: the key's Secrets; 1.10.4: Consul). When it is gone (a
+// Secret deleted, Consul's data lost), the plan gets a new KeyRepair: this up runs the
+// initializer again, which makes and hands over a new key and disables the lost one (its
+// rekey mode), and restarts the consumers; a line says what was found. Otherwise the last
+// repair's mark is kept, so the next up changes nothing. A key that is there but no longer
+// works in identity is not seen here: spaceone:initializer.rotateApiKey replaces it.
+func repairLostKey(ctx *pulumi.Context, s *settings.Settings, plan *platform.Plan, last lastUp) {
+	plan.KeyRepair = last.keyRepair
+	if last.release != plan.Release.Version || s.RenderDir != "" || s.Cluster.Type != "local" {
+		return // nothing deployed of this release; or an eks cluster, whose kubeconfig is an output of this run
+	}
+	missing, err := lostKey(s, plan.Release)
+	if err != nil {
+		_ = ctx.Log.Warn(fmt.Sprintf("could not check the API key (%v): this up repairs nothing of it", err), nil)
+		return
+	}
+	if missing == "" {
+		return
+	}
+	plan.KeyRepair = time.Now().UTC().Format("20060102-150405")
+	verb := "this up makes"
+	if ctx.DryRun() {
+		verb = "up will make"
+	}
+	_ = ctx.Log.Warn(fmt.Sprintf("%s: %s a new API key (the initializer's rekey mode), hands it over, disables the lost one "+
+		"and restarts the services that read it", missing, verb), nil)
+}
+
+// lostKey says what is missing of the platform's API key ("" = nothing); unit tests replace it.
+var lostKey = func(s *settings.Settings, rel *catalog.Release) (string, error) {
+	client, err := volumes.Client(s.Cluster.Kubeconfig, s.Cluster.KubeContext)
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), keyCheckTimeout)
+	defer cancel()
+	return apikey.Lost(ctx, client, keyPlace(s, rel))
+}
+
+// keyPlace is where the release keeps the key on this stack's platform.
+func keyPlace(s *settings.Settings, rel *catalog.Release) apikey.Where {
+	if rel.APIKey.Handoff == catalog.HandoffConsul {
+		return apikey.Where{ConsulNamespace: s.Namespace, ConsulPort: catalog.StorePorts["consul"], ConsulKey: microservice.TokenKeyPath}
+	}
+	w := apikey.Where{Namespaces: []string{s.Namespace}}
+	if s.SupervisorEnabled() && !slices.Contains(w.Namespaces, s.PluginNamespace) {
+		w.Namespaces = append(w.Namespaces, s.PluginNamespace)
+	}
+	return w
+}
