@@ -229,12 +229,14 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	p.run(t, "up", "--yes", "--skip-preview", "--expect-no-changes") // rotated once, not on every up
 	checkNoSecretLeaks(t, rn, []string{realAdminPassword2, key, rotated})
 
-	// 7c. the key store emptied, as after a destroy that kept the stores' volumes: the next run
-	//     finds the root domain without a working key, logs in as its owner and hands over a new key.
-	rel.emptyKeyStore(t)
-	// A new rotateApiKey value makes a new Job, as a destroy and up would.
-	rekeyed := rel.upForNewKey(t, p, rn, exp, "after-a-lost-key", "rekey", rotated)
-	checkKeyReplaced(t, ctl, domainID, rotated, rekeyed) // the lost key worked until now
+	// 7c. the key lost where the release keeps it (a Secret deleted, Consul emptied) and a
+	//     consumer restarted: a plain up finds it, runs the initializer, which finds the root
+	//     domain without a working key, logs in as its owner and hands over a new key.
+	var rekeyed string
+	t.Run("HealLostKey", func(t *testing.T) { rekeyed = rel.healLostKey(t, p, rn, exp, ctl, domainID, rotated) })
+	if rekeyed == "" {
+		t.FailNow()
+	}
 	checkNoSecretLeaks(t, rn, []string{realAdminPassword2, rekeyed})
 
 	// 8. the developer loop, both ways: a service on the laptop calls the cluster; the cluster
@@ -409,6 +411,54 @@ func checkKeyReplaced(t *testing.T, ctl *spacectlEnv, domainID, replaced, curren
 	if out := ctl.run(t, "list", "identity.User", "-p", "domain_id="+domainID, "-o", "json"); strings.Contains(out, "ERROR") || !strings.Contains(out, "root_api_key") {
 		t.Errorf("the new API key is refused:\n%s", tail(out, 5))
 	}
+}
+
+// healLostKey loses the key where the release keeps it (1.12: the services' Secret deleted,
+// the supervisor's emptied; 1.10.4: Consul's key deleted), restarts a token consumer as a
+// node drain would, and runs a plain up: it says what it found, the initializer runs in its
+// rekey mode, a new key reaches every consumer, the lost one is disabled, and the next up
+// changes nothing. While the Secret is gone the consumer's pod waits (FailedMount) instead of
+// being replaced again and again. It returns the new key.
+func (rel realRelease) healLostKey(t *testing.T, p *project, rn *realNode, exp expected, ctl *spacectlEnv, domainID, lost string) string {
+	t.Helper()
+	if rel.consul {
+		rel.emptyKeyStore(t)
+	} else {
+		mustKubectl(t, "-n", "spaceone", "delete", "secret", "spaceone-api-key")
+		mustKubectl(t, "-n", "root-supervisor", "patch", "secret", "spaceone-api-key", "--type", "merge", "-p", `{"data":null}`)
+	}
+	consumer := workload{"spaceone", "inventory-scheduler"}
+	mustKubectl(t, "-n", consumer.ns, "delete", "pod", "-l", "app.kubernetes.io/name="+consumer.name, "--wait=false")
+	time.Sleep(10 * time.Second)
+	if pods := podsOf(t, consumer); len(pods) != 1 {
+		t.Errorf("%s has %d pods 10 s after its restart with the key gone, want 1 (no churn): %v", consumer, len(pods), pods)
+	}
+	if !rel.consul {
+		events := mustKubectl(t, "-n", consumer.ns, "get", "events", "--field-selector", "reason=FailedMount", "-o", "jsonpath={.items[*].message}")
+		if !strings.Contains(events, "spaceone-api-key") {
+			t.Errorf("no FailedMount event names the missing Secret: %q", events)
+		}
+	}
+	out, err := p.try(t, "up", "--yes", "--skip-preview")
+	if err != nil {
+		t.Fatalf("a plain up on the platform without its key: %v\n%s", err, tail(out, 60))
+	}
+	found := "is gone"
+	if rel.consul {
+		found = "Consul holds no API key"
+	}
+	if !strings.Contains(out, found) || !strings.Contains(out, "makes a new API key") {
+		t.Errorf("up does not say what it found and did (want %q and %q):\n%s", found, "makes a new API key", tail(out, 30))
+	}
+	t.Logf("initializer, run by a plain up: %s", initializerFinished(t, rn, "rekey"))
+	key := rel.handedKey(t)
+	if key == "" || key == lost {
+		t.Fatal("the plain up handed over no new key")
+	}
+	rel.checkConsumers(t, rn, exp, key)
+	checkKeyReplaced(t, ctl, domainID, lost, key) // the lost key worked in identity until now
+	p.run(t, "up", "--yes", "--skip-preview", "--expect-no-changes") // repaired once, not on every up
+	return key
 }
 
 // emptyKeyStore removes the handed-over key from where the release keeps it.
