@@ -441,7 +441,7 @@ func (rel realRelease) healLostKey(t *testing.T, p *project, rn *realNode, exp e
 	}
 	out, err := p.try(t, "up", "--yes", "--skip-preview")
 	if err != nil {
-		t.Fatalf("a plain up on the platform without its key: %v\n%s", err, tail(out, 60))
+		t.Fatalf("a plain up on the platform without its key: %v\n%s\n%s", err, strings.Join(grepLines(out, "rror"), "\n"), tail(out, 20))
 	}
 	found := "is gone"
 	if rel.consul {

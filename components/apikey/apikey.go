@@ -40,8 +40,7 @@ type Args struct {
 	// Consumers are the namespaces where token consumers run (each gets a Secret).
 	Consumers []Namespace
 	Labels    pulumi.StringMap
-	// Repair, when set, marks the up that found a key Secret gone: the mark is a change to
-	// each Secret, which server-side apply makes again where it is missing.
+	// Repair, when set, marks the up that found the key gone: each Secret is made anew.
 	Repair string
 }
 
@@ -90,7 +89,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			Type:     pulumi.String("Opaque"),
 		}, parent,
 			// The initializer writes the data: an update must neither see nor undo it.
-			pulumi.IgnoreChanges([]string{"data", "stringData"}))
+			pulumi.IgnoreChanges([]string{"data", "stringData"}),
+			// A repair (a new RepairAnnotation) makes the Secret anew: it may be gone from the
+			// cluster, and an update of an object that is gone fails.
+			pulumi.ReplaceOnChanges([]string{"metadata.annotations"}), pulumi.DeleteBeforeReplace(true))
 		if err != nil {
 			return nil, fmt.Errorf("creating the API key secret in %s: %w", ns.Name, err)
 		}
