@@ -59,6 +59,10 @@ func checkServiceEnabledLater(t *testing.T, p *project, rn *realNode, rel realRe
 		time.Sleep(3 * time.Second)
 	}
 	t.Run("RotatedUserPasswordsLogIn", func(t *testing.T) {
+		var answered []string
+		defer func() {
+			t.Logf("with the rotated passwords, in new pods: %s answer", strings.Join(answered, ", "))
+		}()
 		for _, svc := range exp.Services {
 			if authenticatedCall[svc] == "" || svc == off {
 				continue
@@ -81,6 +85,8 @@ func checkServiceEnabledLater(t *testing.T, p *project, rn *realNode, rel realRe
 			out := strings.TrimSpace(ctl.run(t, "list", authenticatedCall[svc], "-o", "json"))
 			if strings.Contains(out, "ERROR") {
 				t.Errorf("%s does not answer after its user's password was rotated: %s", svc, tail(out, 10))
+			} else {
+				answered = append(answered, svc)
 			}
 		}
 	})
