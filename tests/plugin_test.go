@@ -144,7 +144,7 @@ func checkPluginCollects(t *testing.T, ctl *spacectlEnv, rn *realNode, rel realR
 		ID string `json:"job_id"`
 	}
 	spacectlJSON(t, ctl, &job, "exec", "collect", "inventory.Collector", "-p", "collector_id="+created.ID, "-p", "domain_id="+domainID)
-	status := waitJob(t, ctl, job.ID, domainID)
+	status := waitJob(t, ctl, rn, job.ID, domainID)
 	took := time.Since(start)
 	if status != "SUCCESS" {
 		var tasks any
@@ -271,7 +271,7 @@ func checkSupervisorRunsThePlugin(t *testing.T, rel realRelease) (deployment, se
 }
 
 // waitJob polls a collect job until it ends (SUCCESS, FAILURE, ERROR, CANCELED, TIMEOUT).
-func waitJob(t *testing.T, ctl *spacectlEnv, jobID, domainID string) string {
+func waitJob(t *testing.T, ctl *spacectlEnv, rn *realNode, jobID, domainID string) string {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
@@ -284,7 +284,19 @@ func waitJob(t *testing.T, ctl *spacectlEnv, jobID, domainID string) string {
 			return job.Status
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("collect job %s still %s after 5 minutes", jobID, job.Status)
+			// what the worker and the plugin logged, for whoever reads a red run
+			var tasks any
+			spacectlJSON(t, ctl, &tasks, "list", "inventory.JobTask", "-p", "job_id="+jobID, "-p", "domain_id="+domainID)
+			var logs []string
+			for _, prefix := range []string{"inventory-worker-", "inventory-"} {
+				for name, text := range rn.podLogs(t, "spaceone", prefix) {
+					logs = append(logs, name+":\n"+tail(text, 15))
+				}
+			}
+			for name, text := range rn.podLogs(t, "root-supervisor", "") {
+				logs = append(logs, name+":\n"+tail(text, 15))
+			}
+			t.Fatalf("collect job %s still %s after 5 minutes; its tasks: %v\n%s", jobID, job.Status, tasks, strings.Join(logs, "\n"))
 		}
 		time.Sleep(2 * time.Second)
 	}
