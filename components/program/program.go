@@ -170,9 +170,9 @@ func guardReleaseChange(ctx *pulumi.Context, s *settings.Settings, plan *platfor
 // a stack output (it was the only release then; the default is another one now).
 const releaseBeforeTheOutput = "1.10.4"
 
-// deployedRelease is the release the stack's last update deployed, "" when it deployed
-// nothing: its own "release" output, read through a reference to the stack itself.
-// lastUp is what the stack's last update left in its outputs.
+// lastUp is what the stack's last update left in its outputs: the release it deployed ("" when
+// it deployed nothing: its own "release" output, read through a reference to the stack itself)
+// and the mark of the last key repair.
 type lastUp struct {
 	release   string // "" = nothing deployed
 	keyRepair string // the last repair of a lost API key (Plan.KeyRepair)
