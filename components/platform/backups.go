@@ -47,8 +47,8 @@ func writers(s interface{ SupervisorEnabled() bool }, core, plugins *corev1.Name
 }
 
 // deployBackups gives a stack with an in-cluster MongoDB its backup volume (or, on eks, the
-// bucket's role) and CronJob and, in the up that changes the release with the data, the upgrade Job, which
-// everything of the new release waits for (the start order).
+// bucket and its role) and CronJob and, in the up that changes the release with the data, the
+// upgrade Job, which everything of the new release waits for (the start order).
 func (p *Platform) deployBackups(ctx *pulumi.Context, args *Args, core, plugins *corev1.Namespace) error {
 	s := args.Settings
 	if !s.Backups() {
@@ -69,7 +69,6 @@ func (p *Platform) deployBackups(ctx *pulumi.Context, args *Args, core, plugins 
 		Databases:    databases(args.Plan),
 	}
 	if s.Backup.S3 != nil {
-		ba.Size = ""
 		if b := args.Cluster.Capabilities().Backups; b != nil {
 			ba.S3 = &backup.S3{Bucket: b.Name, RoleArn: b.RoleArn, Region: b.Region}
 		} else {
