@@ -456,7 +456,7 @@ func (rel realRelease) healLostKey(t *testing.T, p *project, rn *realNode, exp e
 		t.Fatal("the plain up handed over no new key")
 	}
 	rel.checkConsumers(t, rn, exp, key)
-	checkKeyReplaced(t, ctl, domainID, lost, key) // the lost key worked in identity until now
+	checkKeyReplaced(t, ctl, domainID, lost, key)                    // the lost key worked in identity until now
 	p.run(t, "up", "--yes", "--skip-preview", "--expect-no-changes") // repaired once, not on every up
 	return key
 }
