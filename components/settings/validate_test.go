@@ -43,18 +43,24 @@ func TestCheckNamespace(t *testing.T) {
 	}
 }
 
-// TopLevelKeys is Pulumi.yaml's config block plus the secrets, no more, no less.
-func TestTopLevelKeysArePulumiYAMLs(t *testing.T) {
+// readProject decodes Pulumi.yaml, the project file a user's `pulumi config` reads, into project.
+func readProject(t *testing.T, project any) {
+	t.Helper()
 	b, err := os.ReadFile("../../Pulumi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := yaml.Unmarshal(b, project); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TopLevelKeys is Pulumi.yaml's config block plus the secrets, no more, no less.
+func TestTopLevelKeysArePulumiYAMLs(t *testing.T) {
 	var project struct {
 		Config map[string]any `yaml:"config"`
 	}
-	if err := yaml.Unmarshal(b, &project); err != nil {
-		t.Fatal(err)
-	}
+	readProject(t, &project)
 	want := []string{"adminPassword", "marketplaceToken", "mongodbPassword", "credentialSeed"}
 	for k := range project.Config {
 		if !strings.Contains(k, ":") { // pulumi:disable-default-providers is the engine's
@@ -80,10 +86,6 @@ func TestSuggest(t *testing.T) {
 
 // The backup defaults in Pulumi.yaml (what `pulumi config` shows a user) are the program's.
 func TestBackupDefaultsArePulumiYAMLs(t *testing.T) {
-	b, err := os.ReadFile("../../Pulumi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var project struct {
 		Config struct {
 			Backup struct {
@@ -96,9 +98,7 @@ func TestBackupDefaultsArePulumiYAMLs(t *testing.T) {
 			} `yaml:"backup"`
 		} `yaml:"config"`
 	}
-	if err := yaml.Unmarshal(b, &project); err != nil {
-		t.Fatal(err)
-	}
+	readProject(t, &project)
 	d := project.Config.Backup.Default
 	// Where backups go depends on the cluster: the default names no place (a size or a bucket).
 	if d.Schedule != "" || d.Keep != DefaultBackupKeep || d.Size != "" || d.S3 != nil {
@@ -108,10 +108,6 @@ func TestBackupDefaultsArePulumiYAMLs(t *testing.T) {
 
 // The release Pulumi.yaml shows a user as the default is the program's.
 func TestDefaultReleaseIsPulumiYAMLs(t *testing.T) {
-	b, err := os.ReadFile("../../Pulumi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var project struct {
 		Config struct {
 			Release struct {
@@ -119,9 +115,7 @@ func TestDefaultReleaseIsPulumiYAMLs(t *testing.T) {
 			} `yaml:"release"`
 		} `yaml:"config"`
 	}
-	if err := yaml.Unmarshal(b, &project); err != nil {
-		t.Fatal(err)
-	}
+	readProject(t, &project)
 	if project.Config.Release.Default != DefaultRelease {
 		t.Errorf("Pulumi.yaml's release default is %q; the program's is %q", project.Config.Release.Default, DefaultRelease)
 	}
