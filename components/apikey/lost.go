@@ -12,13 +12,17 @@ import (
 )
 
 // Where is where a deployed platform keeps its API key: the Secrets of the hand-off, in
-// Namespaces, or a Consul key, read through the API server's proxy to the consul Service of
-// ConsulNamespace.
+// Namespaces, or a key of Consul.
 type Where struct {
-	Namespaces []string // the Secrets' namespaces (hand-off "secret")
-	// Consul (hand-off "consul"): the Service's namespace, port and the key's path.
-	ConsulNamespace, ConsulKey string
-	ConsulPort                 int
+	Namespaces []string   // the Secrets' namespaces (hand-off "secret")
+	Consul     *ConsulKey // hand-off "consul"
+}
+
+// ConsulKey is a key of a Consul reached through the API server's proxy to its Service.
+type ConsulKey struct {
+	Namespace, Service string
+	Port               int
+	Key                string
 }
 
 // Lost says what is missing of the key ("" = nothing): a Secret gone, or Consul without the
@@ -27,12 +31,13 @@ type Where struct {
 // It reads only what up needs to know to repair it, one request per place (a no-op up must
 // stay cheap).
 func Lost(ctx context.Context, client kubernetes.Interface, w Where) (string, error) {
-	if w.ConsulKey != "" {
-		_, err := client.CoreV1().Services(w.ConsulNamespace).
-			ProxyGet("http", "consul", strconv.Itoa(w.ConsulPort), "/v1/kv/"+w.ConsulKey, nil).DoRaw(ctx)
+	if c := w.Consul; c != nil {
+		_, err := client.CoreV1().Services(c.Namespace).
+			ProxyGet("http", c.Service, strconv.Itoa(c.Port), "/v1/kv/"+c.Key, nil).DoRaw(ctx)
 		switch {
+		// Consul's own 404 (no such key) has no Status body; a missing Service would name itself.
 		case apierrors.IsNotFound(err) && strings.Contains(err.Error(), "the server could not find the requested resource"):
-			return fmt.Sprintf("Consul holds no API key at %s", w.ConsulKey), nil
+			return fmt.Sprintf("Consul holds no API key at %s", c.Key), nil
 		case err != nil:
 			return "", fmt.Errorf("reading the API key's place in Consul: %w", err)
 		}

@@ -35,6 +35,16 @@ func (p *Platform) adminPassword(ctx *pulumi.Context, args *Args, core *corev1.N
 	return g.Value("password"), nil
 }
 
+// KeySecretNamespaces are the namespaces of the key's Secrets (hand-off "secret"): wherever a
+// consumer runs, the services' namespace and, with the supervisor, its own. up makes them and
+// looks for them there (a lost key).
+func KeySecretNamespaces(s *settings.Settings) []string {
+	if s.SupervisorEnabled() {
+		return []string{s.Namespace, s.PluginNamespace}
+	}
+	return []string{s.Namespace}
+}
+
 // keyGeneration is what the token consumers' pods carry of the key they read: a new value
 // restarts them after the initializer. It changes with a rotation asked for, with a restore
 // (the initializer then finds the restored key, or makes a new one) and with a repair of a
@@ -94,10 +104,10 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 	case catalog.HandoffConsul:
 		ia.Consul = fmt.Sprintf("%s:%d", p.Consul.Endpoint.Host, p.Consul.Endpoint.Port)
 	case catalog.HandoffSecret:
-		// A Secret wherever a consumer runs: the services' namespace, and the supervisor's.
-		consumers := []apikey.Namespace{{Name: s.Namespace, NS: core.Metadata.Name().Elem()}}
-		if s.SupervisorEnabled() {
-			consumers = append(consumers, apikey.Namespace{Name: s.PluginNamespace, NS: plugins.Metadata.Name().Elem()})
+		byName := map[string]pulumi.StringInput{s.Namespace: core.Metadata.Name().Elem(), s.PluginNamespace: plugins.Metadata.Name().Elem()}
+		var consumers []apikey.Namespace
+		for _, ns := range KeySecretNamespaces(s) {
+			consumers = append(consumers, apikey.Namespace{Name: ns, NS: byName[ns]})
 		}
 		if p.KeyHandoff, err = apikey.New(ctx, "api-key", &apikey.Args{
 			Namespace: core.Metadata.Name().Elem(), Consumers: consumers, Labels: kube.Labels("initializer", "api-key", rel.Spacectl.Tag),

@@ -3,7 +3,6 @@ package program
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -66,11 +65,9 @@ var lostKey = func(s *settings.Settings, rel *catalog.Release) (string, error) {
 // keyPlace is where the release keeps the key on this stack's platform.
 func keyPlace(s *settings.Settings, rel *catalog.Release) apikey.Where {
 	if rel.APIKey.Handoff == catalog.HandoffConsul {
-		return apikey.Where{ConsulNamespace: s.Namespace, ConsulPort: catalog.StorePorts["consul"], ConsulKey: microservice.TokenKeyPath}
+		const store = "consul" // the store's Service, in the services' namespace
+		return apikey.Where{Consul: &apikey.ConsulKey{Namespace: s.Namespace, Service: store,
+			Port: catalog.StorePorts[store], Key: microservice.TokenKeyPath}}
 	}
-	w := apikey.Where{Namespaces: []string{s.Namespace}}
-	if s.SupervisorEnabled() && !slices.Contains(w.Namespaces, s.PluginNamespace) {
-		w.Namespaces = append(w.Namespaces, s.PluginNamespace)
-	}
-	return w
+	return apikey.Where{Namespaces: platform.KeySecretNamespaces(s)}
 }
