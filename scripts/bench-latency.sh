@@ -23,7 +23,7 @@ export KUBECONFIG=$SIM_DIR/admin.kubeconfig
 
 # The manifests, rendered by the program itself, sorted into the steps of the necessary order.
 render=$work/render
-(cd "$ROOT" && PULUMI_BACKEND_URL= PULUMI_CONFIG_PASSPHRASE= PULUMI_HOME= "$ROOT/scripts/render.sh" sim "$render" >/dev/null 2>&1)
+(cd "$ROOT" && PULUMI_BACKEND_URL='' PULUMI_CONFIG_PASSPHRASE='' PULUMI_HOME='' "$ROOT/scripts/render.sh" sim "$render" >/dev/null 2>&1)
 m=$render/1-manifest
 mkdir -p "$work/steps/1-stores" "$work/steps/2-services" "$work/steps/3-initializer" "$work/steps/4-consumers"
 for f in "$m"/*.yaml; do
@@ -45,7 +45,7 @@ wait_step() { # what to wait for in a directory of manifests
       StatefulSet) kubectl -n "$ns" rollout status "statefulset/$name" --timeout=300s ;;
       Deployment) kubectl -n "$ns" wait --for=condition=Available "deployment/$name" --timeout=300s ;;
       Job) kubectl -n "$ns" wait --for=condition=Complete "job/$name" --timeout=300s ;;
-      *) continue ;;
+      *) ;;   # nothing to wait for
     esac >/dev/null &
     pids+=($!)
   done

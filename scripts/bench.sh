@@ -13,8 +13,8 @@ t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); awk -
   echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), load $(cut -d' ' -f1-3 /proc/loadavg)"
   latency() { # the latency profile: instant, then start latencies like a real cluster's
     go mod download
-    for profile in "0 0" "8000 5000"; do
-      "$ROOT/scripts/isolated.sh" env GOFLAGS="$GOFLAGS -mod=mod -tags=noeks" GOPROXY=off "$ROOT/scripts/bench-latency.sh" $profile
+    for profile in 0:0 8000:5000; do   # pod Ready ms : Job done ms
+      "$ROOT/scripts/isolated.sh" env GOFLAGS="$GOFLAGS -mod=mod -tags=noeks" GOPROXY=off "$ROOT/scripts/bench-latency.sh" "${profile%:*}" "${profile#*:}"
     done
   }
   refusal() { # a bad configuration refused by make render: the first run builds, the next must not

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the other scripts: the pulumi toolchain on PATH and everything that keeps it
 # offline and inside this checkout (local file backend, no update check, no plugin downloads).
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}

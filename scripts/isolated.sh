@@ -10,6 +10,7 @@
 # async commands): the pulumi CLI closes its language host with SIGINT and kills it after 5 s,
 # so every pulumi command in here waited 5 s for nothing. env --default-signal gives them back.
 set -euo pipefail
+# shellcheck disable=SC2016 # the inner script expands its own variables, inside the namespace
 unshare --net --mount --propagation private --pid --fork --kill-child=SIGKILL --mount-proc -- env --default-signal=INT,QUIT bash -c 'ip link set lo up
 links=$(ip -o link show | awk -F": " "{print \$2}" | grep -v "^lo$" || true)
 [ -z "$links" ] || { echo "not isolated: $links" >&2; exit 1; }

@@ -6,7 +6,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/scripts/versions.sh"
 STACK=${1:?stack}
 CFG=$ROOT/stacks/Pulumi.$STACK.yaml
-[ -f "$CFG" ] || { echo "no stack configuration $CFG; stacks: $(cd "$ROOT/stacks" && ls Pulumi.*.yaml | sed 's/Pulumi.\(.*\).yaml/\1/' | tr '\n' ' ')" >&2; exit 1; }
+[ -f "$CFG" ] || { echo "no stack configuration $CFG; stacks: $(for f in "$ROOT"/stacks/Pulumi.*.yaml; do f=${f##*/Pulumi.}; printf '%s ' "${f%.yaml}"; done)" >&2; exit 1; }
 get() { awk -v k="spaceone:$1:" '$1==k {print $2; exit}' "$CFG" | tr -d '"'; }
 [ "$(get clusterType)" = eks ] && exit 0
 [ -n "$(get kubeconfig)" ] && exit 0   # a kubeconfig of its own (the sim stack is started by make)
@@ -20,8 +20,8 @@ fail() {
   exit 1
 }
 if [ -z "$KUBECTL" ]; then
-  kc=${KUBECONFIG:-$HOME/.kube/config}
-  grep -qs -- "name: $ctx\$" ${kc//:/ } || fail "but no kubeconfig names that context"
+  IFS=: read -ra kcs <<<"${KUBECONFIG:-$HOME/.kube/config}"   # a path list, like kubectl's
+  grep -qs -- "name: $ctx\$" "${kcs[@]}" || fail "but no kubeconfig names that context"
   exit 0
 fi
 "$KUBECTL" config get-contexts -o name 2>/dev/null | grep -qx -- "$ctx" || fail "but no kubeconfig names that context"

@@ -5,6 +5,7 @@
 #   python/<release>   a virtual environment with SpaceONE's own packages from the Python
 #                      package index, every version pinned in scripts/runtimes/requirements-<release>.txt
 #   python/s3-standin  moto's S3 and mongomock for the backups' S3 test (requirements-s3-standin.txt)
+#   python/lint        shellcheck, for the scripts (requirements-lint.txt)
 #   ferretdb, consul   built from the Go module proxy (scripts/runtimes/build-go-runtimes.sh)
 #   redis-server       Debian's package (redis-server, redis-tools)
 #

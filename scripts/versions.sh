@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # the names are read by the scripts that source this file
 # Pinned versions of every binary the project builds, and where they are cached.
 # Sourced by scripts/tools.sh and scripts/env.sh; change a version here and `make tools`
 # builds the new one beside the old (the cache is keyed by version).

@@ -155,3 +155,41 @@ func TestRenderedRelease112(t *testing.T) {
 		t.Errorf("found %d images in the render", images)
 	}
 }
+
+// TestShellScriptsPassShellcheck runs shellcheck (pinned: scripts/runtimes/requirements-lint.txt)
+// on every shell script of the checkout: the files git knows with a bash or sh shebang, and
+// those only sourced, which say `# shellcheck shell=bash`. Sourced files are followed (-x) from
+// the sourcing script's directory.
+func TestShellScriptsPassShellcheck(t *testing.T) {
+	if !enabled {
+		t.Skip("integration test: run with `make test` (it installs shellcheck)")
+	}
+	shellcheck := filepath.Join(toolPath("SPACEONE_CACHE"), "runtimes/python/lint/bin/shellcheck")
+	listed, err := exec.Command("git", "-C", root, "ls-files", "-z").Output()
+	if err != nil {
+		t.Fatalf("listing the checkout's files: %v", err)
+	}
+	shell := regexp.MustCompile(`\A(#!\S*(/bash|/sh|env bash)\b|# shellcheck shell=(bash|sh)\b)`)
+	var scripts []string
+	for _, f := range strings.Split(strings.TrimRight(string(listed), "\x00"), "\x00") {
+		head := make([]byte, 64)
+		fh, err := os.Open(filepath.Join(root, f))
+		if err != nil {
+			continue // listed but deleted in this work tree
+		}
+		n, _ := fh.Read(head)
+		fh.Close()
+		if shell.Match(head[:n]) {
+			scripts = append(scripts, f)
+		}
+	}
+	if len(scripts) < 20 {
+		t.Fatalf("found %d shell scripts, the checkout has more than 20: %v", len(scripts), scripts)
+	}
+	cmd := exec.Command(shellcheck, append([]string{"--external-sources", "--source-path=SCRIPTDIR"}, scripts...)...)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("shellcheck (%d scripts): %v\n%s", len(scripts), err, out)
+	}
+	t.Logf("shellcheck: %d scripts clean", len(scripts))
+}
