@@ -59,10 +59,11 @@ clean() { # remove what the manifests made and give the volumes back
 }
 
 mkdir -p "$work/project/stacks" "$work/state"
-for f in Pulumi.yaml main.go go.mod go.sum components .tools; do ln -s "$ROOT/$f" "$work/project/$f"; done
+for f in Pulumi.yaml main.go go.mod go.sum components; do ln -s "$ROOT/$f" "$work/project/$f"; done
 sed "s#.sim/admin.kubeconfig#$SIM_DIR/admin.kubeconfig#" "$ROOT/stacks/Pulumi.sim.yaml" > "$work/project/stacks/Pulumi.sim.yaml"
 (
   cd "$work/project"
+  mkdir -p "$work/home" && ln -s "$PULUMI_HOME/plugins" "$work/home/plugins"   # the provider make tools installed
   export PULUMI_BACKEND_URL=file://$work/state PULUMI_CONFIG_PASSPHRASE=bench PULUMI_HOME=$work/home
   unset PULUMI_CONFIG_PASSPHRASE_FILE KUBECONFIG
   pulumi stack init sim >/dev/null 2>&1

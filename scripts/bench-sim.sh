@@ -9,9 +9,10 @@ trap '"$ROOT/scripts/sim.sh" down >/dev/null 2>&1; rm -rf "$work"' EXIT
 t() { local s e; s=$(date +%s.%N); "$@" >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; return 1; }; e=$(date +%s.%N); awk -v a="$s" -v b="$e" 'BEGIN{printf "%.1f", b-a}'; }
 echo "sim control plane up: $(t "$ROOT/scripts/sim.sh" up)s"
 mkdir -p "$work/project/stacks" "$work/state"
-for f in Pulumi.yaml main.go go.mod go.sum components .tools; do ln -s "$ROOT/$f" "$work/project/$f"; done
+for f in Pulumi.yaml main.go go.mod go.sum components; do ln -s "$ROOT/$f" "$work/project/$f"; done
 sed "s#.sim/admin.kubeconfig#$SIM_DIR/admin.kubeconfig#" "$ROOT/stacks/Pulumi.sim.yaml" > "$work/project/stacks/Pulumi.sim.yaml"
 cd "$work/project"
+mkdir -p "$work/home" && ln -s "$PULUMI_HOME/plugins" "$work/home/plugins"   # the provider make tools installed
 export PULUMI_BACKEND_URL=file://$work/state PULUMI_CONFIG_PASSPHRASE=bench PULUMI_HOME=$work/home
 unset PULUMI_CONFIG_PASSPHRASE_FILE
 pulumi stack init sim >/dev/null 2>&1

@@ -7,7 +7,8 @@ for d in "$KUBE_DIR" "$LANGGO_DIR" "$LANGGO_DIR/shim" "$PULUMI_CLI_DIR"; do
   [ -d "$d" ] && PATH=$d:$PATH
 done
 export PATH
-export PULUMI_HOME=${PULUMI_HOME:-$ROOT/.pulumi/home}
+# Pulumi's own default home: its plugin cache holds the provider make tools built (scripts/tools.sh).
+export PULUMI_HOME=${PULUMI_HOME:-$HOME/.pulumi}
 export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$ROOT/.pulumi/state}
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true

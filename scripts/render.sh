@@ -18,7 +18,7 @@ tmp=$ROOT/.pulumi/render/$STACK
 mkdir -p "$tmp"
 find "$tmp" -mindepth 1 -maxdepth 1 ! -name .pulumi -exec rm -rf {} +
 trap 'rm -rf "$tmp/state" "$tmp/stacks"' EXIT
-for f in Pulumi.yaml main.go go.mod go.sum components .tools; do ln -s "$ROOT/$f" "$tmp/$f"; done
+for f in Pulumi.yaml main.go go.mod go.sum components; do ln -s "$ROOT/$f" "$tmp/$f"; done
 mkdir -p "$tmp/stacks" "$tmp/state"
 cp "$ROOT/stacks/Pulumi.$STACK.yaml" "$tmp/stacks/Pulumi.$STACK.yaml"
 if ! grep -q '^encryptionsalt:' "$tmp/stacks/Pulumi.$STACK.yaml"; then

@@ -9,6 +9,8 @@
 #   etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok  (the sim stack)
 #   kube-score                       (manifest lint in the tests)
 #
+# and installs the provider into Pulumi's plugin cache (${PULUMI_HOME:-~/.pulumi}/plugins).
+#
 # Nothing is downloaded from release pages: only `go` talks to the module proxy.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -115,7 +117,15 @@ if ! have "$KUBE_SCORE_DIR/kube-score"; then
   GOBIN="$KUBE_SCORE_DIR" step go install "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION"
 fi
 
-# Stable names inside the checkout (gitignored) for Pulumi.yaml's plugins.providers path.
-mkdir -p "$ROOT/.tools"
-ln -sfn "$K8S_PROVIDER_DIR" "$ROOT/.tools/providers"
+# 6. The provider into Pulumi's ordinary plugin cache, where the engine looks for the version the
+#    Go SDK asks for: make, the tests (their homes link to this cache) and a plain `pulumi up`
+#    all find it there, and Pulumi.yaml names no path into the checkout. Installed again only
+#    when the cache holds another build under that version.
+plugin_home=${PULUMI_HOME:-$HOME/.pulumi}
+installed=$plugin_home/plugins/resource-kubernetes-v$K8S_PLUGIN_VERSION/pulumi-resource-kubernetes
+if ! cmp -s "$K8S_PROVIDER_DIR/pulumi-resource-kubernetes" "$installed"; then
+  pulumi_cli=$(command -v pulumi || echo "$PULUMI_CLI_DIR/pulumi")
+  PULUMI_HOME=$plugin_home PULUMI_SKIP_UPDATE_CHECK=true step "$pulumi_cli" plugin install resource kubernetes \
+    "v$K8S_PLUGIN_VERSION" --reinstall --file "$K8S_PROVIDER_DIR/pulumi-resource-kubernetes"
+fi
 echo "[tools] ready in $(( $(date +%s) - T0 ))s (cache: $SPACEONE_CACHE)"

@@ -7,6 +7,7 @@ package tests
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"fmt"
 	"os"
@@ -67,6 +68,17 @@ func toolPath(name string) string {
 	return strings.TrimSpace(string(out))
 }
 
+// pluginCache is the Pulumi plugin cache make tools installs the kubernetes provider into: that
+// of the Pulumi home the scripts use (scripts/env.sh), Pulumi's default when none is set.
+func pluginCache() string {
+	home := os.Getenv("PULUMI_HOME")
+	if home == "" {
+		h, _ := os.UserHomeDir()
+		home = filepath.Join(h, ".pulumi")
+	}
+	return filepath.Join(home, "plugins")
+}
+
 func needSim(t *testing.T) {
 	t.Helper()
 	if !enabled {
@@ -103,12 +115,15 @@ type project struct {
 func newProject(t *testing.T, stack string, config string) *project {
 	t.Helper()
 	dir := t.TempDir()
-	for _, f := range []string{"Pulumi.yaml", "main.go", "go.mod", "go.sum", "components", ".tools"} {
+	for _, f := range []string{"Pulumi.yaml", "main.go", "go.mod", "go.sum", "components"} {
 		if err := os.Symlink(filepath.Join(root, f), filepath.Join(dir, f)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	must(t, os.MkdirAll(filepath.Join(dir, "stacks"), 0o755))
+	// Its own Pulumi home, with the plugin cache make tools installed the provider into.
+	must(t, os.MkdirAll(filepath.Join(dir, "home"), 0o755))
+	must(t, os.Symlink(pluginCache(), filepath.Join(dir, "home", "plugins")))
 	must(t, os.MkdirAll(filepath.Join(dir, "state"), 0o755))
 	must(t, os.WriteFile(filepath.Join(dir, "stacks", "Pulumi."+stack+".yaml"), []byte(config), 0o644))
 	p := &project{dir: dir, stack: stack}
@@ -156,11 +171,27 @@ func simStackConfig() string {
 
 func (p *project) try(t *testing.T, args ...string) (string, error) {
 	t.Helper()
+	return p.tryWithin(t, 0, args...)
+}
+
+// tryWithin is try with a bound (zero: none): past it, pulumi is interrupted as by a user's
+// Ctrl-C (it cancels its operations and saves its state), killed a minute later, and the
+// error says it did not return in time.
+func (p *project) tryWithin(t *testing.T, bound time.Duration, args ...string) (string, error) {
+	t.Helper()
 	if args[0] != "stack" && args[0] != "config" {
 		args = append(args, "--stack", p.stack)
 	}
 	args = append(args, "--non-interactive")
-	cmd := exec.Command("pulumi", args...)
+	ctx := context.Background()
+	if bound > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, bound)
+		defer cancel()
+	}
+	cmd := exec.CommandContext(ctx, "pulumi", args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = time.Minute
 	cmd.Dir = p.dir
 	cmd.Env = p.env
 	var buf bytes.Buffer
@@ -168,6 +199,9 @@ func (p *project) try(t *testing.T, args ...string) (string, error) {
 	start := time.Now()
 	err := cmd.Run()
 	t.Logf("pulumi %s: %s", strings.Join(args, " "), time.Since(start).Round(100*time.Millisecond))
+	if ctx.Err() != nil {
+		err = fmt.Errorf("pulumi %s did not return within %s: %w", args[0], bound, err)
+	}
 	return buf.String(), err
 }
 

@@ -70,13 +70,14 @@ func interruptedUpConverges(t *testing.T) {
 	}
 }
 
-// killPlugins stops the provider processes a killed CLI left running for project dir.
+// killPlugins stops the provider processes a killed CLI left running for project dir: those
+// started with the project's Pulumi home in their environment.
 func killPlugins(t *testing.T, dir string) {
 	t.Helper()
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	procs, _ := filepath.Glob("/proc/[0-9]*/environ")
 	for _, f := range procs {
 		b, err := os.ReadFile(f)
-		if err != nil || !strings.Contains(string(b), dir+"/.tools/providers/") {
+		if err != nil || !strings.Contains("\x00"+string(b), "\x00PULUMI_HOME="+filepath.Join(dir, "home")+"\x00") {
 			continue
 		}
 		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f))); err == nil {

@@ -418,17 +418,12 @@ func checkKeyReplaced(t *testing.T, ctl *spacectlEnv, domainID, replaced, curren
 // node drain would, and runs a plain up: it says what it found, the initializer runs in its
 // rekey mode, a new key reaches every consumer, the lost one is disabled, and the next up
 // changes nothing. While the Secret is gone the consumer's pod waits (FailedMount) instead of
-// being replaced again and again. It returns the new key.
+// being replaced again and again, and `preview --refresh` returns at once naming the consumer
+// and the lost key. Then the key is lost again and `up --refresh` repairs it the same way,
+// within a bound. It returns the last new key.
 func (rel realRelease) healLostKey(t *testing.T, p *project, rn *realNode, exp expected, ctl *spacectlEnv, domainID, lost string) string {
 	t.Helper()
-	if rel.consul {
-		rel.emptyKeyStore(t)
-	} else {
-		mustKubectl(t, "-n", "spaceone", "delete", "secret", "spaceone-api-key")
-		mustKubectl(t, "-n", "root-supervisor", "patch", "secret", "spaceone-api-key", "--type", "merge", "-p", `{"data":null}`)
-	}
-	consumer := workload{"spaceone", "inventory-scheduler"}
-	mustKubectl(t, "-n", consumer.ns, "delete", "pod", "-l", "app.kubernetes.io/name="+consumer.name, "--wait=false")
+	consumer := rel.loseKey(t)
 	time.Sleep(10 * time.Second)
 	if pods := podsOf(t, consumer); len(pods) != 1 {
 		t.Errorf("%s has %d pods 10 s after its restart with the key gone, want 1 (no churn): %v", consumer, len(pods), pods)
@@ -439,13 +434,24 @@ func (rel realRelease) healLostKey(t *testing.T, p *project, rn *realNode, exp e
 			t.Errorf("no FailedMount event names the missing Secret: %q", events)
 		}
 	}
-	out, err := p.try(t, "up", "--yes", "--skip-preview")
-	if err != nil {
-		t.Fatalf("a plain up on the platform without its key: %v\n%s\n%s", err, strings.Join(grepLines(out, "rror"), "\n"), tail(out, 20))
-	}
 	found := "is gone"
 	if rel.consul {
 		found = "Consul holds no API key"
+	}
+	// A refresh of the broken platform returns at once, and says what is not ready (the
+	// provider: the consumer's Deployment) and why (the program: the key is gone).
+	out, err := p.tryWithin(t, 3*time.Minute, "preview", "--refresh")
+	if err != nil {
+		t.Fatalf("preview --refresh on the platform without its key: %v\n%s", err, tail(out, 30))
+	}
+	for _, want := range []string{"Refreshed resource is in an unhealthy state", "Resource '" + consumer.name + "' was created but failed to initialize", found} {
+		if !strings.Contains(out, want) {
+			t.Errorf("preview --refresh does not say %q:\n%s", want, tail(out, 30))
+		}
+	}
+	out, err = p.try(t, "up", "--yes", "--skip-preview")
+	if err != nil {
+		t.Fatalf("a plain up on the platform without its key: %v\n%s\n%s", err, strings.Join(grepLines(out, "rror"), "\n"), tail(out, 20))
 	}
 	if !strings.Contains(out, found) || !strings.Contains(out, "makes a new API key") {
 		t.Errorf("up does not say what it found and did (want %q and %q):\n%s", found, "makes a new API key", tail(out, 30))
@@ -458,7 +464,41 @@ func (rel realRelease) healLostKey(t *testing.T, p *project, rn *realNode, exp e
 	rel.checkConsumers(t, rn, exp, key)
 	checkKeyReplaced(t, ctl, domainID, lost, key)                    // the lost key worked in identity until now
 	p.run(t, "up", "--yes", "--skip-preview", "--expect-no-changes") // repaired once, not on every up
-	return key
+
+	// Lost again, `up --refresh` repairs it the same way, and returns (it hung for minutes
+	// before up repaired the key and while the node let the consumer's pod fail and churn).
+	rel.loseKey(t)
+	out, err = p.tryWithin(t, 5*time.Minute, "up", "--refresh", "--yes", "--skip-preview")
+	if err != nil {
+		t.Fatalf("up --refresh on the platform without its key: %v\n%s\n%s", err, strings.Join(grepLines(out, "rror"), "\n"), tail(out, 20))
+	}
+	if !strings.Contains(out, found) || !strings.Contains(out, "makes a new API key") {
+		t.Errorf("up --refresh does not say what it found and did (want %q and %q):\n%s", found, "makes a new API key", tail(out, 30))
+	}
+	again := rel.handedKey(t)
+	if again == "" || again == key {
+		t.Fatal("up --refresh handed over no new key")
+	}
+	rel.checkConsumers(t, rn, exp, again)
+	checkKeyReplaced(t, ctl, domainID, key, again)
+	p.run(t, "up", "--yes", "--skip-preview", "--expect-no-changes")
+	return again
+}
+
+// loseKey removes the key where the release keeps it (1.12: one Secret deleted, its copy
+// emptied; 1.10.4: Consul's key deleted) and restarts a consumer, as after a node drain; it
+// returns that consumer.
+func (rel realRelease) loseKey(t *testing.T) workload {
+	t.Helper()
+	if rel.consul {
+		rel.emptyKeyStore(t)
+	} else {
+		mustKubectl(t, "-n", "spaceone", "delete", "secret", "spaceone-api-key")
+		mustKubectl(t, "-n", "root-supervisor", "patch", "secret", "spaceone-api-key", "--type", "merge", "-p", `{"data":null}`)
+	}
+	consumer := workload{"spaceone", "inventory-scheduler"}
+	mustKubectl(t, "-n", consumer.ns, "delete", "pod", "-l", "app.kubernetes.io/name="+consumer.name, "--wait=false")
+	return consumer
 }
 
 // emptyKeyStore removes the handed-over key from where the release keeps it.
