@@ -76,11 +76,7 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 // load reads and checks the stack's configuration against its release: everything the
 // platform is built from, before any resource exists.
 func load(ctx *pulumi.Context) (*settings.Settings, *platform.Plan, error) {
-	release, ok := ctx.GetConfig("spaceone:release")
-	if !ok {
-		release = settings.DefaultRelease
-	}
-	rel, err := catalog.Load(release)
+	rel, err := catalog.Load(settings.ReleaseOf(stackConfig{ctx}))
 	if err != nil {
 		return nil, nil, fmt.Errorf("spaceone:release: %w", err)
 	}

@@ -138,6 +138,12 @@ func jsonKeys(t reflect.Type) []string {
 // DefaultRelease is the release a stack deploys unless spaceone:release says otherwise.
 const DefaultRelease = "1.12.12"
 
+// ReleaseOf is the release the stack deploys: spaceone:release, or DefaultRelease. The program
+// reads it before Load, which needs that release's catalogue to check the rest.
+func ReleaseOf(src Source) string {
+	return (&loader{src: src}).str("release", DefaultRelease)
+}
+
 // Known lists the catalogue's service names; Load refuses overrides for any other name.
 type Known interface {
 	HasService(name string) bool
@@ -167,7 +173,7 @@ func Load(src Source, known Known) (*Settings, error) {
 		},
 		Namespace:            l.str("namespace", "spaceone"),
 		PluginNamespace:      l.str("pluginNamespace", "root-supervisor"),
-		Release:              l.str("release", DefaultRelease),
+		Release:              ReleaseOf(src),
 		ConfirmReleaseChange: l.str("confirmReleaseChange", ""),
 		RenderDir:            l.str("renderDir", ""),
 		Domain:               l.str("domain", "root"),
