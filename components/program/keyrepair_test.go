@@ -2,6 +2,9 @@ package program
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -13,13 +16,14 @@ import (
 	"github.com/spaceone-pulumi/spaceone/components/apikey"
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/settings"
+	"github.com/spaceone-pulumi/spaceone/components/testkit"
 )
 
 // withLostKey makes the key check answer missing (or "" for a key that is there).
 func withLostKey(t *testing.T, missing string) {
 	t.Helper()
 	saved := lostKey
-	lostKey = func(*settings.Settings, *catalog.Release) (string, error) { return missing, nil }
+	lostKey = func(*settings.Settings, *catalog.Release, string) (string, error) { return missing, nil }
 	t.Cleanup(func() { lostKey = saved })
 }
 
@@ -105,4 +109,69 @@ func plain(m resource.PropertyMap, key string) string {
 		return v.StringValue()
 	}
 	return ""
+}
+
+// On EKS the check reaches the cluster through the kubeconfig the last up output (a secret),
+// and a lost key is repaired as on a local cluster; a stack whose outputs hold no kubeconfig
+// (deployed before it was one) is not checked.
+func TestEKSChecksTheKeyThroughTheKubeconfigOutput(t *testing.T) {
+	const kubeconfig = `{"apiVersion":"v1","kind":"Config","current-context":"aws"}`
+	var seen []string
+	saved := lostKey
+	lostKey = func(_ *settings.Settings, _ *catalog.Release, kc string) (string, error) {
+		seen = append(seen, kc)
+		return "the Secret spaceone/spaceone-api-key is gone", nil
+	}
+	t.Cleanup(func() { lostKey = saved })
+
+	m := eksMocks()
+	m.Deployed = map[string]any{"release": release112, "namespace": "spaceone",
+		"kubeconfig": resource.MakeSecret(resource.NewStringProperty(kubeconfig))}
+	if err := testkit.RunWith(m, Run, eksConfig()); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 || seen[0] != kubeconfig {
+		t.Fatalf("the key check got kubeconfigs %q, want the deployed stack's output once", seen)
+	}
+	if mark := containerEnv(t, m.Find(job, "initializer"))["SPACEONE_KEY_REPAIR"]; mark == "" {
+		t.Error("a lost key on eks: the initializer is not asked to repair it")
+	}
+
+	seen = nil
+	m = eksMocks()
+	m.Deployed = map[string]any{"release": release112, "namespace": "spaceone"}
+	if err := testkit.RunWith(m, Run, eksConfig()); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 0 {
+		t.Errorf("an eks stack without a kubeconfig output was checked through %q", seen)
+	}
+}
+
+// checkKey, given a kubeconfig's content (an eks stack's output), asks that cluster: here an
+// API server stand-in that has no key Secret.
+func TestCheckKeyAsksTheClusterTheKubeconfigNames(t *testing.T) {
+	var asked []string
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked = append(asked, r.URL.Path)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}`)
+	}))
+	defer api.Close()
+	kubeconfig := fmt.Sprintf(`{"apiVersion":"v1","kind":"Config","current-context":"c",
+		"clusters":[{"name":"c","cluster":{"server":%q}}],"contexts":[{"name":"c","context":{"cluster":"c","user":"u"}}],
+		"users":[{"name":"u","user":{"token":"t"}}]}`, api.URL)
+	s := &settings.Settings{Cluster: settings.Cluster{Type: "eks"}, Namespace: "spaceone", PluginNamespace: "root-supervisor"}
+	rel, err := catalog.Load(release112)
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing, err := checkKey(s, rel, kubeconfig)
+	if err != nil || !strings.Contains(missing, "spaceone/spaceone-api-key is gone") {
+		t.Fatalf("checkKey = %q, %v; want the Secret gone", missing, err)
+	}
+	if len(asked) != 1 || asked[0] != "/api/v1/namespaces/spaceone/secrets/"+apikey.SecretName {
+		t.Errorf("the cluster was asked %q", asked)
+	}
 }

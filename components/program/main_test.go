@@ -16,7 +16,7 @@ import (
 // kept; and the API key of a deployed platform is where its release keeps it.
 func TestMain(m *testing.M) {
 	connectVolumes = func(string, string) (volumes.Cluster, error) { return anyClass{}, nil }
-	lostKey = func(*settings.Settings, *catalog.Release) (string, error) { return "", nil }
+	lostKey = func(*settings.Settings, *catalog.Release, string) (string, error) { return "", nil }
 	os.Exit(m.Run())
 }
 

@@ -170,8 +170,9 @@ const releaseBeforeTheOutput = "1.10.4"
 // it deployed nothing: its own "release" output, read through a reference to the stack itself)
 // and the mark of the last key repair.
 type lastUp struct {
-	release   string // "" = nothing deployed
-	keyRepair string // the last repair of a lost API key (Plan.KeyRepair)
+	release    string // "" = nothing deployed
+	keyRepair  string // the last repair of a lost API key (Plan.KeyRepair)
+	kubeconfig string // an eks cluster's kubeconfig (a secret output; "" elsewhere)
 }
 
 // readDeployed reads the stack's own outputs (a StackReference to itself; once per run).
@@ -185,6 +186,10 @@ func readDeployed(ctx *pulumi.Context) (lastUp, error) {
 		out, err := ref.GetOutputDetails(key)
 		if err != nil {
 			return "", false, err
+		}
+		if out.SecretValue != nil {
+			v, _ := out.SecretValue.(string)
+			return v, true, nil
 		}
 		v, ok := out.Value.(string)
 		return v, ok || out.Value != nil, nil
@@ -201,6 +206,9 @@ func readDeployed(ctx *pulumi.Context) (lastUp, error) {
 		}
 	}
 	if d.keyRepair, _, err = str(keyRepairOutput); err != nil {
+		return d, err
+	}
+	if d.kubeconfig, _, err = str("kubeconfig"); err != nil {
 		return d, err
 	}
 	return d, nil

@@ -98,6 +98,20 @@ func Client(kubeconfig, kubeContext string) (kubernetes.Interface, error) {
 	return client, nil
 }
 
+// ClientFromKubeconfig is a client for the cluster a kubeconfig's content names (its current
+// context): an EKS stack's kubeconfig output, whose credentials come from `aws eks get-token`.
+func ClientFromKubeconfig(kubeconfig []byte) (kubernetes.Interface, error) {
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("reading kubeconfig: %w", err)
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the cluster: %w", err)
+	}
+	return client, nil
+}
+
 // NewKubeFrom wraps an existing client (tests use a fake one).
 func NewKubeFrom(client kubernetes.Interface) *Kube { return &Kube{client: client} }
 
