@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Sourced by the other scripts: the pulumi toolchain on PATH and everything that keeps it
-# offline and inside this checkout (local file backend, no update check, no plugin downloads).
+# offline (the state in a file backend inside this checkout, no update check, no plugin
+# downloads: the provider comes from Pulumi's plugin cache, where make tools installs it).
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 . "$ROOT/scripts/versions.sh"
 for d in "$KUBE_DIR" "$LANGGO_DIR" "$LANGGO_DIR/shim" "$PULUMI_CLI_DIR"; do
