@@ -113,7 +113,7 @@ func plain(m resource.PropertyMap, key string) string {
 
 // On EKS the check reaches the cluster through the kubeconfig the last up output (a secret),
 // and a lost key is repaired as on a local cluster; a stack whose outputs hold no kubeconfig
-// (deployed before it was one) is not checked.
+// (its cluster not made yet) is not checked.
 func TestEKSChecksTheKeyThroughTheKubeconfigOutput(t *testing.T) {
 	const kubeconfig = `{"apiVersion":"v1","kind":"Config","current-context":"aws"}`
 	var seen []string

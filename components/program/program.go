@@ -167,8 +167,8 @@ func guardReleaseChange(ctx *pulumi.Context, s *settings.Settings, plan *platfor
 const releaseBeforeTheOutput = "1.10.4"
 
 // lastUp is what the stack's last update left in its outputs: the release it deployed ("" when
-// it deployed nothing: its own "release" output, read through a reference to the stack itself)
-// and the mark of the last key repair.
+// it deployed nothing: its own "release" output, read through a reference to the stack itself),
+// the mark of the last key repair and, on eks, the cluster's kubeconfig.
 type lastUp struct {
 	release    string // "" = nothing deployed
 	keyRepair  string // the last repair of a lost API key (Plan.KeyRepair)
