@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -86,22 +87,18 @@ func Client(kubeconfig, kubeContext string) (kubernetes.Interface, error) {
 	if kubeconfig != "" {
 		rules.ExplicitPath = kubeconfig
 	}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
-		&clientcmd.ConfigOverrides{CurrentContext: kubeContext}).ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("reading kubeconfig: %w", err)
-	}
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster: %w", err)
-	}
-	return client, nil
+	return clientFor(clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
+		&clientcmd.ConfigOverrides{CurrentContext: kubeContext}).ClientConfig())
 }
 
 // ClientFromKubeconfig is a client for the cluster a kubeconfig's content names (its current
 // context): an EKS stack's kubeconfig output, whose credentials come from `aws eks get-token`.
 func ClientFromKubeconfig(kubeconfig []byte) (kubernetes.Interface, error) {
-	cfg, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
+	return clientFor(clientcmd.RESTConfigFromKubeConfig(kubeconfig))
+}
+
+// clientFor is a client for the REST config clientcmd read (or its error, wrapped).
+func clientFor(cfg *rest.Config, err error) (kubernetes.Interface, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading kubeconfig: %w", err)
 	}
