@@ -134,9 +134,6 @@ func (l *loader) checkStores(st *Stores) {
 		if err := CheckHost(s.External.Host); err != nil {
 			l.fail(key+".external.host", "%v", err)
 		}
-		if s.External.Port == 0 {
-			s.External.Port = catalog.StorePorts[name]
-		}
 		if !isPort(s.External.Port) {
 			l.fail(key+".external.port", "%d is not a TCP port (1-65535)", s.External.Port)
 		}
@@ -155,17 +152,8 @@ func (l *loader) checkConsole(c *Console) {
 	switch c.Expose {
 	case "portForward":
 	case "nodePort":
-		if c.Address == "" {
-			c.Address = "192.168.49.2" // minikube's address with its default docker driver
-		}
 		if err := CheckHost(c.Address); err != nil {
 			l.fail("console.address", "%v (the address your browser reaches the cluster nodes at: minikube ip)", err)
-		}
-		if c.NodePort == 0 {
-			c.NodePort = 30080
-		}
-		if c.APINodePort == 0 {
-			c.APINodePort = 30081
 		}
 		for k, p := range map[string]int{"console.nodePort": c.NodePort, "console.apiNodePort": c.APINodePort} {
 			if p < 30000 || p > 32767 {
@@ -226,12 +214,8 @@ func strongPassword(pw string) bool {
 
 func (l *loader) checkDev(d *Dev) {
 	switch d.Expose {
-	case "", "portForward":
-		d.Expose = "portForward"
+	case "portForward":
 	case "nodePort":
-		if d.Address == "" {
-			d.Address = "192.168.49.2"
-		}
 		if err := CheckHost(d.Address); err != nil {
 			l.fail("dev.address", "%v (the node address your laptop reaches: minikube ip)", err)
 		}

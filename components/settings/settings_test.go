@@ -107,3 +107,37 @@ func TestBackupsGoWhereTheClusterKeepsThem(t *testing.T) {
 		t.Errorf("local backups = %+v; want a volume of %s", b, DefaultBackupSize)
 	}
 }
+
+// The defaults that depend on other settings (defaults.go): node-port exposures get minikube's
+// address and the console's ports, dev exposure defaults to port-forwarding, an external store
+// its usual port; what the stack sets is kept.
+func TestDefaultsThatDependOnOtherSettings(t *testing.T) {
+	s, err := Load(source(map[string]any{
+		"console":         map[string]any{"expose": "nodePort"},
+		"dev":             map[string]any{"expose": "nodePort"},
+		"stores":          map[string]any{"mongodb": map[string]any{"external": map[string]any{"host": "mongo.example.com", "username": "spaceone"}}},
+		"mongodbPassword": "Secret-Passw0rd!",
+	}, "mongodbPassword"), known{"identity"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Console
+	if c.Address != MinikubeAddress || c.NodePort != DefaultConsoleNodePort || c.APINodePort != DefaultConsoleAPINodePort {
+		t.Errorf("console on node ports: %s %d %d, want %s %d %d", c.Address, c.NodePort, c.APINodePort,
+			MinikubeAddress, DefaultConsoleNodePort, DefaultConsoleAPINodePort)
+	}
+	if s.Dev.Address != MinikubeAddress {
+		t.Errorf("dev on node ports: address %q, want %s", s.Dev.Address, MinikubeAddress)
+	}
+	if p := s.Stores.MongoDB.External.Port; p != catalog.StorePorts["mongodb"] {
+		t.Errorf("external MongoDB without a port: %d, want %d", p, catalog.StorePorts["mongodb"])
+	}
+
+	s, err = Load(source(map[string]any{"console": map[string]any{"expose": "nodePort", "address": "10.0.0.5", "nodePort": 31000, "apiNodePort": 31001}}), known{"identity"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := s.Console; c.Address != "10.0.0.5" || c.NodePort != 31000 || c.APINodePort != 31001 || s.Dev.Expose != "portForward" {
+		t.Errorf("set values not kept, or dev not port-forwarded: %+v %q", c, s.Dev.Expose)
+	}
+}
