@@ -217,8 +217,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, fmt.Errorf("unknown key hand-off %q", args.KeyHandoff)
 	}
 	timeout := args.TimeoutMinutes
-	if timeout <= 0 {
-		timeout = 20
+	if timeout <= 0 { // the default lives in settings.Load
+		return nil, fmt.Errorf("initializer: no timeout (TimeoutMinutes %d)", timeout)
 	}
 	job, err := batchv1.NewJob(ctx, name, &batchv1.JobArgs{
 		Metadata: args.Waits.Annotate(kube.Managed(&metav1.ObjectMetaArgs{

@@ -37,11 +37,7 @@ func NewConsul(ctx *pulumi.Context, name string, args *ConsulArgs, opts ...pulum
 		c.Endpoint = *args.External
 		return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"host": pulumi.String(c.Endpoint.Host)})
 	}
-	common := args.Common
-	if common.Size == "" {
-		common.Size = "1Gi"
-	}
-	ready, err := deploy(ctx, c, common, workload{
+	ready, err := deploy(ctx, c, args.Common, workload{
 		name: "consul", repository: consulRepository, tag: consulTag,
 		port: 8500, portName: "http", uid: 100, gid: 1000, dataPath: "/consul/data",
 		args: []string{"agent", "-server", "-bootstrap-expect=1", "-node=consul-0", "-client=0.0.0.0",

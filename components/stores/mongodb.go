@@ -146,11 +146,7 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 		usersEnv = append(usersEnv, corev1.EnvVarArgs{Name: pulumi.String("SPACEONE_DB_PASSWORDS"), Value: pulumi.String(args.PasswordRotation)})
 	}
 
-	c := args.Common
-	if c.Size == "" {
-		c.Size = "8Gi"
-	}
-	ready, err := deploy(ctx, m, c, workload{
+	ready, err := deploy(ctx, m, args.Common, workload{
 		name: "mongodb", repository: mongoRepository, tag: mongoTag,
 		port: mongoPort, portName: "mongodb", uid: 999, gid: 999, dataPath: "/data/db",
 		args:      []string{"--bind_ip_all"},
@@ -164,7 +160,7 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 	}
 	m.Endpoint = Endpoint{Host: "mongodb", Port: mongoPort}
 	m.Ready = ready
-	m.common, m.usersEnv = c, usersEnv
+	m.common, m.usersEnv = args.Common, usersEnv
 	return m, ctx.RegisterResourceOutputs(m, pulumi.Map{"host": pulumi.String("mongodb")})
 }
 

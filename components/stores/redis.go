@@ -34,11 +34,7 @@ func NewRedis(ctx *pulumi.Context, name string, args *RedisArgs, opts ...pulumi.
 		r.Endpoint = *args.External
 		return r, ctx.RegisterResourceOutputs(r, pulumi.Map{"host": pulumi.String(r.Endpoint.Host)})
 	}
-	c := args.Common
-	if c.Size == "" {
-		c.Size = "1Gi"
-	}
-	ready, err := deploy(ctx, r, c, workload{
+	ready, err := deploy(ctx, r, args.Common, workload{
 		name: "redis", repository: redisRepository, tag: redisTag,
 		port: 6379, portName: "redis", uid: 999, gid: 999, dataPath: "/data",
 		args:      []string{"redis-server", "--appendonly", "yes", "--dir", "/data", "--protected-mode", "no"},

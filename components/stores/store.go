@@ -69,6 +69,9 @@ func deploy(ctx *pulumi.Context, parent pulumi.Resource, c Common, w workload) (
 		}
 		return []pulumi.Resource{svc}, nil
 	}
+	if c.Size == "" { // the default sizes live in settings.Load, which gives every store one
+		return nil, fmt.Errorf("store %s: no volume size", w.name)
+	}
 	port := corev1.ServicePortArgs{Name: pulumi.String(w.portName), Port: pulumi.Int(w.port), TargetPort: pulumi.Int(w.port)}
 	svc, err := corev1.NewService(ctx, w.name, &corev1.ServiceArgs{
 		Metadata: kube.ServiceMeta(w.name, c.Namespace, labels),
