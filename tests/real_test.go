@@ -491,7 +491,7 @@ func (rel realRelease) healLostKey(t *testing.T, p *project, rn *realNode, exp e
 func (rel realRelease) loseKey(t *testing.T) workload {
 	t.Helper()
 	if rel.consul {
-		rel.emptyKeyStore(t)
+		deleteConsulKey(t)
 	} else {
 		mustKubectl(t, "-n", "spaceone", "delete", "secret", "spaceone-api-key")
 		mustKubectl(t, "-n", "root-supervisor", "patch", "secret", "spaceone-api-key", "--type", "merge", "-p", `{"data":null}`)
@@ -501,15 +501,9 @@ func (rel realRelease) loseKey(t *testing.T) workload {
 	return consumer
 }
 
-// emptyKeyStore removes the handed-over key from where the release keeps it.
-func (rel realRelease) emptyKeyStore(t *testing.T) {
+// deleteConsulKey removes the handed-over key from Consul (1.10.4's hand-off).
+func deleteConsulKey(t *testing.T) {
 	t.Helper()
-	if !rel.consul {
-		for _, ns := range []string{"spaceone", "root-supervisor"} {
-			mustKubectl(t, "-n", ns, "patch", "secret", "spaceone-api-key", "--type", "merge", "-p", `{"data":null}`)
-		}
-		return
-	}
 	ip := strings.TrimSpace(mustKubectl(t, "-n", "spaceone", "get", "service", "consul", "-o", "jsonpath={.spec.clusterIP}"))
 	req, err := http.NewRequest(http.MethodDelete, "http://"+ip+":8500/v1/kv/root/api_key?recurse=true", nil)
 	must(t, err)
