@@ -264,8 +264,8 @@ func outputs(s *settings.Settings, plan *platform.Plan, p *platform.Platform) pu
 func openConsole(s *settings.Settings) string {
 	switch s.Console.Expose {
 	case "portForward":
-		return fmt.Sprintf("kubectl -n %[1]s port-forward svc/console 8080:80 & kubectl -n %[1]s port-forward svc/console-api 8081:80 & open %[2]s",
-			s.Namespace, s.ConsoleURL())
+		return fmt.Sprintf("kubectl -n %[1]s port-forward svc/console %[3]d:80 & kubectl -n %[1]s port-forward svc/console-api %[4]d:80 & open %[2]s",
+			s.Namespace, s.ConsoleURL(), settings.ConsoleForwardPort, settings.ConsoleAPIForwardPort)
 	default:
 		return "open " + s.ConsoleURL()
 	}

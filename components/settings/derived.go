@@ -7,27 +7,32 @@ import (
 	"sort"
 )
 
+// The laptop ports kubectl port-forward gives console and console-api (console.expose portForward).
+const (
+	ConsoleForwardPort    = 8080
+	ConsoleAPIForwardPort = 8081
+)
+
 // ConsoleAPIURL is console-api as the browser reaches it.
 func (s *Settings) ConsoleAPIURL() string {
-	switch s.Console.Expose {
-	case "nodePort":
-		return fmt.Sprintf("http://%s:%d", s.Console.Address, s.Console.APINodePort)
-	case "ingress":
-		return s.scheme() + s.Console.APIHost
-	default:
-		return "http://localhost:8081" // kubectl port-forward svc/console-api 8081:80
-	}
+	return s.consoleURL(s.Console.APINodePort, s.Console.APIHost, ConsoleAPIForwardPort)
 }
 
 // ConsoleURL is the console as the browser reaches it.
 func (s *Settings) ConsoleURL() string {
+	return s.consoleURL(s.Console.NodePort, s.Console.Host, ConsoleForwardPort)
+}
+
+// consoleURL is where the browser reaches console or console-api, given its node port, its
+// ingress host and its forwarded laptop port.
+func (s *Settings) consoleURL(nodePort int, host string, forwardPort int) string {
 	switch s.Console.Expose {
 	case "nodePort":
-		return fmt.Sprintf("http://%s:%d", s.Console.Address, s.Console.NodePort)
+		return fmt.Sprintf("http://%s:%d", s.Console.Address, nodePort)
 	case "ingress":
-		return s.scheme() + s.Console.Host
+		return s.scheme() + host
 	default:
-		return "http://localhost:8080" // kubectl port-forward svc/console 8080:80
+		return fmt.Sprintf("http://localhost:%d", forwardPort)
 	}
 }
 
