@@ -147,9 +147,10 @@ func checkPluginCollects(t *testing.T, ctl *spacectlEnv, rn *realNode, rel realR
 	status := waitJob(t, ctl, rn, job.ID, domainID)
 	took := time.Since(start)
 	if status != "SUCCESS" {
-		var tasks any
-		spacectlJSON(t, ctl, &tasks, "list", "inventory.JobTask", "-p", "job_id="+job.ID, "-p", "domain_id="+domainID)
-		t.Fatalf("collect job %s ended %s; its tasks: %v", job.ID, status, tasks)
+		// Printed as spacectl gives them: the job's and its tasks' errors hold the word ERROR.
+		t.Fatalf("collect job %s ended %s:\n%s\nits tasks:\n%s", job.ID, status,
+			ctl.run(t, "exec", "get", "inventory.Job", "-p", "job_id="+job.ID, "-p", "domain_id="+domainID, "-o", "json"),
+			ctl.run(t, "list", "inventory.JobTask", "-p", "job_id="+job.ID, "-p", "domain_id="+domainID, "-o", "json"))
 	}
 	t.Logf("collect job %s: %s in %s (request to resources in inventory; the plugin was running)", job.ID, status, took.Round(100*time.Millisecond))
 
@@ -180,6 +181,16 @@ func checkPluginCollects(t *testing.T, ctl *spacectlEnv, rn *realNode, rel realR
 	sort.Strings(got)
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("inventory.CloudService of %s: %v, want %v", fakeCloudProvider, got, want)
+	}
+	// The instance type all regions share: stored once, though every task's instances name it.
+	var types struct {
+		Results []struct {
+			Name string `json:"name"`
+		} `json:"results"`
+	}
+	spacectlJSON(t, ctl, &types, "list", "inventory.CloudServiceType", "-p", "provider="+fakeCloudProvider, "-p", "domain_id="+domainID)
+	if len(types.Results) != 1 {
+		t.Errorf("inventory.CloudServiceType of %s: %+v, want the one instance type", fakeCloudProvider, types.Results)
 	}
 	var regions struct {
 		Results []struct {

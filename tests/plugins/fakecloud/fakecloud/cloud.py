@@ -50,8 +50,13 @@ def regions(options):
 def resources(options, secret_data, region=None):
     """Every resource of the account: its regions, the instance type, the instances.
 
-    Yields (resource_type, resource, match_rules) in the order inventory must store them:
-    a cloud service's region and type before the cloud service."""
+    Yields (resource_type, resource, match_rules): a cloud service's region and type before
+    the cloud service. With a region (1.12 collects one task per region, and its worker runs
+    the tasks at the same time) only that region's resources, and the instance type, which all
+    regions share, from the first region's task alone: inventory stores a resource by asking
+    whether it exists and then creating it, so two tasks that both return it race, and the one
+    that loses fails on the unique index (ERROR_SAVE_UNIQUE_VALUES; the job ends FAILURE). The
+    providers' own collectors return each shared resource from one task for the same reason."""
     verify(secret_data)
     account = secret_data['account_id']
     mark = fingerprint(secret_data['access_key'])
@@ -61,11 +66,12 @@ def resources(options, secret_data, region=None):
             'name': f'FakeCloud {code}', 'region_code': code, 'provider': PROVIDER,
             'tags': {'account': account},
         }, {'1': ['region_code', 'provider']}
-    yield 'inventory.CloudServiceType', {
-        'name': TYPE, 'group': GROUP, 'provider': PROVIDER, 'is_primary': True, 'is_major': True,
-        'resource_type': 'inventory.CloudService', 'labels': ['Compute'],
-        'tags': {'spaceone:icon': ''},
-    }, {'1': ['name', 'group', 'provider']}
+    if region is None or region == regions(options)[0]:
+        yield 'inventory.CloudServiceType', {
+            'name': TYPE, 'group': GROUP, 'provider': PROVIDER, 'is_primary': True, 'is_major': True,
+            'resource_type': 'inventory.CloudService', 'labels': ['Compute'],
+            'tags': {'spaceone:icon': ''},
+        }, {'1': ['name', 'group', 'provider']}
     for code in wanted:
         for i in range(INSTANCES_PER_REGION):
             instance_id = f'{account}-{code}-vm-{i}'
