@@ -165,6 +165,7 @@ func releaseStores(known Known) []string {
 // block (unit tests and the Automation API do not apply those).
 func Load(src Source, known Known) (*Settings, error) {
 	l := &loader{src: src}
+	supervisorOn := true
 	l.checkTopLevelKeys()
 	s := &Settings{
 		Cluster: Cluster{
@@ -185,8 +186,9 @@ func Load(src Source, known Known) (*Settings, error) {
 			Redis:   Store{Size: "1Gi"},
 			Consul:  Store{Size: "1Gi"},
 		},
-		Console: Console{Expose: "portForward"},
-		Backup:  Backup{Keep: DefaultBackupKeep},
+		Console:    Console{Expose: "portForward"},
+		Supervisor: Supervisor{Enabled: &supervisorOn},
+		Backup:     Backup{Keep: DefaultBackupKeep},
 	}
 	// With a kubeconfig file of its own, a stack uses that file's current context by default.
 	if s.Cluster.Kubeconfig == "" {

@@ -6,6 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -118,5 +122,36 @@ func TestDefaultReleaseIsPulumiYAMLs(t *testing.T) {
 	readProject(t, &project)
 	if project.Config.Release.Default != DefaultRelease {
 		t.Errorf("Pulumi.yaml's release default is %q; the program's is %q", project.Config.Release.Default, DefaultRelease)
+	}
+}
+
+// Every default in Pulumi.yaml (what the engine hands the program when the stack sets nothing,
+// and what `pulumi config` shows) is the program's: the settings Load makes of that value are
+// the settings it makes of no value, for every key, so a default written in both places
+// cannot drift. Load's own defaults are what unit tests and the Automation API get.
+func TestPulumiYAMLDefaultsAreLoads(t *testing.T) {
+	var project struct {
+		Config map[string]struct {
+			Default any `yaml:"default"`
+		} `yaml:"config"`
+	}
+	readProject(t, &project)
+	unset, err := Load(source(nil), known{"identity"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, c := range project.Config {
+		if strings.Contains(key, ":") || c.Default == nil { // the engine's own keys; no default
+			continue
+		}
+		set, err := Load(source(map[string]any{key: c.Default}), known{"identity"})
+		if err != nil {
+			t.Errorf("Pulumi.yaml's default of %s (%v) is refused: %v", key, c.Default, err)
+			continue
+		}
+		// An empty list or map is no list or map to the program.
+		if diff := cmp.Diff(unset, set, cmpopts.EquateEmpty(), cmpopts.IgnoreUnexported(Settings{}, Stores{}), cmpopts.IgnoreTypes(pulumi.StringOutput{})); diff != "" {
+			t.Errorf("Pulumi.yaml's default of %s (%v) is not the program's (-without it +with it):\n%s", key, c.Default, diff)
+		}
 	}
 }
