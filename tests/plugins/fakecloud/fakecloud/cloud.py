@@ -55,8 +55,8 @@ def resources(options, secret_data, region=None):
     the tasks at the same time) only that region's resources, and the instance type, which all
     regions share, from the first region's task alone: inventory stores a resource by asking
     whether it exists and then creating it, so two tasks that both return it race, and the one
-    that loses fails on the unique index (ERROR_SAVE_UNIQUE_VALUES; the job ends FAILURE). The
-    providers' own collectors return each shared resource from one task for the same reason."""
+    that loses fails on the unique index (ERROR_DB_QUERY, E11000 duplicate key; the job ends
+    FAILURE: seen on the real node under load)."""
     verify(secret_data)
     account = secret_data['account_id']
     mark = fingerprint(secret_data['access_key'])
