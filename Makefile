@@ -39,7 +39,7 @@ test: tools ## unit tests (Pulumi mocks) and integration tests (real CLI against
 	@scripts/test.sh
 
 test-unit: ## unit tests only
-	@go test ./components/...
+	@go test ./components/... ./cmd/...
 
 bench: tools ## measure tools, tests and pulumi up/no-op up/destroy on the sim; writes bench/*.txt
 	@scripts/bench.sh

@@ -24,6 +24,22 @@ export PULUMI_PARALLEL=${PULUMI_PARALLEL:-64}
 # Scripts that set GOFLAGS for a namespace of their own extend this value rather than replace it.
 case " ${GOFLAGS:-} " in *" -trimpath "*) ;; *) export GOFLAGS="${GOFLAGS:+$GOFLAGS }-trimpath" ;; esac
 mkdir -p "${PULUMI_BACKEND_URL#file://}" "$PULUMI_HOME"
+
+# read_stack_cluster STACK: where STACK deploys, read from its stack file in the working
+# directory (the project) as the program reads it (cmd/stackcluster): sets CLUSTER_TYPE
+# (local or eks), CLUSTER_KUBECONFIG (a local stack's own kubeconfig file, or empty) and
+# CLUSTER_CONTEXT (its kube context; empty for that file's current one).
+read_stack_cluster() {
+  local out bin=$ROOT/.pulumi/bin/stackcluster
+  go -C "$ROOT" build -o "$bin" ./cmd/stackcluster || return 1   # (go run adds "exit status 1" to its errors)
+  out=$("$bin" -dir "$PWD" "$1") || return 1
+  # shellcheck disable=SC2034  # for the scripts that call it
+  CLUSTER_TYPE=$(sed -n 's/^type=//p' <<<"$out")
+  # shellcheck disable=SC2034
+  CLUSTER_KUBECONFIG=$(sed -n 's/^kubeconfig=//p' <<<"$out")
+  # shellcheck disable=SC2034
+  CLUSTER_CONTEXT=$(sed -n 's/^context=//p' <<<"$out")
+}
 # The secrets passphrase: yours if you export one, otherwise generated once into an ignored file.
 if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
   if [ ! -s "$ROOT/.pulumi/passphrase" ]; then

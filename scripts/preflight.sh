@@ -3,14 +3,13 @@
 # Usage: preflight.sh STACK
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-. "$ROOT/scripts/versions.sh"
+. "$ROOT/scripts/env.sh"
 STACK=${1:?stack}
-CFG=$ROOT/stacks/Pulumi.$STACK.yaml
-[ -f "$CFG" ] || { echo "no stack configuration $CFG; stacks: $(for f in "$ROOT"/stacks/Pulumi.*.yaml; do f=${f##*/Pulumi.}; printf '%s ' "${f%.yaml}"; done)" >&2; exit 1; }
-get() { awk -v k="spaceone:$1:" '$1==k {print $2; exit}' "$CFG" | tr -d '"'; }
-[ "$(get clusterType)" = eks ] && exit 0
-[ -n "$(get kubeconfig)" ] && exit 0   # a kubeconfig of its own (the sim stack is started by make)
-ctx=$(get kubeContext); ctx=${ctx:-minikube}
+cd "$ROOT"
+read_stack_cluster "$STACK" || exit 1
+[ "$CLUSTER_TYPE" = eks ] && exit 0
+[ -n "$CLUSTER_KUBECONFIG" ] && exit 0   # a kubeconfig of its own (the sim stack is started by make)
+ctx=$CLUSTER_CONTEXT
 KUBECTL=$(command -v kubectl || true); [ -x "$KUBE_DIR/kubectl" ] && KUBECTL=$KUBE_DIR/kubectl
 fail() {
   echo "stack '$STACK' deploys to kube context '$ctx', $1." >&2

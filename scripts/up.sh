@@ -9,7 +9,8 @@ cd "$ROOT"
 run=()
 # A stack on a local cluster needs no AWS SDK: build the program without EKS (-tags noeks),
 # in a fraction of the time and memory (bench/README.md).
-if ! grep -Eq '^[[:space:]]*spaceone:clusterType:[[:space:]]*"?eks"?' "$ROOT/stacks/Pulumi.$STACK.yaml" 2>/dev/null; then
+read_stack_cluster "$STACK" || exit 1
+if [ "$CLUSTER_TYPE" != eks ]; then
   export GOFLAGS="${GOFLAGS:+$GOFLAGS }-tags=noeks"
 fi
 if [ "$STACK" = sim ]; then

@@ -46,7 +46,10 @@ func TestUpWithoutMinikubeFailsFast(t *testing.T) {
 	needSim(t)
 	cmd := exec.Command("make", "-s", "up")
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(t.TempDir(), "none"), "HOME="+t.TempDir())
+	// A home of its own hides the machine's kubeconfig and tools; Go keeps its caches (make up
+	// asks cmd/stackcluster where the stack deploys, which the namespace cannot download).
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(t.TempDir(), "none"), "HOME="+t.TempDir(),
+		"GOCACHE="+goEnv(t, "GOCACHE"), "GOMODCACHE="+goEnv(t, "GOMODCACHE"))
 	start := time.Now()
 	b, err := cmd.CombinedOutput()
 	took := time.Since(start)
@@ -156,4 +159,14 @@ func TestRenderHasAServicePerService(t *testing.T) {
 			}
 		})
 	}
+}
+
+// goEnv is one of the go command's settings (go env NAME).
+func goEnv(t *testing.T, name string) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", name).Output()
+	if err != nil {
+		t.Fatalf("go env %s: %v", name, err)
+	}
+	return strings.TrimSpace(string(out))
 }

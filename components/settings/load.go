@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
+	"github.com/spaceone-pulumi/spaceone/components/settings/target"
 )
 
 // Source is where configuration values come from: *pulumi.Context in a program, a map in tests.
@@ -168,10 +168,7 @@ func Load(src Source, known Known) (*Settings, error) {
 	supervisorOn := true
 	l.checkTopLevelKeys()
 	s := &Settings{
-		Cluster: Cluster{
-			Type:       l.str("clusterType", "local"),
-			Kubeconfig: l.str("kubeconfig", ""),
-		},
+		Cluster:              clusterOf(target.Of(src)),
 		Namespace:            l.str("namespace", "spaceone"),
 		PluginNamespace:      l.str("pluginNamespace", "root-supervisor"),
 		Release:              ReleaseOf(src),
@@ -189,12 +186,6 @@ func Load(src Source, known Known) (*Settings, error) {
 		Console:    Console{Expose: "portForward"},
 		Supervisor: Supervisor{Enabled: &supervisorOn},
 		Backup:     Backup{Keep: DefaultBackupKeep},
-	}
-	// With a kubeconfig file of its own, a stack uses that file's current context by default.
-	if s.Cluster.Kubeconfig == "" {
-		s.Cluster.KubeContext = l.str("kubeContext", "minikube")
-	} else {
-		s.Cluster.KubeContext = l.str("kubeContext", "")
 	}
 	l.object("eks", &s.Cluster.EKS)
 	l.object("images", &s.Images)
@@ -249,12 +240,6 @@ func Load(src Source, known Known) (*Settings, error) {
 	}
 	if s.Cluster.Type == "local" && s.Cluster.KubeContext == "" && s.Cluster.Kubeconfig == "" && s.RenderDir == "" {
 		l.fail("kubeContext", "is empty; name the kube context to deploy to (e.g. minikube) or set spaceone:kubeconfig to a kubeconfig file")
-	}
-	if s.Cluster.Kubeconfig != "" && !filepath.IsAbs(s.Cluster.Kubeconfig) {
-		// Relative paths are relative to the project directory, where the program runs.
-		if abs, err := filepath.Abs(s.Cluster.Kubeconfig); err == nil {
-			s.Cluster.Kubeconfig = abs
-		}
 	}
 	for _, ns := range [][2]string{{"namespace", s.Namespace}, {"pluginNamespace", s.PluginNamespace}} {
 		if err := CheckNamespace(ns[1]); err != nil {
@@ -338,4 +323,10 @@ func (l *loader) localServices(known Known) map[string]Address {
 		out[name] = a
 	}
 	return out
+}
+
+// clusterOf is the cluster part of Settings where the stack deploys (the EKS settings are
+// read with the rest).
+func clusterOf(t target.Target) Cluster {
+	return Cluster{Type: t.Type, Kubeconfig: t.Kubeconfig, KubeContext: t.KubeContext}
 }

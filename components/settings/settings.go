@@ -8,10 +8,11 @@ import (
 	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/spaceone-pulumi/spaceone/components/settings/target"
 )
 
 // Project is the Pulumi project name; every key below lives in its namespace ("spaceone:<key>").
-const Project = "spaceone"
+const Project = target.Project
 
 // Settings is the whole validated stack configuration.
 type Settings struct {
