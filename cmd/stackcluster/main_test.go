@@ -18,14 +18,16 @@ func TestReadStackHandsTheFileOverAsTheEngineDoes(t *testing.T) {
 		must(t, os.WriteFile(filepath.Join(stackDir, "Pulumi."+stack+".yaml"), []byte(text), 0o644))
 	}
 	write("bare", "config: {}\n")
+	write("empty", "config:\n  spaceone:kubeContext: \"\"\n") // Pulumi.yaml's default: none named
 	write("ctx", "config:\n  spaceone:clusterType: local\n  spaceone:kubeContext: \"kind-dev\"\n")
 	write("file", "config:\n  spaceone:kubeconfig: .sim/admin.kubeconfig\n")
 	write("eks", "config:\n  spaceone:clusterType: eks\n  spaceone:eks:\n    region: eu-west-1\n"+
 		"  spaceone:adminPassword:\n    secure: v1:abc\n")
 	for stack, want := range map[string]target.Target{
-		"bare": {Type: "local", KubeContext: target.DefaultKubeContext},
-		"ctx":  {Type: "local", KubeContext: "kind-dev"},
-		"file": {Type: "local", Kubeconfig: filepath.Join(dir, ".sim/admin.kubeconfig")},
+		"bare":  {Type: "local", KubeContext: target.DefaultKubeContext},
+		"empty": {Type: "local", KubeContext: target.DefaultKubeContext},
+		"ctx":   {Type: "local", KubeContext: "kind-dev"},
+		"file":  {Type: "local", Kubeconfig: filepath.Join(dir, ".sim/admin.kubeconfig")},
 	} {
 		src, err := readStack(stack)
 		must(t, err)
@@ -41,7 +43,7 @@ func TestReadStackHandsTheFileOverAsTheEngineDoes(t *testing.T) {
 	if !src.IsConfigSecret("spaceone:adminPassword") || src.IsConfigSecret("spaceone:eks") {
 		t.Error("secure values must be secret, others not")
 	}
-	if _, err := readStack("nosuch"); err == nil || err.Error() != "no stack configuration stacks/Pulumi.nosuch.yaml; stacks: bare ctx eks file" {
+	if _, err := readStack("nosuch"); err == nil || err.Error() != "no stack configuration stacks/Pulumi.nosuch.yaml; stacks: bare ctx eks empty file" {
 		t.Errorf("a missing stack: %v", err)
 	}
 }

@@ -238,9 +238,6 @@ func Load(src Source, known Known) (*Settings, error) {
 	default:
 		l.fail("clusterType", "%q is not a cluster type; use \"local\" (an existing kube context, e.g. minikube) or \"eks\"", s.Cluster.Type)
 	}
-	if s.Cluster.Type == "local" && s.Cluster.KubeContext == "" && s.Cluster.Kubeconfig == "" && s.RenderDir == "" {
-		l.fail("kubeContext", "is empty; name the kube context to deploy to (e.g. minikube) or set spaceone:kubeconfig to a kubeconfig file")
-	}
 	for _, ns := range [][2]string{{"namespace", s.Namespace}, {"pluginNamespace", s.PluginNamespace}} {
 		if err := CheckNamespace(ns[1]); err != nil {
 			l.fail(ns[0], "%v", err)

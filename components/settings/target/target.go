@@ -35,12 +35,15 @@ func Of(src Source) Target {
 		}
 		return def
 	}
-	t := Target{Type: get("clusterType", "local"), Kubeconfig: get("kubeconfig", "")}
+	// An empty context is none named: Pulumi.yaml's default, which the engine hands every
+	// stack that sets none.
+	t := Target{Type: get("clusterType", "local"), Kubeconfig: get("kubeconfig", ""), KubeContext: get("kubeContext", "")}
 	if t.Kubeconfig == "" {
-		t.KubeContext = get("kubeContext", DefaultKubeContext)
+		if t.KubeContext == "" {
+			t.KubeContext = DefaultKubeContext
+		}
 		return t
 	}
-	t.KubeContext = get("kubeContext", "")
 	if !filepath.IsAbs(t.Kubeconfig) {
 		if abs, err := filepath.Abs(t.Kubeconfig); err == nil {
 			t.Kubeconfig = abs
