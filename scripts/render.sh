@@ -34,14 +34,7 @@ pulumi stack init "$STACK" >/dev/null
 pulumi config set renderDir "$OUT" --stack "$STACK"
 [ -z "$RELEASE" ] || pulumi config set release "$RELEASE" --stack "$STACK"
 pulumi up --yes --skip-preview --stack "$STACK" >"$tmp/up.log" 2>&1 || { cat "$tmp/up.log" >&2; exit 1; }
-# The provider writes Secrets as they are; a rendered file must not hold a password. Every
-# value of a Secret's data/stringData becomes "redacted" (base64 where data wants it).
-for f in "$OUT"/1-manifest/*.yaml; do
-  grep -q '^kind: Secret$' "$f" || continue
-  awk '/^(data|stringData):/ {blk=$1; print; next}
-       /^[^ ]/ {blk=""}
-       blk != "" && /^  [^ ]/ { sub(/:.*/, ": " (blk == "data:" ? "cmVkYWN0ZWQ=" : "redacted")); print; next }
-       blk != "" && /^   / {next}
-       {print}' "$f" > "$f.tmp" && mv "$f.tmp" "$f"
-done
+# The provider writes Secrets as they are; a rendered file must not hold a password: every
+# value of a Secret's data/stringData becomes "redacted", its keys stay (cmd/redactsecrets).
+go -C "$ROOT" run ./cmd/redactsecrets "$OUT"/1-manifest/*.yaml
 echo "rendered $(find "$OUT" -name '*.yaml' | wc -l) manifests of stack $STACK into $OUT"
