@@ -1,11 +1,8 @@
 package catalog
 
 import (
-	"os"
 	"strings"
 	"testing"
-
-	"github.com/spaceone-pulumi/spaceone/components/stores"
 )
 
 func TestCatalogueLoads(t *testing.T) {
@@ -35,23 +32,6 @@ func TestMergeIsDeepForMapsAndReplacesLists(t *testing.T) {
 	a := got["a"].(map[string]any)
 	if a["x"] != 1 || a["y"] != 3 || len(got["l"].([]any)) != 1 {
 		t.Errorf("merge = %v", got)
-	}
-}
-
-// The README's tables are generated from the catalogues; keep them equal.
-func TestReadmeTableMatchesCatalogue(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range Versions() {
-		rel, err := Load(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := rel.MarkdownTable(stores.Images()); !strings.Contains(string(readme), want) {
-			t.Errorf("README.md lacks the current %s catalogue table; paste this under \"What gets deployed\" (1.10.4) or \"Releases\":\n%s", v, want)
-		}
 	}
 }
 

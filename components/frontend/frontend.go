@@ -90,7 +90,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		endpoints[strings.ReplaceAll(n, "-", "_")] = fmt.Sprintf("grpc://%s:50051/v1", args.Backends[n])
+		endpoints[strings.ReplaceAll(n, "-", "_")] = fmt.Sprintf("grpc://%s:%d/v1", args.Backends[n], catalog.GRPCPort)
 	}
 	apiJSON, err := json.MarshalIndent(catalog.Merge(map[string]any{
 		"cors":      []string{"http://*", "https://*"},

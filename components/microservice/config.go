@@ -251,7 +251,7 @@ func lookup(key string, w Wiring) (any, error) {
 			return nil, fmt.Errorf("refers to service %q, which this stack does not deploy", svc)
 		}
 		ep := "grpc://" + host
-		if !strings.Contains(host, ":") { // in the cluster every gRPC server listens on 50051
+		if !strings.Contains(host, ":") { // in the cluster every gRPC server listens on catalog.GRPCPort
 			ep += ":" + strconv.Itoa(catalog.GRPCPort)
 		}
 		if kind == "grpcv1" {

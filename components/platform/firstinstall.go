@@ -92,7 +92,7 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 		Endpoints: endpoints, KeyHandoff: rel.APIKey.Handoff,
 		Domain: s.Domain, AdminUser: s.AdminUser, AdminPassword: p.AdminPassword, APIUser: "root_api_key",
 		MarketplaceToken: s.MarketplaceToken, HasMarketplaceToken: s.HasMarketplaceToken,
-		MarketplaceEndpoint: "grpc://repository.portal.spaceone.dev:50051",
+		MarketplaceEndpoint: fmt.Sprintf("grpc://repository.portal.spaceone.dev:%d", catalog.GRPCPort),
 		TimeoutMinutes:      s.Initializer.TimeoutMinutes,
 		KeyRotation:         s.Initializer.RotateAPIKey,
 		Restored:            s.Restore,

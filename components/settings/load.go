@@ -301,20 +301,20 @@ func (l *loader) localServices(known Known) map[string]Address {
 		port, err := strconv.Atoi(portText)
 		switch {
 		case !ok || err != nil:
-			l.fail(key, "%q is not <address>:<port> (e.g. 192.168.49.1:50051 or host.minikube.internal:50051)", raw[name])
+			l.fail(key, "%q is not <address>:<port> (e.g. 192.168.49.1:%d or host.minikube.internal:%[2]d)", raw[name], catalog.GRPCPort)
 			continue
 		case !isPort(port):
 			l.fail(key, "port %d is out of range 1-65535", port)
 			continue
 		}
 		if err := CheckHost(host); err != nil {
-			l.fail(key, "%v (e.g. host.minikube.internal:50051)", err)
+			l.fail(key, "%v (e.g. host.minikube.internal:%d)", err, catalog.GRPCPort)
 			continue
 		}
 		a := Address{Host: host, Port: port}
-		if !a.IsIP() && !isStore && port != 50051 {
-			// An ExternalName Service is a DNS alias: callers keep dialing port 50051.
-			l.fail(key, "a host name is reached through an ExternalName Service, which cannot change the port: run the service on port 50051, or give an IP address")
+		if !a.IsIP() && !isStore && port != catalog.GRPCPort {
+			// An ExternalName Service is a DNS alias: callers keep dialing the gRPC port.
+			l.fail(key, "a host name is reached through an ExternalName Service, which cannot change the port: run the service on port %d, or give an IP address", catalog.GRPCPort)
 			continue
 		}
 		out[name] = a

@@ -4,6 +4,7 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/kube"
 )
 
@@ -39,7 +40,7 @@ func NewConsul(ctx *pulumi.Context, name string, args *ConsulArgs, opts ...pulum
 	}
 	ready, err := deploy(ctx, c, args.Common, workload{
 		name: "consul", repository: consulRepository, tag: consulTag,
-		port: 8500, portName: "http", uid: 100, gid: 1000, dataPath: "/consul/data",
+		port: catalog.StorePorts["consul"], portName: "http", uid: 100, gid: 1000, dataPath: "/consul/data",
 		args: []string{"agent", "-server", "-bootstrap-expect=1", "-node=consul-0", "-client=0.0.0.0",
 			"-bind=127.0.0.1", "-data-dir=/consul/data", "-disable-host-node-id",
 			// Consul asks checkpoint-api.hashicorp.com for updates: no store of ours phones
@@ -50,14 +51,14 @@ func NewConsul(ctx *pulumi.Context, name string, args *ConsulArgs, opts ...pulum
 		env:       corev1.EnvVarArray{corev1.EnvVarArgs{Name: pulumi.String("CONSUL_DISABLE_PERM_MGMT"), Value: pulumi.String("true")}},
 		resources: kube.Resources("50m", "64Mi", "500m", "256Mi"),
 		readiness: &corev1.ProbeArgs{
-			HttpGet:       &corev1.HTTPGetActionArgs{Path: pulumi.String("/v1/status/leader"), Port: pulumi.Int(8500)},
+			HttpGet:       &corev1.HTTPGetActionArgs{Path: pulumi.String("/v1/status/leader"), Port: pulumi.Int(catalog.StorePorts["consul"])},
 			PeriodSeconds: pulumi.Int(5),
 		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	c.Endpoint = Endpoint{Host: "consul", Port: 8500}
+	c.Endpoint = Endpoint{Host: "consul", Port: catalog.StorePorts["consul"]}
 	c.Ready = ready
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"host": pulumi.String("consul")})
 }

@@ -13,6 +13,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/credentials"
 	"github.com/spaceone-pulumi/spaceone/components/kube"
 )
@@ -22,7 +23,6 @@ const (
 	mongoRepository = "mongo"
 	mongoTag        = "6.0.13"
 	mongoRootUser   = "root"
-	mongoPort       = 27017
 )
 
 // DBUser is one service's database and login.
@@ -148,7 +148,7 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 
 	ready, err := deploy(ctx, m, args.Common, workload{
 		name: "mongodb", repository: mongoRepository, tag: mongoTag,
-		port: mongoPort, portName: "mongodb", uid: 999, gid: 999, dataPath: "/data/db",
+		port: catalog.StorePorts["mongodb"], portName: "mongodb", uid: 999, gid: 999, dataPath: "/data/db",
 		args:      []string{"--bind_ip_all"},
 		env:       env,
 		resources: kube.Resources("100m", "256Mi", "1", "1Gi"),
@@ -158,7 +158,7 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
-	m.Endpoint = Endpoint{Host: "mongodb", Port: mongoPort}
+	m.Endpoint = Endpoint{Host: "mongodb", Port: catalog.StorePorts["mongodb"]}
 	m.Ready = ready
 	m.common, m.usersEnv = args.Common, usersEnv
 	return m, ctx.RegisterResourceOutputs(m, pulumi.Map{"host": pulumi.String("mongodb")})
@@ -233,7 +233,7 @@ func (m *MongoDB) UsersJob(ctx *pulumi.Context, name, image string, waits kube.W
 func (m *MongoDB) RootEnv() corev1.EnvVarArray {
 	return corev1.EnvVarArray{
 		corev1.EnvVarArgs{Name: pulumi.String("MONGO_HOST"), Value: pulumi.String("mongodb")},
-		corev1.EnvVarArgs{Name: pulumi.String("MONGO_PORT"), Value: pulumi.String(strconv.Itoa(mongoPort))},
+		corev1.EnvVarArgs{Name: pulumi.String("MONGO_PORT"), Value: pulumi.String(strconv.Itoa(catalog.StorePorts["mongodb"]))},
 		corev1.EnvVarArgs{Name: pulumi.String("MONGO_ROOT_USERNAME"), Value: pulumi.String(mongoRootUser)},
 		secretEnv("MONGO_ROOT_PASSWORD", "mongodb-root", "password"),
 	}

@@ -3,6 +3,7 @@ package stores
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/kube"
 )
 
@@ -36,7 +37,7 @@ func NewRedis(ctx *pulumi.Context, name string, args *RedisArgs, opts ...pulumi.
 	}
 	ready, err := deploy(ctx, r, args.Common, workload{
 		name: "redis", repository: redisRepository, tag: redisTag,
-		port: 6379, portName: "redis", uid: 999, gid: 999, dataPath: "/data",
+		port: catalog.StorePorts["redis"], portName: "redis", uid: 999, gid: 999, dataPath: "/data",
 		args:      []string{"redis-server", "--appendonly", "yes", "--dir", "/data", "--protected-mode", "no"},
 		resources: kube.Resources("50m", "64Mi", "500m", "256Mi"),
 		readiness: execProbe("redis-cli", "ping"),
@@ -44,7 +45,7 @@ func NewRedis(ctx *pulumi.Context, name string, args *RedisArgs, opts ...pulumi.
 	if err != nil {
 		return nil, err
 	}
-	r.Endpoint = Endpoint{Host: "redis", Port: 6379}
+	r.Endpoint = Endpoint{Host: "redis", Port: catalog.StorePorts["redis"]}
 	r.Ready = ready
 	return r, ctx.RegisterResourceOutputs(r, pulumi.Map{"host": pulumi.String("redis")})
 }

@@ -7,6 +7,8 @@ package supervisor
 import (
 	"cmp"
 	"fmt"
+	"net"
+	"strconv"
 
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -92,7 +94,7 @@ func Config(a *Args) (string, error) {
 		replicas = map[string]int{"inventory.Collector": 1, "monitoring.DataSource": 1}
 	}
 	redis := map[string]any{"host": hostOf(a.Redis.Host), "port": a.Redis.Port}
-	kubernetes := map[string]any{"namespace": a.NamespaceName, "start_port": 50051, "end_port": 50052, "headless": true, "replica": replicas}
+	kubernetes := map[string]any{"namespace": a.NamespaceName, "start_port": catalog.GRPCPort, "end_port": catalog.GRPCPort + 1, "headless": true, "replica": replicas}
 	if len(a.PullSecrets) > 0 { // the plugins' Deployments pull with the supervisor's own secrets
 		var refs []map[string]string
 		for _, n := range a.PullSecrets {
@@ -108,9 +110,9 @@ func Config(a *Args) (string, error) {
 		"HANDLERS":    map[string]any{},
 		"CONNECTORS": map[string]any{
 			"KubernetesConnector": kubernetes,
-			"PluginConnector":     map[string]any{"endpoint": map[string]any{"v1": "grpc://" + fqdn("plugin") + ":50051"}},
-			"RepositoryConnector": map[string]any{"endpoint": map[string]any{"v1": "grpc://" + fqdn("repository") + ":50051"}},
-			"IdentityConnector":   map[string]any{"endpoint": map[string]any{"v1": "grpc://" + fqdn("identity") + ":50051"}},
+			"PluginConnector":     map[string]any{"endpoint": map[string]any{"v1": grpcURL(fqdn("plugin"))}},
+			"RepositoryConnector": map[string]any{"endpoint": map[string]any{"v1": grpcURL(fqdn("repository"))}},
+			"IdentityConnector":   map[string]any{"endpoint": map[string]any{"v1": grpcURL(fqdn("identity"))}},
 		},
 		// The upstream chart ran a private redis sidecar for these; the shared Redis does it.
 		"QUEUES": map[string]any{"default_q": merge(map[string]any{
@@ -241,4 +243,9 @@ func merge(a, b map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// grpcURL is the endpoint of a SpaceONE gRPC server on host, as python-core's connectors take it.
+func grpcURL(host string) string {
+	return "grpc://" + net.JoinHostPort(host, strconv.Itoa(catalog.GRPCPort))
 }
