@@ -63,7 +63,6 @@ func TestBadInputCorpus(t *testing.T) {
 		{"ingress without host", map[string]any{"console": map[string]any{"expose": "ingress", "apiHost": "api.example.com"}}, nil, "spaceone:console.host", "required when console.expose is ingress"},
 		{"bad certificate", map[string]any{"console": map[string]any{"expose": "ingress", "host": "c.example.com", "apiHost": "a.example.com", "certificateArn": "my-cert"}}, nil, "spaceone:console.certificateArn", "arn:aws:acm"},
 		{"bad domain", map[string]any{"domain": "My Domain"}, nil, "spaceone:domain", "domain name"},
-		{"empty context", map[string]any{"kubeContext": ""}, nil, "spaceone:kubeContext", "minikube"},
 		{"initializer timeout", map[string]any{"initializer": map[string]any{"timeoutMinutes": 0}}, nil, "spaceone:initializer.timeoutMinutes", "1 to 240"},
 		{"unknown local service", map[string]any{"release": "1.10.4", "localServices": map[string]any{"nosuch": "10.0.0.1:50051"}}, nil, "spaceone:localServices.nosuch", "mongodb, redis, consul"},
 		{"local port out of range", map[string]any{"localServices": map[string]any{"identity": "10.0.0.1:0"}}, nil, "spaceone:localServices.identity", "1-65535"},
