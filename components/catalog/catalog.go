@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -342,6 +343,64 @@ func (r *Release) checkStart() error {
 			if !slices.Contains(all, f) {
 				return fmt.Errorf("start[%d]: unknown workload %q in waitFor", i, f)
 			}
+		}
+	}
+	return r.checkNoCycle(all)
+}
+
+// checkNoCycle refuses start rules that wait in a circle (no order could start those
+// workloads: every up would stop at the first of them), naming the circle.
+func (r *Release) checkNoCycle(all []string) error {
+	consumers := []string{"supervisor"}
+	for svc, s := range r.Services {
+		for v, variant := range s.Variants {
+			if r.TokenReady.ReadsAtStart(v, variant) {
+				consumers = append(consumers, WorkloadName(svc, v))
+			}
+		}
+	}
+	waits := map[string][]string{} // a workload -> what it waits for
+	for _, w := range r.Start {
+		for _, n := range w.Workloads {
+			matched := MatchWorkloads(n, all)
+			if n == TokenConsumers {
+				matched = consumers
+			}
+			for _, m := range matched {
+				waits[m] = append(waits[m], w.WaitFor...)
+			}
+		}
+	}
+	const (
+		unseen = iota
+		open   // on the path being walked
+		done
+	)
+	state := map[string]int{}
+	var path []string
+	var walk func(n string) error
+	walk = func(n string) error {
+		switch state[n] {
+		case open:
+			circle := append(path[slices.Index(path, n):], n)
+			return fmt.Errorf("start rules wait in a circle: %s", strings.Join(circle, " waits for "))
+		case done:
+			return nil
+		}
+		state[n] = open
+		path = append(path, n)
+		for _, f := range waits[n] {
+			if err := walk(f); err != nil {
+				return err
+			}
+		}
+		path = path[:len(path)-1]
+		state[n] = done
+		return nil
+	}
+	for _, n := range slices.Sorted(maps.Keys(waits)) {
+		if err := walk(n); err != nil {
+			return err
 		}
 	}
 	return nil

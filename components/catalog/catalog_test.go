@@ -55,6 +55,26 @@ func TestStartRulesAreChecked(t *testing.T) {
 	}
 }
 
+// Start rules that wait in a circle are refused when the catalogue loads, with the circle
+// named; the releases' own rules have none.
+func TestStartRulesInACircleAreRefused(t *testing.T) {
+	for _, v := range Versions() {
+		rel, err := Load(v)
+		if err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		// identity waits for mongodb in both releases; mongodb waiting for a token consumer
+		// (inventory-scheduler, through the initializer) closes a longer circle.
+		rel.Start = append(rel.Start, Wait{Workloads: []string{"mongodb"}, WaitFor: []string{"inventory-scheduler"}, Why: "x"})
+		err = rel.checkStart()
+		if err == nil || !strings.Contains(err.Error(), "wait in a circle: ") || !strings.Contains(err.Error(), "mongodb waits for inventory-scheduler") {
+			t.Errorf("%s: a circle through mongodb: %v", v, err)
+		} else {
+			t.Logf("%s: %v", v, err)
+		}
+	}
+}
+
 // A misspelt key in a release file is an error, not a setting silently dropped.
 func TestCatalogueIsDecodedStrictly(t *testing.T) {
 	b, err := releases.ReadFile("releases/1.10.4.yaml")
