@@ -33,7 +33,7 @@ func TestBadInputCorpus(t *testing.T) {
 		hint    string // what the message must say is accepted
 	}{
 		{"unknown cluster type", map[string]any{"clusterType": "gke"}, nil, "spaceone:clusterType", `"local"`},
-		{"unknown service", svc("nosuch", map[string]any{"tag": "1.10.4"}), nil, "spaceone:services.nosuch", "known services: board"},
+		{"unknown service", svc("nosuch", map[string]any{"tag": "1.10.4"}), nil, "spaceone:services.nosuch", "is not a service of this release; known services: "},
 		{"latest tag", svc("identity", map[string]any{"tag": "latest"}), nil, "spaceone:services.identity.tag", "MAJOR.MINOR.SPRINT"},
 		{"malformed tag", svc("identity", map[string]any{"tag": "v1.10"}), nil, "spaceone:services.identity.tag", "1.10.4"},
 		{"tag in image", svc("identity", map[string]any{"image": "me/identity:dev"}), nil, "spaceone:services.identity.image", "without tag"},
