@@ -11,6 +11,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
+	"gopkg.in/yaml.v3"
 )
 
 // realNode is the proving ground's node agent (tests/realnode) running beside the sim: every
@@ -38,6 +41,9 @@ func startRealNode(t *testing.T) *realNode {
 	rn.cmd = exec.Command(bin, "-kubeconfig", filepath.Join(simDir, "admin.kubeconfig"), "-state", dir,
 		"-runtimes", runtimes, "-standins", filepath.Join(root, "tests/realnode/standins"), "-plugins", filepath.Join(root, "tests/plugins"), "-registry-port", strconv.Itoa(nodeRegistryPort),
 		"-tls-cert", filepath.Join(simDir, "run/pki/kwok.crt"), "-tls-key", filepath.Join(simDir, "run/pki/kwok.key"))
+	images := filepath.Join(dir, "catalogue-images.yaml")
+	must(t, os.WriteFile(images, catalogueImages(t), 0o644))
+	rn.cmd.Args = append(rn.cmd.Args, "-images", images)
 	if table := os.Getenv("SPACEONE_REALNODE_TABLE"); table != "" {
 		rn.cmd.Args = append(rn.cmd.Args, "-table", table) // e.g. stores that start late, to see who copes
 	}
@@ -250,4 +256,30 @@ func grepLines(s, sub string) []string {
 		}
 	}
 	return out
+}
+
+// catalogueImages is what stands in on the real node for every catalogue service's image,
+// derived from the catalogue as the images are built: python-core's CLI as the entrypoint,
+// `grpc <package> -m /opt` as the CMD, in the release's Python environment (scripts/runtimes.sh).
+// tests/realnode/runtimes.yaml holds the exceptions, which win.
+func catalogueImages(t *testing.T) []byte {
+	t.Helper()
+	type runtime struct {
+		Path       []string `yaml:"path"`
+		Entrypoint []string `yaml:"entrypoint"`
+		Cmd        []string `yaml:"cmd"`
+	}
+	images := map[string]runtime{}
+	for _, v := range catalog.Versions() {
+		rel, err := catalog.Load(v)
+		must(t, err)
+		for _, name := range rel.ServiceNames() {
+			s := rel.Services[name]
+			images[s.Image+":"+s.Tag] = runtime{Path: []string{"python/" + v + "/bin"}, Entrypoint: []string{"spaceone"},
+				Cmd: []string{"grpc", s.Package, "-m", "/opt"}}
+		}
+	}
+	b, err := yaml.Marshal(map[string]any{"images": images})
+	must(t, err)
+	return b
 }

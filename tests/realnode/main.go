@@ -69,6 +69,7 @@ func serve() error {
 		plugins    = flag.String("plugins", "", "the test plugins' code (tests/plugins)")
 		regPort    = flag.Int("registry-port", 5000, "port of the stand-in registry on the pods' gateway (its images: @registry/... in the table)")
 		tableFile  = flag.String("table", "", "runtime table (default: the embedded runtimes.yaml)")
+		imagesFile = flag.String("images", "", "more image runtimes in the table's form (the tests write what the catalogue deploys); the table's own entries win")
 		podCIDR    = flag.String("pod-cidr", "10.245.0.0/16", "pod address range of this node")
 		svcCIDR    = flag.String("service-cidr", "10.0.0.0/24", "the API server's --service-cluster-ip-range")
 	)
@@ -91,9 +92,21 @@ func serve() error {
 	// The registry listens on the pods' gateway (the bridge's address), which pods reach.
 	registry := net.JoinHostPort(podNet.Addr().Next().String(), fmt.Sprint(*regPort))
 	hubCA := filepath.Join(*state, "dockerhub-ca.pem")
-	table, err := LoadTable(data, *runtimes, Sources{Standins: *standins, Plugins: *plugins, HubCA: hubCA, Registry: registry})
+	src := Sources{Standins: *standins, Plugins: *plugins, HubCA: hubCA, Registry: registry}
+	table, err := LoadTable(data, *runtimes, src)
 	if err != nil {
 		return err
+	}
+	if *imagesFile != "" {
+		b, err := os.ReadFile(*imagesFile)
+		if err != nil {
+			return err
+		}
+		more, err := LoadTable(b, *runtimes, src)
+		if err != nil {
+			return fmt.Errorf("-images: %w", err)
+		}
+		table.Add(more)
 	}
 	svcNet, err := netip.ParsePrefix(*svcCIDR)
 	if err != nil {

@@ -64,6 +64,16 @@ func LoadTable(data []byte, root string, src Sources) (*Table, error) {
 	return &t, nil
 }
 
+// Add takes the images of more that t has no entry for: t's own entries are the exceptions
+// to what more derives.
+func (t *Table) Add(more *Table) {
+	for image, r := range more.Images {
+		if _, ok := t.Images[image]; !ok {
+			t.Images[image] = r
+		}
+	}
+}
+
 // NoRuntimeError says an image has no stand-in here: the pod fails with this message.
 type NoRuntimeError struct{ Image string }
 

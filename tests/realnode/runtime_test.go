@@ -35,7 +35,7 @@ func TestTableLookup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := table.Lookup("spaceone/identity:1.10.4"); err != nil {
+	if _, err := table.Lookup("spaceone/repository:1.10.4"); err != nil {
 		t.Error(err)
 	}
 	_, err = table.Lookup("spaceone/console:1.10.4.6")
@@ -55,5 +55,28 @@ func TestTableLookup(t *testing.T) {
 	}
 	if _, err := LoadTable([]byte("images: {}\nimagez: {}\n"), "", Sources{}); err == nil {
 		t.Error("an unknown key in the table was accepted")
+	}
+}
+
+// The images the tests derive from the catalogue fill the table's gaps; the table's own
+// entries are the exceptions and win.
+func TestAddKeepsTheTablesOwnEntries(t *testing.T) {
+	table, err := LoadTable(defaultTable, "/runtimes", Sources{HubCA: "/ca.pem"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, err := LoadTable([]byte(`images:
+  spaceone/identity:1.10.4: {path: [python/1.10.4/bin], entrypoint: [spaceone], cmd: [grpc, spaceone.identity, -m, /opt]}
+  spaceone/repository:1.10.4: {path: [python/1.10.4/bin], entrypoint: [spaceone], cmd: [grpc, spaceone.repository, -m, /opt]}
+`), "/runtimes", Sources{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	table.Add(more)
+	if rt, err := table.Lookup("spaceone/identity:1.10.4"); err != nil || !slices.Contains(rt.Cmd, "spaceone.identity") {
+		t.Errorf("the added image: %+v, %v", rt, err)
+	}
+	if rt, err := table.Lookup("spaceone/repository:1.10.4"); err != nil || rt.Env["REQUESTS_CA_BUNDLE"] != "/ca.pem" {
+		t.Errorf("the table's own repository entry (its Docker Hub CA) was replaced: %+v, %v", rt, err)
 	}
 }
