@@ -125,6 +125,10 @@ func newProject(t *testing.T, stack string, config string) *project {
 	must(t, os.MkdirAll(filepath.Join(dir, "home"), 0o755))
 	must(t, os.Symlink(pluginCache(), filepath.Join(dir, "home", "plugins")))
 	must(t, os.MkdirAll(filepath.Join(dir, "state"), 0o755))
+	// The kubernetes provider copies a given kubeconfig into a temporary file at every start
+	// and never removes it (for Helm; provider.go, writeKubeconfigToFile): in the project's
+	// own temporary directory those copies go with the test.
+	must(t, os.MkdirAll(filepath.Join(dir, "tmp"), 0o755))
 	must(t, os.WriteFile(filepath.Join(dir, "stacks", "Pulumi."+stack+".yaml"), []byte(config), 0o644))
 	p := &project{dir: dir, stack: stack}
 	p.env = append(os.Environ(),
@@ -132,6 +136,7 @@ func newProject(t *testing.T, stack string, config string) *project {
 		"PULUMI_CONFIG_PASSPHRASE=integration-test",
 		"PULUMI_CONFIG_PASSPHRASE_FILE=",
 		"PULUMI_HOME="+filepath.Join(dir, "home"),
+		"TMPDIR="+filepath.Join(dir, "tmp"),
 		"PULUMI_SKIP_UPDATE_CHECK=true",
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true",
 		"KUBECONFIG=",
