@@ -1,6 +1,6 @@
 // Command stackcluster prints where a stack of this project deploys, read from its stack
-// file as the program reads it (target.Of, as settings.Load does), for the project's scripts, which must
-// not read YAML themselves:
+// file by the program's own rule (target.Of, which settings.Load uses), for the project's
+// scripts, which must not read YAML themselves:
 //
 //	go run ./cmd/stackcluster [-dir PROJECT] STACK
 //	type=local
@@ -47,9 +47,8 @@ func main() {
 	fmt.Printf("type=%s\nkubeconfig=%s\ncontext=%s\n", c.Type, c.Kubeconfig, c.KubeContext)
 }
 
-// stackFile is a stack's configuration as its file holds it, handed to settings the way the
-// engine hands it to the program: strings as they are, objects and lists as JSON, secure
-// values marked secret.
+// stackFile is a stack's configuration as its file holds it, handed over the way the engine
+// hands it to the program: strings as they are, objects and lists as JSON.
 type stackFile map[string]any
 
 func (f stackFile) GetConfig(key string) (string, bool) {
@@ -69,12 +68,6 @@ func (f stackFile) GetConfig(key string) (string, bool) {
 		}
 		return string(b), true
 	}
-}
-
-func (f stackFile) IsConfigSecret(key string) bool {
-	m, ok := f[key].(map[string]any)
-	_, secure := m["secure"]
-	return ok && secure
 }
 
 // readStack reads stacks/Pulumi.STACK.yaml.

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/spaceone-pulumi/spaceone/components/settings/target"
 )
 
