@@ -371,6 +371,26 @@ func (r *Release) checkNoCycle(all []string) error {
 			}
 		}
 	}
+	if err := findCircle(waits, "start rules wait in a circle: %s"); err != nil {
+		return err
+	}
+	// The platform deploys a component's workloads together (a service's variants in one
+	// component resource), so components must not wait in a circle either: the initializer
+	// waiting for a service one of whose variants waits for the initializer would be one.
+	between := map[string][]string{}
+	for w, fs := range waits {
+		for _, f := range fs {
+			if c, cf := r.Component(w), r.Component(f); c != cf && !slices.Contains(between[c], cf) {
+				between[c] = append(between[c], cf)
+			}
+		}
+	}
+	return findCircle(between, "start rules make components wait in a circle (a component's workloads are deployed together): %s")
+}
+
+// findCircle returns an error naming the first circle in waits (a name -> what it waits
+// for), formatted by format, or nil.
+func findCircle(waits map[string][]string, format string) error {
 	const (
 		unseen = iota
 		open   // on the path being walked
@@ -383,7 +403,7 @@ func (r *Release) checkNoCycle(all []string) error {
 		switch state[n] {
 		case open:
 			circle := append(path[slices.Index(path, n):], n)
-			return fmt.Errorf("start rules wait in a circle: %s", strings.Join(circle, " waits for "))
+			return fmt.Errorf(format, strings.Join(circle, " waits for "))
 		case done:
 			return nil
 		}
@@ -404,6 +424,33 @@ func (r *Release) checkNoCycle(all []string) error {
 		}
 	}
 	return nil
+}
+
+// Components that deploy more than one workload: the stores, and the frontend (console and
+// console-api); a service's component is named after the service.
+const (
+	StoresComponent   = "stores"
+	FrontendComponent = "frontend"
+)
+
+// Component is the part of the platform that deploys a workload, as one step of the start
+// order: a service's variants are its service's, the stores are StoresComponent's, console
+// and console-api FrontendComponent's; any other workload is its own.
+func (r *Release) Component(workload string) string {
+	if slices.Contains(r.Stores, workload) {
+		return StoresComponent
+	}
+	if workload == "console" || workload == "console-api" {
+		return FrontendComponent
+	}
+	for name, s := range r.Services {
+		for v := range s.Variants {
+			if WorkloadName(name, v) == workload {
+				return name
+			}
+		}
+	}
+	return workload
 }
 
 // MatchWorkloads is the workloads of names that a rule's name or pattern matches.

@@ -75,6 +75,54 @@ func TestStartRulesInACircleAreRefused(t *testing.T) {
 	}
 }
 
+// Components wait in no circle either: a service's variants are deployed by one component,
+// so the initializer waiting for the gRPC server of a service one of whose other variants
+// waits for the initializer's key is refused, though no workload waits for itself.
+func TestComponentsInACircleAreRefused(t *testing.T) {
+	for _, v := range Versions() {
+		rel, err := Load(v)
+		if err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		service := "" // the first whose gRPC server starts before the key and another variant after
+		for _, name := range rel.ServiceNames() {
+			s := rel.Services[name]
+			for variant, spec := range s.Variants {
+				if service == "" && !rel.TokenReady.ReadsAtStart("grpc", s.Variants["grpc"]) && rel.TokenReady.ReadsAtStart(variant, spec) {
+					service = name
+				}
+			}
+		}
+		if service == "" {
+			t.Fatalf("%s: no service has a token consumer beside a gRPC server that is none", v)
+		}
+		rel.Start = append(rel.Start, Wait{Workloads: []string{"initializer"}, WaitFor: []string{service}, Why: "x"})
+		err = rel.checkStart()
+		if want := "initializer waits for " + service + " waits for initializer"; err == nil ||
+			!strings.Contains(err.Error(), "components wait in a circle") || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: want %q, got %v", v, want, err)
+		} else {
+			t.Logf("%s: %v", v, err)
+		}
+	}
+}
+
+// Which component deploys a workload, as the start order runs them.
+func TestComponentOfAWorkload(t *testing.T) {
+	rel, err := Load("1.12.12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for workload, want := range map[string]string{
+		"inventory-worker": "inventory", "cost-analysis": "cost-analysis", "cost-analysis-worker": "cost-analysis",
+		"mongodb": StoresComponent, "console-api": FrontendComponent, "initializer": "initializer", DBUsers: DBUsers,
+	} {
+		if got := rel.Component(workload); got != want {
+			t.Errorf("Component(%q) = %q, want %q", workload, got, want)
+		}
+	}
+}
+
 // A misspelt key in a release file is an error, not a setting silently dropped.
 func TestCatalogueIsDecodedStrictly(t *testing.T) {
 	b, err := releases.ReadFile("releases/1.10.4.yaml")

@@ -41,10 +41,6 @@ type Args struct {
 	// Local, when set, runs the service outside the cluster (a developer's laptop): no pods,
 	// and its Service sends traffic to Local.Host:Local.Port.
 	Local *Endpoint
-	// Deferred variants are deployed by Finish, after something New cannot wait for yet
-	// (the token consumers wait for the initializer to hand them the API key); Finish gets
-	// what they wait for.
-	Deferred []string
 	// TokenReady is the release's readiness probe for the variants that read the key at start.
 	TokenReady catalog.TokenReady
 	// KeyHandoff is how the token consumers get the API key (catalog.HandoffSecret: they
@@ -62,13 +58,12 @@ type Microservice struct {
 	Name        string
 	Service     *corev1.Service // the gRPC Service, named after the service
 	Deployments map[string]*appsv1.Deployment
-	args        *Args
-	dbSecret    *corev1.Secret
+	image       string
 }
 
 // New deploys a service.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Microservice, error) {
-	m := &Microservice{Name: name, Deployments: map[string]*appsv1.Deployment{}, args: args}
+	m := &Microservice{Name: name, Deployments: map[string]*appsv1.Deployment{}, image: args.Image}
 	if err := ctx.RegisterComponentResource("spaceone:services:Microservice", name, m, opts...); err != nil {
 		return nil, err
 	}
@@ -81,8 +76,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, err
 		}
 		m.Service = s
-		m.args = &Args{Service: svc, Image: args.Image} // Finish deploys nothing
-		return m, nil
+		return m, m.done(ctx)
 	}
 	var dbSecret *corev1.Secret
 	if args.HasDB {
@@ -98,18 +92,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, fmt.Errorf("creating %s database secret: %w", name, err)
 		}
 	}
-	m.dbSecret = dbSecret
 	for _, variant := range args.Variants {
-		if slices.Contains(args.Deferred, variant) {
-			continue
-		}
 		d, err := m.deployVariant(ctx, args, variant, dbSecret)
 		if err != nil {
 			return nil, err
 		}
 		m.Deployments[variant] = d
 	}
-	// The Service is created now even when the gRPC Deployment waits (a token consumer's
+	// The Service waits for nothing even when the gRPC Deployment waits (a token consumer's
 	// waits for the initializer): every other config names it, and a Service without
 	// ready endpoints is harmless (skipAwait), while one created late would leave callers
 	// that start earlier without a name to resolve.
@@ -127,29 +117,13 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}
 		m.Service = s
 	}
-	return m, nil
+	return m, m.done(ctx)
 }
 
-// Finish deploys the deferred variants, each waiting for waitFor[variant], and completes
-// the component. Call it once for every service New returned.
-func (m *Microservice) Finish(ctx *pulumi.Context, waitFor map[string]kube.Waits) error {
-	a := *m.args
-	a.WaitFor = waitFor
-	for _, variant := range m.args.Variants {
-		if !slices.Contains(m.args.Deferred, variant) {
-			continue
-		}
-		d, err := m.deployVariant(ctx, &a, variant, m.dbSecret)
-		if err != nil {
-			return err
-		}
-		m.Deployments[variant] = d
-	}
-	return ctx.RegisterResourceOutputs(m, pulumi.Map{"image": pulumi.String(m.args.Image)})
+// done completes the component with its outputs.
+func (m *Microservice) done(ctx *pulumi.Context) error {
+	return ctx.RegisterResourceOutputs(m, pulumi.Map{"image": pulumi.String(m.image)})
 }
-
-// Deferred lists the variants New left for Finish.
-func (m *Microservice) Deferred() []string { return m.args.Deferred }
 
 func (m *Microservice) deployVariant(ctx *pulumi.Context, args *Args, variant string, dbSecret *corev1.Secret) (*appsv1.Deployment, error) {
 	svc := args.Service

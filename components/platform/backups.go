@@ -47,8 +47,7 @@ func writers(s interface{ SupervisorEnabled() bool }, core, plugins *corev1.Name
 }
 
 // deployBackups gives a stack with an in-cluster MongoDB its backup volume (or, on eks, the
-// bucket and its role) and CronJob and, in the up that changes the release with the data, the
-// upgrade Job, which everything of the new release waits for (the start order).
+// bucket and its role) and CronJob, right after the stores.
 func (p *Platform) deployBackups(ctx *pulumi.Context, args *Args, core, plugins *corev1.Namespace) error {
 	s := args.Settings
 	if !s.Backups() {
@@ -82,16 +81,19 @@ func (p *Platform) deployBackups(ctx *pulumi.Context, args *Args, core, plugins 
 		return fmt.Errorf("backups: %w", err)
 	}
 	p.Images[backup.CronJob] = ba.Image
-	up := args.Plan.Upgrade
-	if up == nil {
-		return nil
-	}
+	return nil
+}
+
+// deployUpgrade runs, in the up that changes the release with the data, the upgrade Job,
+// which everything of the new release waits for (the start order).
+func (p *Platform) deployUpgrade(ctx *pulumi.Context, args *Args, core, plugins *corev1.Namespace) error {
+	s, rel, up := args.Settings, args.Plan.Release, args.Plan.Upgrade
 	from, err := catalog.Load(up.From)
 	if err != nil {
 		return fmt.Errorf("upgrade from %s: %w", up.From, err)
 	}
 	run := backup.Run{Writers: writers(s, core, plugins)}
-	if run.Waits, err = p.started.mustWaitFor(backup.Upgrade); err != nil {
+	if run.Waits, err = p.started.waits(backup.Upgrade); err != nil {
 		return err
 	}
 	// The stores the old release ran and this one does not still run until the end of this up
@@ -110,7 +112,7 @@ func (p *Platform) deployBackups(ctx *pulumi.Context, args *Args, core, plugins 
 	if err != nil {
 		return fmt.Errorf("upgrade: %w", err)
 	}
-	p.Images[backup.Upgrade] = ba.Image
+	p.Images[backup.Upgrade] = p.Images[backup.CronJob]
 	p.started.add(backup.Upgrade, job)
 	return nil
 }
@@ -121,12 +123,9 @@ func (p *Platform) deployBackups(ctx *pulumi.Context, args *Args, core, plugins 
 // before anything is initialised and the initializer finds the restored root domain.
 func (p *Platform) deployRestore(ctx *pulumi.Context, args *Args, core, plugins *corev1.Namespace) error {
 	s := args.Settings
-	if p.Backups == nil || s.Restore == "" {
-		return nil
-	}
 	run := backup.Run{Writers: writers(s, core, plugins)}
 	var err error
-	if run.Waits, err = p.started.mustWaitFor(backup.Restore); err != nil {
+	if run.Waits, err = p.started.waits(backup.Restore); err != nil {
 		return err
 	}
 	job, err := p.Backups.RestoreJob(ctx, s.Restore, run)

@@ -3,7 +3,6 @@ package platform
 import (
 	"fmt"
 	"slices"
-	"sort"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -60,10 +59,10 @@ func keyGeneration(s *settings.Settings, plan *Plan) string {
 	return g
 }
 
-// firstInstall runs the initializer once what it calls is ready, then starts what waits for
-// the key it hands over (the token consumers), so the first install has no crash loops and
-// no manual step.
-func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *corev1.Namespace) error {
+// deployInitializer runs the initializer once what it calls is ready; what waits for the key
+// it hands over (the token consumers) comes after it in the start order, so the first
+// install has no crash loops and no manual step.
+func (p *Platform) deployInitializer(ctx *pulumi.Context, args *Args, core, plugins *corev1.Namespace) error {
 	s := args.Settings
 	rel := args.Plan.Release
 	var err error
@@ -71,13 +70,10 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 		return err
 	}
 	endpoints := map[string]string{}
-	names := make([]string, 0, len(p.Services))
-	for n := range p.Services {
-		names = append(names, n)
-		endpoints[n] = fmt.Sprintf("grpc://%s:%d", n, catalog.GRPCPort)
+	for _, sp := range args.Plan.Services {
+		endpoints[sp.Name] = fmt.Sprintf("grpc://%s:%d", sp.Name, catalog.GRPCPort) // each service's Service
 	}
-	sort.Strings(names)
-	waitFor, err := p.started.mustWaitFor("initializer")
+	waitFor, err := p.started.waits("initializer")
 	if err != nil {
 		return err
 	}
@@ -123,22 +119,14 @@ func (p *Platform) firstInstall(ctx *pulumi.Context, args *Args, core, plugins *
 		return fmt.Errorf("initializer: %w", err)
 	}
 	p.started.add("initializer", p.Initializer.Job)
-	for _, n := range names {
-		m := p.Services[n]
-		deferred := map[string]kube.Waits{}
-		for _, v := range m.Deferred() {
-			if deferred[v], err = p.started.mustWaitFor(catalog.WorkloadName(n, v)); err != nil {
-				return err
-			}
-		}
-		if err := m.Finish(ctx, deferred); err != nil {
-			return fmt.Errorf("service %s: %w", n, err)
-		}
-	}
-	if !s.SupervisorEnabled() {
-		return nil
-	}
-	supervisorWaits, err := p.started.mustWaitFor("supervisor")
+	return nil
+}
+
+// deploySupervisor deploys the supervisor, which installs the plugins in their namespace.
+func (p *Platform) deploySupervisor(ctx *pulumi.Context, args *Args, plugins *corev1.Namespace) error {
+	s := args.Settings
+	rel := args.Plan.Release
+	supervisorWaits, err := p.started.waits("supervisor")
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,9 @@ type Plan struct {
 	// Upgrade, when set, is the move of the data from the release the stack deployed, which
 	// this up makes before the release's services start.
 	Upgrade *Upgrade
+	// StartOrder is what waits for what, and the order of the components: NewStartOrder, once
+	// Upgrade is settled.
+	StartOrder *StartOrder
 	// KeyRepair marks the up that found the API key gone from where the release keeps it (a
 	// time, kept in the stack's outputs; "" = never): the initializer runs again and makes a
 	// new key, the key's Secrets are made again, and the consumers restart.

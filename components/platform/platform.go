@@ -4,7 +4,6 @@ package platform
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -58,10 +57,16 @@ type Platform struct {
 }
 
 // New deploys the platform. Every Kubernetes resource goes through the cluster's provider.
+// The stores come first (every other component reads their endpoints), then the components
+// in the plan's start order, each registered once with exactly what it waits for.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Platform, error) {
 	s := args.Settings
-	p := &Platform{Images: map[string]string{}, StartOrder: NewStartOrder(s, args.Plan)}
-	p.started = &readiness{order: p.StartOrder, ready: map[string][]pulumi.Resource{}}
+	order := args.Plan.StartOrder
+	if order == nil {
+		return nil, fmt.Errorf("platform %s: the plan has no start order (platform.NewStartOrder)", name)
+	}
+	p := &Platform{Images: map[string]string{}, StartOrder: order}
+	p.started = &readiness{order: order, ready: map[string][]pulumi.Resource{}}
 	opts = append(opts, pulumi.Provider(args.Cluster.Provider()))
 	if err := ctx.RegisterComponentResource("spaceone:platform:Platform", name, p, opts...); err != nil {
 		return nil, err
@@ -86,34 +91,29 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := p.deployStores(ctx, args, core); err != nil {
 		return nil, err
 	}
-	ready := map[string][]pulumi.Resource{"mongodb": p.MongoDB.Ready, "redis": p.Redis.Ready}
-	if p.Consul != nil {
-		ready["consul"] = p.Consul.Ready
-	}
-	for _, name := range s.InClusterStores() {
-		repo, tag, _ := strings.Cut(stores.Images()[name], ":")
-		p.Images[name] = kube.Image(repo, tag, s.Images.Registry)
-		p.started.add(name, ready[name]...)
-	}
-	if slices.Contains(s.InClusterStores(), "mongodb") {
-		if err := p.dbUsers(ctx, args); err != nil {
-			return nil, err
-		}
-	}
 	if err := p.deployBackups(ctx, args, core, plugins); err != nil {
 		return nil, err
 	}
-	if err := p.deployServices(ctx, args, core); err != nil {
-		return nil, err
+	deploy := map[string]func() error{
+		catalog.DBUsers:           func() error { return p.dbUsers(ctx, args) },
+		backup.Upgrade:            func() error { return p.deployUpgrade(ctx, args, core, plugins) },
+		catalog.FrontendComponent: func() error { return p.deployFrontend(ctx, args, core) },
+		backup.Restore:            func() error { return p.deployRestore(ctx, args, core, plugins) },
+		"initializer":             func() error { return p.deployInitializer(ctx, args, core, plugins) },
+		"supervisor":              func() error { return p.deploySupervisor(ctx, args, plugins) },
 	}
-	if err := p.deployFrontend(ctx, args, core); err != nil {
-		return nil, err
+	p.Services = map[string]*microservice.Microservice{}
+	for _, sp := range args.Plan.Services {
+		deploy[sp.Name] = func() error { return p.deployService(ctx, args, core, sp) }
 	}
-	if err := p.deployRestore(ctx, args, core, plugins); err != nil {
-		return nil, err
-	}
-	if err := p.firstInstall(ctx, args, core, plugins); err != nil {
-		return nil, err
+	for _, c := range order.Components {
+		step, ok := deploy[c.Name]
+		if !ok {
+			return nil, fmt.Errorf("start order: the platform deploys no component %q (workloads %v)", c.Name, c.Workloads)
+		}
+		if err := step(); err != nil {
+			return nil, err
+		}
 	}
 	if err := p.devAccess(args); err != nil {
 		return nil, err
@@ -177,15 +177,21 @@ func (p *Platform) deployStores(ctx *pulumi.Context, args *Args, core *corev1.Na
 	if p.Redis, err = stores.NewRedis(ctx, "redis", redis, inNS...); err != nil {
 		return fmt.Errorf("redis: %w", err)
 	}
-	if !args.Plan.Release.UsesStore("consul") {
-		return nil
+	ready := map[string][]pulumi.Resource{"mongodb": p.MongoDB.Ready, "redis": p.Redis.Ready}
+	if args.Plan.Release.UsesStore("consul") {
+		consul := &stores.ConsulArgs{Common: common("consul", s.Stores.Consul.Size)}
+		if ext := s.Stores.Consul.External; ext != nil {
+			consul.External = &stores.Endpoint{Host: ext.Host, Port: ext.Port}
+		}
+		if p.Consul, err = stores.NewConsul(ctx, "consul", consul, inNS...); err != nil {
+			return fmt.Errorf("consul: %w", err)
+		}
+		ready["consul"] = p.Consul.Ready
 	}
-	consul := &stores.ConsulArgs{Common: common("consul", s.Stores.Consul.Size)}
-	if ext := s.Stores.Consul.External; ext != nil {
-		consul.External = &stores.Endpoint{Host: ext.Host, Port: ext.Port}
-	}
-	if p.Consul, err = stores.NewConsul(ctx, "consul", consul, inNS...); err != nil {
-		return fmt.Errorf("consul: %w", err)
+	for _, name := range s.InClusterStores() {
+		repo, tag, _ := strings.Cut(stores.Images()[name], ":")
+		p.Images[name] = kube.Image(repo, tag, s.Images.Registry)
+		p.started.add(name, ready[name]...)
 	}
 	return nil
 }
@@ -193,7 +199,7 @@ func (p *Platform) deployStores(ctx *pulumi.Context, args *Args, core *corev1.Na
 // dbUsers runs the Job that sets the services' MongoDB users, in the image of the data Jobs
 // (catalogue dataJobs: python3 and pymongo, pulled anyway for that service).
 func (p *Platform) dbUsers(ctx *pulumi.Context, args *Args) error {
-	waits, err := p.started.mustWaitFor(catalog.DBUsers)
+	waits, err := p.started.waits(catalog.DBUsers)
 	if err != nil {
 		return err
 	}

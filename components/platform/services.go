@@ -47,62 +47,56 @@ func (p *Platform) wiring(plan *Plan, domain string) microservice.Wiring {
 	return w
 }
 
-// deployServices deploys every planned service. A variant starts at once unless the start
-// order makes it wait; one that waits for something deployed later (the token consumers wait
-// for the initializer) is deferred to Finish.
-func (p *Platform) deployServices(ctx *pulumi.Context, args *Args, core *corev1.Namespace) error {
+// deployService deploys one planned service, each variant waiting for what the start order
+// says (most wait for nothing).
+func (p *Platform) deployService(ctx *pulumi.Context, args *Args, core *corev1.Namespace, sp *ServicePlan) error {
 	s := args.Settings
 	w := p.wiring(args.Plan, s.Domain)
-	mongo := microservice.Endpoint{Host: p.MongoDB.Endpoint.Host, Port: p.MongoDB.Endpoint.Port}
-	p.Services = map[string]*microservice.Microservice{}
-	for _, sp := range args.Plan.Services {
-		configs := map[string]string{}
-		for _, v := range sp.Variants {
-			c, err := microservice.RenderConfig(sp.Service, v, w, sp.Extra)
-			if err != nil {
-				return fmt.Errorf("spaceone:services.%s: %w", sp.Name, err)
-			}
-			configs[v] = c
-		}
-		waitFor := map[string]kube.Waits{}
-		var deferred []string
-		for _, v := range sp.Variants {
-			rs, ok := p.started.waitFor(catalog.WorkloadName(sp.Name, v))
-			if !ok {
-				deferred = append(deferred, v)
-				continue
-			}
-			waitFor[v] = rs
-		}
-		ma := &microservice.Args{
-			Deferred: deferred,
-			Local:    sp.Local,
-			NodePort: devNodePort(s, sp),
-			Service:  sp.Service, Namespace: core.Metadata.Name().Elem(), Image: sp.Image,
-			Variants: sp.Variants, Replicas: sp.Replicas, Resources: sp.Resources,
-			PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
-			Configs: configs, WaitFor: waitFor, TokenReady: args.Plan.Release.TokenReady,
-			KeyHandoff: args.Plan.Release.APIKey.Handoff, KeyRotation: keyGeneration(s, args.Plan),
-		}
-		if sp.Database != "" {
-			ma.HasDB = true
-			user := p.MongoDB.Username(sp.Name)
-			svc := sp.Service
-			ma.Database = pulumi.ToSecret(p.MongoDB.Password(sp.Name).ApplyT(func(pw string) (string, error) {
-				return microservice.RenderDatabase(svc, mongo, user, pw)
-			})).(pulumi.StringOutput)
-		}
-		m, err := microservice.New(ctx, sp.Name, ma, pulumi.Parent(p))
+	configs := map[string]string{}
+	for _, v := range sp.Variants {
+		c, err := microservice.RenderConfig(sp.Service, v, w, sp.Extra)
 		if err != nil {
-			return fmt.Errorf("service %s: %w", sp.Name, err)
+			return fmt.Errorf("spaceone:services.%s: %w", sp.Name, err)
 		}
-		p.Services[sp.Name] = m
-		for v, d := range m.Deployments {
-			p.started.add(catalog.WorkloadName(sp.Name, v), d)
+		configs[v] = c
+	}
+	waitFor := map[string]kube.Waits{}
+	if sp.Local == nil {
+		for _, v := range sp.Variants {
+			var err error
+			if waitFor[v], err = p.started.waits(catalog.WorkloadName(sp.Name, v)); err != nil {
+				return err
+			}
 		}
-		if d := m.Deployments["grpc"]; d != nil {
-			p.started.add(sp.Name, m.Service) // callers reach it by its Service
-		}
+	}
+	ma := &microservice.Args{
+		Local:    sp.Local,
+		NodePort: devNodePort(s, sp),
+		Service:  sp.Service, Namespace: core.Metadata.Name().Elem(), Image: sp.Image,
+		Variants: sp.Variants, Replicas: sp.Replicas, Resources: sp.Resources,
+		PullPolicy: s.Images.PullPolicy, PullSecrets: s.Images.PullSecrets,
+		Configs: configs, WaitFor: waitFor, TokenReady: args.Plan.Release.TokenReady,
+		KeyHandoff: args.Plan.Release.APIKey.Handoff, KeyRotation: keyGeneration(s, args.Plan),
+	}
+	if sp.Database != "" {
+		ma.HasDB = true
+		user := p.MongoDB.Username(sp.Name)
+		svc := sp.Service
+		mongo := microservice.Endpoint{Host: p.MongoDB.Endpoint.Host, Port: p.MongoDB.Endpoint.Port}
+		ma.Database = pulumi.ToSecret(p.MongoDB.Password(sp.Name).ApplyT(func(pw string) (string, error) {
+			return microservice.RenderDatabase(svc, mongo, user, pw)
+		})).(pulumi.StringOutput)
+	}
+	m, err := microservice.New(ctx, sp.Name, ma, pulumi.Parent(p))
+	if err != nil {
+		return fmt.Errorf("service %s: %w", sp.Name, err)
+	}
+	p.Services[sp.Name] = m
+	for v, d := range m.Deployments {
+		p.started.add(catalog.WorkloadName(sp.Name, v), d)
+	}
+	if d := m.Deployments["grpc"]; d != nil {
+		p.started.add(sp.Name, m.Service) // callers reach it by its Service
 	}
 	return nil
 }
@@ -110,9 +104,6 @@ func (p *Platform) deployServices(ctx *pulumi.Context, args *Args, core *corev1.
 // deployFrontend deploys console and console-api once the backend services are up.
 func (p *Platform) deployFrontend(ctx *pulumi.Context, args *Args, core *corev1.Namespace) error {
 	s := args.Settings
-	if !s.Console.On() {
-		return nil
-	}
 	rel := args.Plan.Release
 	console, api := rel.Frontend["console"], rel.Frontend["console-api"]
 	fa := &frontend.Args{
@@ -155,13 +146,13 @@ func (p *Platform) deployFrontend(ctx *pulumi.Context, args *Args, core *corev1.
 		}
 	}
 	var err error
-	if fa.ConsoleWaits, err = p.started.mustWaitFor("console"); err != nil {
+	if fa.ConsoleWaits, err = p.started.waits("console"); err != nil {
 		return err
 	}
-	if fa.APIWaits, err = p.started.mustWaitFor("console-api"); err != nil {
+	if fa.APIWaits, err = p.started.waits("console-api"); err != nil {
 		return err
 	}
-	p.Frontend, err = frontend.New(ctx, "frontend", fa, pulumi.Parent(p))
+	p.Frontend, err = frontend.New(ctx, catalog.FrontendComponent, fa, pulumi.Parent(p))
 	if err != nil {
 		return fmt.Errorf("frontend: %w", err)
 	}

@@ -19,6 +19,16 @@ import (
 type StartOrder struct {
 	Workloads []string // every in-cluster workload, in the order the platform creates them
 	Rules     []Rule   // the release's rules that apply to this stack, in catalogue order
+	// Components are the steps the platform deploys after the stores, each once everything
+	// its workloads wait for is deployed (catalog.Release.Component groups the workloads).
+	Components []Component
+}
+
+// Component is one step of the platform: the workloads it deploys (none for a service on a
+// laptop, which gets only its Service here).
+type Component struct {
+	Name      string
+	Workloads []string
 }
 
 // Rule is one start rule resolved: each of Workloads waits until all of WaitFor are ready.
@@ -29,8 +39,18 @@ type Rule struct {
 	Why       string
 }
 
-// NewStartOrder resolves the release's start rules for a stack.
-func NewStartOrder(s *settings.Settings, plan *Plan) *StartOrder {
+// NewStartOrder resolves the release's start rules for a stack and orders its components by
+// them; an order that cannot be kept is an error before any resource is registered.
+func NewStartOrder(s *settings.Settings, plan *Plan) (*StartOrder, error) {
+	o := resolve(s, plan)
+	if err := o.orderComponents(plan.Release, plan); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// resolve applies the release's start rules to the workloads the stack runs.
+func resolve(s *settings.Settings, plan *Plan) *StartOrder {
 	o := &StartOrder{}
 	o.Workloads = append(o.Workloads, s.InClusterStores()...)
 	if slices.Contains(s.InClusterStores(), "mongodb") {
@@ -71,10 +91,20 @@ func NewStartOrder(s *settings.Settings, plan *Plan) *StartOrder {
 	if s.Restore != "" && s.Backups() {
 		// Not a rule of a release but of a stack that restores: the restore stops and starts
 		// again everything that runs before the initializer (up must have stopped waiting for
-		// them), and the initializer then works on the restored data.
-		var before []string
+		// them), and the initializer then works on the restored data. A service one of whose
+		// variants waits for the key is deployed in one piece after the initializer, so its
+		// other variants start after the restore, on the restored data, too.
+		withConsumer := map[string]bool{}
+		for _, c := range consumers {
+			withConsumer[plan.Release.Component(c)] = true
+		}
+		var before, late []string
 		for _, w := range o.Workloads {
-			if !slices.Contains(consumers, w) {
+			switch {
+			case slices.Contains(consumers, w):
+			case withConsumer[plan.Release.Component(w)]:
+				late = append(late, w)
+			default:
 				before = append(before, w)
 			}
 		}
@@ -85,6 +115,10 @@ func NewStartOrder(s *settings.Settings, plan *Plan) *StartOrder {
 					Why: "it stops what writes, restores the backup, and starts them again (spaceone:restore)."},
 				Rule{Names: []string{"initializer"}, Workloads: []string{"initializer"}, WaitFor: []string{backup.Restore},
 					Why: "it initialises the restored data, or finds it initialised."})
+			if len(late) > 0 {
+				o.Rules = append(o.Rules, Rule{Names: late, Workloads: late, WaitFor: []string{backup.Restore},
+					Why: "another variant of their service waits for the key, and a service is deployed in one piece: they start on the restored data."})
+			}
 		}()
 	}
 	o.Workloads = append(o.Workloads, "initializer")
@@ -120,6 +154,75 @@ func NewStartOrder(s *settings.Settings, plan *Plan) *StartOrder {
 		}
 	}
 	return o
+}
+
+// orderComponents sets o.Components: every component but the stores (deployed first: all
+// others read their endpoints), each after the components whose workloads it waits for, and
+// otherwise in the order of o.Workloads.
+func (o *StartOrder) orderComponents(rel *catalog.Release, plan *Plan) error {
+	var todo []Component
+	at := map[string]int{} // a component's index in todo
+	add := func(name, workload string) {
+		i, ok := at[name]
+		if !ok {
+			i, at[name] = len(todo), len(todo)
+			todo = append(todo, Component{Name: name})
+		}
+		if workload != "" {
+			todo[i].Workloads = append(todo[i].Workloads, workload)
+		}
+	}
+	for _, w := range o.Workloads {
+		if c := rel.Component(w); c != catalog.StoresComponent {
+			add(c, w)
+		}
+	}
+	for _, sp := range plan.Services {
+		if sp.Local != nil {
+			add(sp.Name, "")
+		}
+	}
+	deployed := map[string]bool{}
+	for _, w := range o.Workloads {
+		if rel.Component(w) == catalog.StoresComponent {
+			deployed[w] = true
+		}
+	}
+	ready := func(c Component) error {
+		for _, w := range c.Workloads {
+			for _, f := range o.WaitFor(w) {
+				if slices.Contains(c.Workloads, f) {
+					return fmt.Errorf("%s waits for %s, which the same component deploys", w, f)
+				}
+				if !deployed[f] {
+					return fmt.Errorf("%s waits for %s", w, f)
+				}
+			}
+		}
+		return nil
+	}
+	for len(todo) > 0 {
+		var why []string
+		next := -1
+		for i, c := range todo {
+			err := ready(c)
+			if err == nil {
+				next = i
+				break
+			}
+			why = append(why, c.Name+": "+err.Error())
+		}
+		if next < 0 {
+			return fmt.Errorf("start order: no component can be deployed first of %d left (%s); "+
+				"the release's start rules make components wait in a circle", len(todo), strings.Join(why, "; "))
+		}
+		for _, w := range todo[next].Workloads {
+			deployed[w] = true
+		}
+		o.Components = append(o.Components, todo[next])
+		todo = slices.Delete(todo, next, next+1)
+	}
+	return nil
 }
 
 // WaitFor lists what a workload waits for, in catalogue order, without repeats.
@@ -185,7 +288,8 @@ func (o *StartOrder) Markdown() string {
 }
 
 // readiness is what the platform has created so far, per workload: the resources that are
-// ready once the workload is. A workload created later waits on them as the order says.
+// ready once the workload is. The components run in the start order, so everything a
+// workload waits for is created before it.
 type readiness struct {
 	order *StartOrder
 	ready map[string][]pulumi.Resource
@@ -195,29 +299,18 @@ func (r *readiness) add(workload string, rs ...pulumi.Resource) {
 	r.ready[workload] = append(r.ready[workload], rs...)
 }
 
-// waitFor returns the resources a workload must wait for; ok is false while one of them is
-// not created yet (the workload is then deployed later, see mustWaitFor).
-func (r *readiness) waitFor(workload string) (w kube.Waits, ok bool) {
-	w.Names = r.order.WaitFor(workload)
+// waits returns the resources a workload must wait for.
+func (r *readiness) waits(workload string) (kube.Waits, error) {
+	w := kube.Waits{Names: r.order.WaitFor(workload)}
 	for _, f := range w.Names {
 		got, created := r.ready[f]
 		if !created {
-			return kube.Waits{}, false
+			return kube.Waits{}, fmt.Errorf("start order: %s waits for %s, which is not deployed before it", workload, f)
 		}
 		w.Resources = append(w.Resources, got...)
 	}
 	// The move between releases belongs to this up alone: waiting for it is not recorded on
 	// the workloads, or the next up would change every one of them back.
 	w.Names = slices.DeleteFunc(w.Names, func(n string) bool { return n == backup.Upgrade })
-	return w, true
-}
-
-// mustWaitFor is waitFor where everything waited for must exist by now.
-func (r *readiness) mustWaitFor(workload string) (kube.Waits, error) {
-	w, ok := r.waitFor(workload)
-	if !ok {
-		return kube.Waits{}, fmt.Errorf("start order: %s waits for %v, which are not all deployed before it; "+
-			"the release's start rules form a cycle or name a workload deployed later", workload, r.order.WaitFor(workload))
-	}
 	return w, nil
 }

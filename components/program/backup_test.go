@@ -105,6 +105,15 @@ func TestRestoreRunsBeforeTheInitializerAndRestartsTheConsumers(t *testing.T) {
 			t.Errorf("the restore waits for %s, which comes after it (waits for %s)", after, waits)
 		}
 	}
+	// inventory's gRPC server (1.10.4) is no token consumer, but its scheduler is: the service
+	// is deployed in one piece after the initializer, so the server starts after the restore.
+	if inv := m.Find(deployment, "inventory"); inv == nil ||
+		!slices.Contains(strings.Split(inv.Object("metadata.annotations")[kube.WaitsForAnnotation].StringValue(), ","), backup.Restore) {
+		t.Errorf("inventory's gRPC server does not wait for the restore: %v", inv)
+	}
+	if slices.Contains(strings.Split(waits, ","), "inventory") {
+		t.Errorf("the restore waits for inventory, deployed with its scheduler after the initializer (waits for %s)", waits)
+	}
 	init := m.Find(job, "initializer")
 	if init == nil || !strings.Contains(init.Object("metadata.annotations")[kube.WaitsForAnnotation].StringValue(), backup.Restore) {
 		t.Error("the initializer does not wait for the restore")

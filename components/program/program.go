@@ -52,6 +52,9 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 		return nil, err
 	}
 	repairLostKey(ctx, s, plan, last)
+	if plan.StartOrder, err = platform.NewStartOrder(s, plan); err != nil {
+		return nil, err
+	}
 	cl, err := newCluster(ctx, s)
 	if err != nil {
 		return nil, err

@@ -37,8 +37,8 @@ func startOrderOf(t *testing.T, cfg testkit.Config) *platform.StartOrder {
 		if err != nil {
 			return err
 		}
-		order = platform.NewStartOrder(s, plan)
-		return nil
+		order, err = platform.NewStartOrder(s, plan)
+		return err
 	}, cfg)
 	if err != nil {
 		t.Fatal(err)
