@@ -43,7 +43,7 @@ type Rule struct {
 // them; an order that cannot be kept is an error before any resource is registered.
 func NewStartOrder(s *settings.Settings, plan *Plan) (*StartOrder, error) {
 	o := resolve(s, plan)
-	if err := o.orderComponents(plan.Release, plan); err != nil {
+	if err := o.orderComponents(plan); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -159,7 +159,8 @@ func resolve(s *settings.Settings, plan *Plan) *StartOrder {
 // orderComponents sets o.Components: every component but the stores (deployed first: all
 // others read their endpoints), each after the components whose workloads it waits for, and
 // otherwise in the order of o.Workloads.
-func (o *StartOrder) orderComponents(rel *catalog.Release, plan *Plan) error {
+func (o *StartOrder) orderComponents(plan *Plan) error {
+	rel := plan.Release
 	var todo []Component
 	at := map[string]int{} // a component's index in todo
 	add := func(name, workload string) {
