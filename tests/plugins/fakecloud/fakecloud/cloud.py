@@ -51,9 +51,9 @@ def resources(options, secret_data, region=None):
     """Every resource of the account: its regions, the instance type, the instances.
 
     Yields (resource_type, resource, match_rules): a cloud service's region and type before
-    the cloud service. With a region (1.12 collects one task per region, and its worker runs
-    the tasks at the same time) only that region's resources, and the instance type, which all
-    regions share, from the first region's task alone: inventory stores a resource by asking
+    the cloud service. With a region (a task of one region; the test's 1.12 job has one task
+    for all regions, see api/job.py) only that region's resources, and the instance type, which
+    all regions share, from the first region's task alone: inventory stores a resource by asking
     whether it exists and then creating it, so two tasks that both return it race, and the one
     that loses fails on the unique index (ERROR_DB_QUERY, E11000 duplicate key; the job ends
     FAILURE: seen on the real node under load)."""
