@@ -107,7 +107,7 @@ func TestRenderedManifestsHoldNoClearSecret(t *testing.T) {
 			t.Errorf("%s uses stringData: its values would be rendered in clear", filepath.Base(f))
 		}
 		// make render writes every value of a Secret's data as "redacted" (base64): the
-		// generated passwords, the database logins and main.yaml are in none of the files.
+		// generated passwords, the database logins and the initializer's vars are in none of the files.
 		inData := false
 		for _, line := range strings.Split(string(b), "\n") {
 			switch {

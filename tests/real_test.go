@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
+	"github.com/spaceone-pulumi/spaceone/components/initializer"
 )
 
 // authenticatedCall is, per gRPC service, one list call that needs a valid token and touches
@@ -142,7 +143,7 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	}
 
 	// 2. spacectl finished every task of a first install, with no error.
-	finished := initializerFinished(t, rn, "first")
+	finished := initializerFinished(t, rn, initializer.ModeFirst)
 	t.Logf("initializer: %s", finished)
 
 	// 3. the admin logs in through identity; a wrong password is refused.
@@ -206,7 +207,7 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	if out, err := p.try(t, "up", "--yes", "--skip-preview"); err != nil {
 		t.Fatalf("pulumi up with a new admin password: %v\n%s", err, tail(out, 60))
 	}
-	t.Logf("initializer, run again: %s", initializerFinished(t, rn, "again"))
+	t.Logf("initializer, run again: %s", initializerFinished(t, rn, initializer.ModeAgain))
 	login(t, ctl, domainID, realAdminPassword2)
 	if old := ctl.run(t, loginArgs(domainID, realAdminPassword)...); strings.Contains(old, "access_token") {
 		t.Error("the old admin password still logs in after the change")
@@ -224,7 +225,7 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 
 	// 7b. asked for (initializer.rotateApiKey), a run makes a new key, hands it over, disables
 	//     the old one and restarts the consumers, which then hold the new key.
-	rotated := rel.upForNewKey(t, p, rn, exp, "2026-12-01", "rotate", key)
+	rotated := rel.upForNewKey(t, p, rn, exp, "2026-12-01", initializer.ModeRotate, key)
 	checkKeyReplaced(t, ctl, domainID, key, rotated)
 	p.run(t, "up", "--yes", "--skip-preview", "--expect-no-changes") // rotated once, not on every up
 	checkNoSecretLeaks(t, rn, []string{realAdminPassword2, key, rotated})
@@ -273,13 +274,13 @@ var finishedLine = regexp.MustCompile(`FINISHED \[ ok=(\d+), skipped=(\d+) \]`)
 
 // initializerFinished checks the last initializer run's log: spacectl's FINISHED line with
 // every task of the mode done, no ERROR, and the mode's own closing line.
-func initializerFinished(t *testing.T, rn *realNode, mode string) string {
+func initializerFinished(t *testing.T, rn *realNode, mode initializer.Mode) string {
 	t.Helper()
 	logs := rn.podLogs(t, "spaceone", "initializer-")
 	var last string
 	var newest time.Time
 	for name, text := range logs {
-		if !strings.Contains(text, "spaceone initializer: done ("+mode+")") {
+		if !strings.Contains(text, "spaceone initializer: done ("+string(mode)+")") {
 			continue
 		}
 		if fi := statLog(rn, name); fi.After(newest) {
@@ -387,7 +388,7 @@ func (rel realRelease) checkConsumers(t *testing.T, rn *realNode, exp expected, 
 // upForNewKey sets initializer.rotateApiKey to rotation, runs up, and checks that the
 // initializer ran in mode, handed over a key other than previous, and that the consumers
 // hold it. It returns the new key.
-func (rel realRelease) upForNewKey(t *testing.T, p *project, rn *realNode, exp expected, rotation, mode, previous string) string {
+func (rel realRelease) upForNewKey(t *testing.T, p *project, rn *realNode, exp expected, rotation string, mode initializer.Mode, previous string) string {
 	t.Helper()
 	p.run(t, "config", "set", "--path", "initializer.rotateApiKey", rotation)
 	if out, err := p.try(t, "up", "--yes", "--skip-preview"); err != nil {
@@ -459,7 +460,7 @@ func (rel realRelease) healLostKey(t *testing.T, p *project, rn *realNode, exp e
 	if !strings.Contains(out, found) || !strings.Contains(out, "makes a new API key") {
 		t.Errorf("up does not say what it found and did (want %q and %q):\n%s", found, "makes a new API key", tail(out, 30))
 	}
-	t.Logf("initializer, run by a plain up: %s", initializerFinished(t, rn, "rekey"))
+	t.Logf("initializer, run by a plain up: %s", initializerFinished(t, rn, initializer.ModeRekey))
 	key := rel.handedKey(t)
 	if key == "" || key == lost {
 		t.Fatal("the plain up handed over no new key")

@@ -1,18 +1,23 @@
 #!/usr/bin/env python3
-"""spaceone-pulumi initializer: runs `spacectl apply` on the task files and fails loudly.
+"""spaceone-pulumi initializer: runs `spacectl apply` on a mode's task file and fails loudly.
+
+Usage: initialize.py MANIFEST. The manifest (rendered by the program, package initializer)
+names each mode's task file and task count, the vars file (a Secret), spacectl's config, where
+the last task leaves a new key, and where the key goes; this script takes nothing else.
 
 spacectl exits 0 when it cannot load its task files (it prints "ERROR: ..." instead), and on a
 failed task it prints the task's spec, rendered passwords included. So this wrapper
   1. decides the mode: "again" when the key store (Consul, or the key's Kubernetes Secrets)
      already holds an API key that identity accepts (the database is initialised: the owner's
      password is set again, what exists is found, the key is kept), else "first";
-  2. runs spacectl with its output captured, and prints only its progress lines and error
-     messages, with the admin password, the marketplace token and every token redacted;
+  2. runs spacectl on that mode's task file with its output captured, and prints only its
+     progress lines and error messages, with the admin password, the marketplace token and
+     every token redacted;
   3. exits non-zero unless spacectl finished with exactly the expected number of tasks done
      and no error, its last lines saying why (the pod's termination message);
   4. in mode "first", hands the new key over (the last task left it in a file) and reads it
      back from every place it went;
-  5. in mode "rotate" (asked for: SPACEONE_KEY_ROTATION differs from the value recorded beside
+  5. in mode "rotate" (asked for: the manifest's rotation differs from the value recorded beside
      the key at the last rotation), does what "again" does, creates a new key, hands it over
      with that value, and disables the old key;
   6. in mode "rekey" (the root domain exists, but the key store holds no working key: the
@@ -33,19 +38,31 @@ import urllib.request
 
 import yaml
 
-FILES, SECRET, HOME = "/spacectl", "/spacectl-secret", os.path.expanduser("~/.spaceone")
-HANDOFF = os.environ["SPACEONE_KEY_HANDOFF"]
-KEY_FILE = os.environ["SPACEONE_KEY_FILE"]
-EXPECTED = {mode: int(os.environ["SPACEONE_TASKS_" + mode.upper()]) for mode in ("first", "again", "rotate", "rekey")}
-ROTATION = os.environ.get("SPACEONE_KEY_ROTATION", "")
+# The modes this script picks among; the manifest gives each one's task file and task count.
+FIRST, AGAIN, ROTATE, REKEY = "first", "again", "rotate", "rekey"
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 def main():
-    os.makedirs(HOME + "/environments", exist_ok=True)
-    shutil.copy(FILES + "/environment.yml", HOME + "/environment.yml")
-    shutil.copy(FILES + "/default.yml", HOME + "/environments/default.yml")
-    with open(SECRET + "/main.yaml") as f:
+    with open(sys.argv[1]) as f:
+        manifest = json.load(f)  # rendered by the program (package initializer): every path and count
+    modes = manifest["modes"]
+    missing = {FIRST, AGAIN, ROTATE, REKEY} - set(modes)
+    if missing:
+        fail("the manifest has no task file for mode(s) %s" % ", ".join(sorted(missing)))
+    rotation = manifest.get("rotation", "")
+    for why, what in (("restored", "after the restore of backup %s"), ("repair", "to repair a lost API key (%s)")):
+        if manifest.get(why):
+            print("spaceone initializer: running again " + what % manifest[why], flush=True)
+
+    def configure():
+        """spacectl's config (its endpoints; no key) where spacectl reads it."""
+        for src, dst in manifest["spacectl_config"].items():
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy(src, dst)
+
+    configure()
+    with open(manifest["vars"]) as f:
         var = yaml.safe_load(f).get("var", {})
     secrets = [s for s in (var.get("domain_owner", {}).get("password"), var.get("marketplace_token")) if s]
 
@@ -54,8 +71,9 @@ def main():
             text = text.replace(s, "***")
         return JWT.sub("***", text)
 
-    store = {"consul": Consul, "secret": Secrets}[HANDOFF]()
-    mode = "first"
+    handoff = manifest["handoff"]
+    store = Consul(handoff) if handoff.get("consul") else Secrets(handoff)
+    mode = FIRST
     key = store.get()
     # identity must answer first: spacectl's "find or create" takes a failed find for "absent"
     # and would then create a duplicate.
@@ -64,11 +82,11 @@ def main():
         spacectl("config", "set", "api_key", key)
         out = domains()
         if "ERROR" not in out and var["domain"]["root"] in out:
-            mode = "again"
+            mode = AGAIN
             print("spaceone initializer: %s holds a working API key: the platform is initialised; "
                   "setting the owner's password and checking what exists" % store, flush=True)
-            if ROTATION and ROTATION != store.rotation():
-                mode = "rotate"
+            if rotation and rotation != store.rotation():
+                mode = ROTATE
                 print("spaceone initializer: a new API key is asked for (initializer.rotateApiKey): "
                       "it replaces the old one, which is then disabled", flush=True)
             else:
@@ -76,17 +94,18 @@ def main():
         else:
             print("spaceone initializer: the API key in %s is not accepted (%s); initialising as a first install"
                   % (store, redact(out.strip().splitlines()[-1] if out.strip() else "no answer")), flush=True)
-            shutil.copy(FILES + "/default.yml", HOME + "/environments/default.yml")  # without that key
-    if mode == "first":
+            configure()  # without that key
+    if mode == FIRST:
         out = domains()  # Domain.list needs no token
         if "ERROR" not in out and re.search(r'"name":\s*"%s"' % re.escape(var["domain"]["root"]), out):
-            mode = "rekey"
+            mode = REKEY
             print("spaceone initializer: the root domain exists, but %s holds no working API key "
                   "(kept volumes, or an emptied key store): logging in as its owner to make a new key" % store, flush=True)
         else:
             print("spaceone initializer: first install: root domain, its owner, the API user and its key", flush=True)
 
-    proc = subprocess.run(["spacectl", "apply", SECRET + "/main.yaml", "-v", "mode=" + mode],
+    run = modes[mode]
+    proc = subprocess.run(["spacectl", "apply", run["tasks"], "--var-file", manifest["vars"]],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     out = proc.stdout
     shown, errors, in_error = [], [], False
@@ -104,24 +123,24 @@ def main():
             shown.append(redact(bare))
     print("\n".join(shown), flush=True)
     done = re.search(r"FINISHED \[ ok=(\d+), skipped=(\d+) \]", out)
-    want = EXPECTED[mode]
+    want = run["count"]
     if proc.returncode != 0 or errors or not done or int(done.group(1)) != want:
         got = "spacectl did not finish" if not done else "%s of %d tasks done" % (done.group(1), want)
         why = "; ".join(e.strip() for e in errors if e.strip()) or "no error message"
         fail("(%s, exit code %d): %s" % (got, proc.returncode, why))
-    if mode in ("first", "rotate", "rekey"):
+    if mode in (FIRST, ROTATE, REKEY):
         old = key
-        with open(KEY_FILE) as f:
+        with open(manifest["key_file"]) as f:
             key = f.read().strip()
-        os.remove(KEY_FILE)
-        store.put(key, ROTATION)
+        os.remove(manifest["key_file"])
+        store.put(key, rotation)
         if store.get() != key:
             fail("the API key did not reach %s" % store)
         print("spaceone initializer: the API key is in %s" % store, flush=True)
-        if mode == "rotate":
+        if mode == ROTATE:
             old_id, domain_id = key_claims(old, "old")
             disable(old_id, domain_id)
-        elif mode == "rekey":
+        elif mode == REKEY:
             disable_lost(key, var["user"]["id"])
     print("spaceone initializer: done (%s)" % mode, flush=True)
 
@@ -189,11 +208,12 @@ def spacectl(*args):
 class Consul:
     """The key in Consul's KV store, where 1.10's token consumers read it (TOKEN_INFO)."""
 
-    def __init__(self):
-        self.base = "http://%s/v1/kv/%s" % (os.environ["SPACEONE_CONSUL"], os.environ["SPACEONE_KEY_PATH"])
+    def __init__(self, handoff):
+        self.path = handoff["key_path"]
+        self.base = "http://%s/v1/kv/%s" % (handoff["consul"], self.path)
 
     def __str__(self):
-        return "Consul (%s)" % os.environ["SPACEONE_KEY_PATH"]
+        return "Consul (%s)" % self.path
 
     def read(self, url):
         """The value at a KV URL ("" when absent)."""
@@ -225,8 +245,8 @@ class Secrets:
 
     SA = "/var/run/secrets/kubernetes.io/serviceaccount"
 
-    def __init__(self):
-        self.names = [s.split("/", 1) for s in os.environ["SPACEONE_KEY_SECRETS"].split(",") if s]
+    def __init__(self, handoff):
+        self.names = [s.split("/", 1) for s in handoff["secrets"]]
         host, port = os.environ["KUBERNETES_SERVICE_HOST"], os.environ["KUBERNETES_SERVICE_PORT"]
         self.api = "https://%s:%s" % ("[%s]" % host if ":" in host else host, port)
         self.tls = ssl.create_default_context(cafile=self.SA + "/ca.crt")

@@ -118,8 +118,8 @@ func TestRestoreRunsBeforeTheInitializerAndRestartsTheConsumers(t *testing.T) {
 	if init == nil || !strings.Contains(init.Object("metadata.annotations")[kube.WaitsForAnnotation].StringValue(), backup.Restore) {
 		t.Error("the initializer does not wait for the restore")
 	}
-	if !strings.Contains(strings.Join(envNames(init, "spec.template.spec"), " "), "SPACEONE_RESTORED") {
-		t.Error("the initializer's Job does not change with the restore (SPACEONE_RESTORED)")
+	if got := initializerManifest(t, m).Restored; got == "" {
+		t.Error("the initializer's Job does not change with the restore (its manifest names no restored backup)")
 	}
 	roles := 0
 	for _, r := range m.OfType(role) {

@@ -1,6 +1,7 @@
 package program
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -91,29 +92,40 @@ func TestInitializerFilesNameTheDomainAndNoPassword(t *testing.T) {
 			t.Errorf("initializer files lack %q", want)
 		}
 	}
-	// 1.10.4 hands the key over through Consul: the Job is told where.
-	env := containerEnv(t, m.Find("kubernetes:batch/v1:Job", "initializer"))
-	for k, want := range map[string]string{"SPACEONE_KEY_HANDOFF": "consul", "SPACEONE_CONSUL": "consul:8500", "SPACEONE_KEY_PATH": "root/api_key/TOKEN"} {
-		if env[k] != want {
-			t.Errorf("initializer env %s = %q, want %q", k, env[k], want)
-		}
+	// 1.10.4 hands the key over through Consul: the manifest says where.
+	if h := initializerManifest(t, m).Handoff; h.Consul != "consul:8500" || h.KeyPath != "root/api_key/TOKEN" || h.Secrets != nil {
+		t.Errorf("initializer hands the key to %+v, want Consul consul:8500 at root/api_key/TOKEN", h)
 	}
 	if strings.Contains(all, "Given-Passw0rd!") {
 		t.Error("initializer ConfigMap holds the admin password")
 	}
-	// The domain and the password go in main.yaml, a Secret.
-	var main string
+	// The domain and the password go in the vars, a Secret.
+	var vars string
 	for _, s := range m.OfType(secretType) {
-		if v, ok := s.SecretString("main.yaml"); ok {
-			main = v
+		if v, ok := s.SecretString(initializer.VarsFile); ok {
+			vars = v
 		}
 	}
-	if !strings.Contains(main, "root: acme") || !strings.Contains(main, "password: Given-Passw0rd!") {
-		t.Errorf("main.yaml secret lacks the domain or password:\n%s", main)
+	if !strings.Contains(vars, "root: acme") || !strings.Contains(vars, "password: Given-Passw0rd!") {
+		t.Errorf("the initializer's vars Secret lacks the domain or password:\n%s", vars)
 	}
 	if files := configData(m); !strings.Contains(files["console-config/production.json"], `"DOMAIN_NAME": "acme"`) {
 		t.Errorf("console does not sign in to domain acme:\n%s", files["console-config/production.json"])
 	}
+}
+
+// initializerManifest is what the initializer's Job is told (its ConfigMap's manifest).
+func initializerManifest(t *testing.T, m *testkit.Mocks) initializer.Manifest {
+	t.Helper()
+	text, ok := configData(m)["initializer-files/"+initializer.ManifestFile]
+	var man initializer.Manifest
+	if !ok {
+		t.Fatal("the initializer has no manifest")
+	}
+	if err := json.Unmarshal([]byte(text), &man); err != nil {
+		t.Fatalf("the initializer's manifest: %v", err)
+	}
+	return man
 }
 
 // containerEnv is the env of a workload's first container, by name.

@@ -36,7 +36,7 @@ func repairOf(t *testing.T, outputs map[string]any) (initializer, secret, consum
 	if err != nil {
 		t.Fatal(err)
 	}
-	initializer = containerEnv(t, m.Find(job, "initializer"))["SPACEONE_KEY_REPAIR"]
+	initializer = initializerManifest(t, m).Repair
 	for _, s := range m.OfType("kubernetes:core/v1:Secret") {
 		if s.KubeName() == apikey.SecretName && s.String("metadata.namespace") == "spaceone" {
 			secret = plain(s.Object("metadata.annotations"), apikey.RepairAnnotation)
@@ -133,7 +133,7 @@ func TestEKSChecksTheKeyThroughTheKubeconfigOutput(t *testing.T) {
 	if len(seen) != 1 || seen[0] != kubeconfig {
 		t.Fatalf("the key check got kubeconfigs %q, want the deployed stack's output once", seen)
 	}
-	if mark := containerEnv(t, m.Find(job, "initializer"))["SPACEONE_KEY_REPAIR"]; mark == "" {
+	if mark := initializerManifest(t, m).Repair; mark == "" {
 		t.Error("a lost key on eks: the initializer is not asked to repair it")
 	}
 

@@ -2,11 +2,13 @@ package program
 
 import (
 	"encoding/json"
+	"path"
+	"reflect"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/spaceone-pulumi/spaceone/components/initializer"
 	"gopkg.in/yaml.v3"
 )
 
@@ -26,30 +28,32 @@ func TestPluginsAreRegisteredFromTheirRegistry(t *testing.T) {
 	m := run(t, cfg)
 	files := configData(m)
 
-	var doc struct {
-		Tasks []struct {
-			ID   string         `yaml:"id"`
-			If   string         `yaml:"if"`
-			Spec map[string]any `yaml:"spec"`
-		} `yaml:"tasks"`
+	// The plugin tasks, as each mode's task file has them: the same in every mode.
+	type task struct {
+		ID   string         `yaml:"id"`
+		Spec map[string]any `yaml:"spec"`
 	}
-	var name string
-	for k, v := range files {
-		if strings.HasSuffix(k, "/plugins.yaml") {
-			name = k
-			if err := yaml.Unmarshal([]byte(v), &doc); err != nil {
-				t.Fatal(err)
+	var pluginTasks []task
+	for mode, run := range initializerManifest(t, m).Modes {
+		var doc struct {
+			Tasks []task `yaml:"tasks"`
+		}
+		if err := yaml.Unmarshal([]byte(files["initializer-files/"+path.Base(run.Tasks)]), &doc); err != nil {
+			t.Fatal(err)
+		}
+		var these []task
+		for _, task := range doc.Tasks {
+			if task.ID == "local_repository" || strings.HasPrefix(task.ID, "plugin_") {
+				these = append(these, task)
 			}
 		}
-	}
-	if name == "" {
-		t.Fatal("the initializer has no plugins.yaml")
+		if pluginTasks != nil && !reflect.DeepEqual(these, pluginTasks) {
+			t.Errorf("mode %s registers the plugins otherwise: %v", mode, these)
+		}
+		pluginTasks = these
 	}
 	registered := map[string]map[string]any{}
-	for _, task := range doc.Tasks {
-		if task.If != "" {
-			t.Errorf("task %s runs only %s: plugins are registered in every mode", task.ID, task.If)
-		}
+	for _, task := range pluginTasks {
 		// The registration is a shell task (1.10.4 lists plugins only by repository): its
 		// register call's JSON body.
 		run, _ := task.Spec["run"].(string)
@@ -67,17 +71,14 @@ func TestPluginsAreRegisteredFromTheirRegistry(t *testing.T) {
 	if got := registered["aws-ec2"]; got == nil || got["image"] != "spaceone/plugin-aws-ec2-inven-collector" || got["registry_type"] != "DOCKER_HUB" {
 		t.Errorf("aws-ec2 registered as %v, want a Docker Hub image", got)
 	}
-	if len(doc.Tasks) != 1+2*2 {
-		t.Errorf("%d plugin tasks, want the local repository and, per plugin, its registration and version check", len(doc.Tasks))
+	if len(pluginTasks) != 1+2*2 {
+		t.Errorf("%d plugin tasks, want the local repository and, per plugin, its registration and version check", len(pluginTasks))
 	}
 
 	// The task counts the initializer checks include them; without plugins they are 5 fewer.
-	counts := containerEnv(t, m.Find("kubernetes:batch/v1:Job", "initializer"))
-	without := containerEnv(t, run(t, config112()).Find("kubernetes:batch/v1:Job", "initializer"))
-	for _, mode := range []string{"FIRST", "AGAIN", "ROTATE", "REKEY"} {
-		a, _ := strconv.Atoi(counts["SPACEONE_TASKS_"+mode])
-		b, _ := strconv.Atoi(without["SPACEONE_TASKS_"+mode])
-		if a-b != 5 {
+	with, without := initializerManifest(t, m), initializerManifest(t, run(t, config112()))
+	for _, mode := range initializer.Modes {
+		if a, b := with.Modes[mode].Count, without.Modes[mode].Count; a-b != 5 {
 			t.Errorf("mode %s expects %d tasks with two plugins, %d without", mode, a, b)
 		}
 	}
@@ -98,8 +99,8 @@ func TestPluginsAreRegisteredFromTheirRegistry(t *testing.T) {
 func TestNoPluginsNoRegistration(t *testing.T) {
 	files := configData(run(t, config112()))
 	for k, v := range files {
-		if strings.HasSuffix(k, "/plugins.yaml") {
-			t.Errorf("%s rendered without plugins", k)
+		if strings.HasPrefix(k, "initializer-files/tasks-") && strings.Contains(v, "plugin_") {
+			t.Errorf("%s registers plugins without plugins", k)
 		}
 		if strings.HasPrefix(k, "repository-") && strings.Contains(v, "HarborConnector") {
 			t.Errorf("%s names a plugin registry without plugins", k)

@@ -37,9 +37,8 @@ func TestRelease112RunsNoConsul(t *testing.T) {
 	if cj := m.Find(cronJob, backup.CronJob); cj == nil || slices.Contains(envNames(cj, "spec.jobTemplate.spec.template.spec"), "CONSUL_HOST") {
 		t.Errorf("release %s: the backup CronJob is missing or backs up a Consul", release112)
 	}
-	env := containerEnv(t, m.Find("kubernetes:batch/v1:Job", "initializer"))
-	if _, ok := env["SPACEONE_CONSUL"]; ok || env["SPACEONE_KEY_HANDOFF"] != catalog.HandoffSecret {
-		t.Errorf("initializer env: %v, want the Secret hand-off and no Consul", env)
+	if h := initializerManifest(t, m).Handoff; h.Consul != "" || h.KeyPath != "" || len(h.Secrets) == 0 {
+		t.Errorf("initializer hands the key to %+v, want the key's Secrets and no Consul", h)
 	}
 }
 
@@ -158,8 +157,8 @@ func TestRelease112InitializerMayWriteOnlyTheKeySecrets(t *testing.T) {
 	if sa := job.String("spec.template.spec.serviceAccountName"); sa != apikey.ServiceAccount {
 		t.Errorf("initializer runs as %q, want %s", sa, apikey.ServiceAccount)
 	}
-	if env := containerEnv(t, job); env["SPACEONE_KEY_SECRETS"] != "spaceone/"+apikey.SecretName+",root-supervisor/"+apikey.SecretName {
-		t.Errorf("initializer writes %q", env["SPACEONE_KEY_SECRETS"])
+	if got := initializerManifest(t, m).Handoff.Secrets; !slices.Equal(got, []string{"spaceone/" + apikey.SecretName, "root-supervisor/" + apikey.SecretName}) {
+		t.Errorf("initializer writes %q", got)
 	}
 	n := 0
 	for _, s := range m.OfType(secretType) {
@@ -229,8 +228,8 @@ func TestKeyRotationRollsOnlyTheKeyConsumers(t *testing.T) {
 	for _, cfg := range []testkit.Config{simConfig(), config112()} {
 		cfg["initializer"] = map[string]any{"rotateApiKey": "2026-12-01"}
 		m := run(t, cfg)
-		if env := containerEnv(t, m.Find("kubernetes:batch/v1:Job", "initializer")); env["SPACEONE_KEY_ROTATION"] != "2026-12-01" {
-			t.Errorf("%v: initializer env SPACEONE_KEY_ROTATION = %q", cfg["release"], env["SPACEONE_KEY_ROTATION"])
+		if got := initializerManifest(t, m).Rotation; got != "2026-12-01" {
+			t.Errorf("%v: the initializer's manifest says rotation %q", cfg["release"], got)
 		}
 		for _, d := range m.OfType(deployment) {
 			_, rolls := d.Object("spec.template.metadata.annotations")["spaceone.dev/api-key-rotation"]
