@@ -18,9 +18,7 @@ import (
 // logged in with its new password (FerretDB's auth checks them).
 func checkServiceEnabledLater(t *testing.T, p *project, rn *realNode, rel realRelease, exp expected, token string) {
 	off := rel.later
-	if authenticatedCall[off] == "" {
-		t.Fatalf("%s has no authenticated call (authenticatedCall)", off)
-	}
+	call := func(svc string) string { return exp.release.Services[svc].AuthenticatedCall }
 	mongoPod := func() string {
 		return mustKubectl(t, "-n", "spaceone", "get", "pod", "mongodb-0", "-o", "jsonpath={.metadata.uid}")
 	}
@@ -48,9 +46,9 @@ func checkServiceEnabledLater(t *testing.T, p *project, rn *realNode, rel realRe
 	ctl.run(t, "config", "set", "api_key", token)
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		out := strings.TrimSpace(ctl.run(t, "list", authenticatedCall[off], "-o", "json"))
+		out := strings.TrimSpace(ctl.run(t, "list", call(off), "-o", "json"))
 		if !strings.Contains(out, "ERROR") {
-			t.Logf("%s, enabled on the running platform, answers spacectl list %s with its own database user", off, authenticatedCall[off])
+			t.Logf("%s, enabled on the running platform, answers spacectl list %s with its own database user", off, call(off))
 			break
 		}
 		if time.Now().After(deadline) {
@@ -64,7 +62,7 @@ func checkServiceEnabledLater(t *testing.T, p *project, rn *realNode, rel realRe
 			t.Logf("with the rotated passwords, in new pods: %s answer", strings.Join(answered, ", "))
 		}()
 		for _, svc := range exp.Services {
-			if authenticatedCall[svc] == "" || svc == off {
+			if svc == off {
 				continue
 			}
 			// its database config changed with the password: its pods from before the up go
@@ -82,7 +80,7 @@ func checkServiceEnabledLater(t *testing.T, p *project, rn *realNode, rel realRe
 					}
 				}
 			}
-			out := strings.TrimSpace(ctl.run(t, "list", authenticatedCall[svc], "-o", "json"))
+			out := strings.TrimSpace(ctl.run(t, "list", call(svc), "-o", "json"))
 			if strings.Contains(out, "ERROR") {
 				t.Errorf("%s does not answer after its user's password was rotated: %s", svc, tail(out, 10))
 			} else {

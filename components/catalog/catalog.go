@@ -180,6 +180,10 @@ type Service struct {
 	DataStore  *DataStore          `yaml:"dataStore"`
 	Calls      []string            `yaml:"calls"`   // services it calls: start order and the README graph
 	DevPort    int                 `yaml:"devPort"` // laptop port of `make dev-connect`
+	// AuthenticatedCall is a resource type spacectl lists with a token, e.g. identity.User:
+	// a call that needs a valid token and touches the service's database, which is how the
+	// real tests know the service works (gRPC health answers before either).
+	AuthenticatedCall string `yaml:"authenticatedCall"`
 	UsesConsul bool                `yaml:"usesConsul"`
 	Enabled    *bool               `yaml:"enabled"` // default true
 	Resources  Resources           `yaml:"resources"`
@@ -298,6 +302,9 @@ func (r *Release) check() error {
 		}
 		if s.DevPort < 50100 || s.DevPort > 50199 {
 			return fmt.Errorf("service %s needs a devPort in 50100-50199", name)
+		}
+		if !strings.Contains(s.AuthenticatedCall, ".") {
+			return fmt.Errorf("service %s needs an authenticatedCall (a resource type spacectl lists with a token, e.g. identity.User), got %q", name, s.AuthenticatedCall)
 		}
 		if s.Variants["grpc"] == nil {
 			return fmt.Errorf("service %s has no grpc variant", name)

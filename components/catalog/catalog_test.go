@@ -137,3 +137,19 @@ func TestCatalogueIsDecodedStrictly(t *testing.T) {
 		t.Errorf("a misspelt key was accepted: %v", err)
 	}
 }
+
+// Every service names the call that proves it works with a token (the real tests make it for
+// each service the catalogue enables): a service without one is refused.
+func TestEveryServiceNamesAnAuthenticatedCall(t *testing.T) {
+	b, err := releases.ReadFile("releases/1.12.12.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(b), "    authenticatedCall: board.Board\n", "", 1)
+	if bad == string(b) {
+		t.Fatal("board's authenticatedCall is not in the release file")
+	}
+	if _, err := parse([]byte(bad)); err == nil || !strings.Contains(err.Error(), "service board needs an authenticatedCall") {
+		t.Errorf("a service without an authenticated call was accepted: %v", err)
+	}
+}
