@@ -101,9 +101,17 @@ type Wait struct {
 // starts: the variants of TokenReady that have token: true, and the supervisor.
 const TokenConsumers = "tokenConsumers"
 
-// PlatformWorkloads are the workloads outside the catalogue's services (the stores are
-// the release's own: Release.Stores).
-var PlatformWorkloads = []string{"initializer", "supervisor", "console", "console-api", DBUsers}
+// The platform's workloads outside the catalogue's services (the stores are the release's
+// own: Release.Stores).
+const (
+	WorkloadInitializer = "initializer"
+	WorkloadSupervisor  = "supervisor"
+	WorkloadConsole     = "console"
+	WorkloadConsoleAPI  = "console-api"
+)
+
+// PlatformWorkloads are the workloads outside the catalogue's services.
+var PlatformWorkloads = []string{WorkloadInitializer, WorkloadSupervisor, WorkloadConsole, WorkloadConsoleAPI, DBUsers}
 
 // DBUsers is the Job that sets the services' MongoDB users (an in-cluster MongoDB only).
 const DBUsers = "db-users"
@@ -177,18 +185,18 @@ type Service struct {
 	Database string `yaml:"database"` // MongoDB database ("" = none)
 	// DataStore, when set, is a second database the service reaches through a connector of
 	// its own (secret's payloads: MongoDBConnector), with the service's login.
-	DataStore  *DataStore          `yaml:"dataStore"`
-	Calls      []string            `yaml:"calls"`   // services it calls: start order and the README graph
-	DevPort    int                 `yaml:"devPort"` // laptop port of `make dev-connect`
+	DataStore *DataStore `yaml:"dataStore"`
+	Calls     []string   `yaml:"calls"`   // services it calls: start order and the README graph
+	DevPort   int        `yaml:"devPort"` // laptop port of `make dev-connect`
 	// AuthenticatedCall is a resource type spacectl lists with a token, e.g. identity.User:
 	// a call that needs a valid token and touches the service's database, which is how the
 	// real tests know the service works (gRPC health answers before either).
-	AuthenticatedCall string `yaml:"authenticatedCall"`
-	UsesConsul bool                `yaml:"usesConsul"`
-	Enabled    *bool               `yaml:"enabled"` // default true
-	Resources  Resources           `yaml:"resources"`
-	Config     map[string]any      `yaml:"config"` // GLOBAL keys shared by every variant
-	Variants   map[string]*Variant `yaml:"variants"`
+	AuthenticatedCall string              `yaml:"authenticatedCall"`
+	UsesConsul        bool                `yaml:"usesConsul"`
+	Enabled           *bool               `yaml:"enabled"` // default true
+	Resources         Resources           `yaml:"resources"`
+	Config            map[string]any      `yaml:"config"` // GLOBAL keys shared by every variant
+	Variants          map[string]*Variant `yaml:"variants"`
 	// Shared is the release's config (Release.Config), under Config.
 	Shared map[string]any `yaml:"-"`
 }
@@ -358,14 +366,7 @@ func (r *Release) checkStart() error {
 // checkNoCycle refuses start rules that wait in a circle (no order could start those
 // workloads: every up would stop at the first of them), naming the circle.
 func (r *Release) checkNoCycle(all []string) error {
-	consumers := []string{"supervisor"}
-	for svc, s := range r.Services {
-		for v, variant := range s.Variants {
-			if r.TokenReady.ReadsAtStart(v, variant) {
-				consumers = append(consumers, WorkloadName(svc, v))
-			}
-		}
-	}
+	consumers := r.TokenConsumers()
 	waits := map[string][]string{} // a workload -> what it waits for
 	for _, w := range r.Start {
 		for _, n := range w.Workloads {
@@ -447,7 +448,7 @@ func (r *Release) Component(workload string) string {
 	if slices.Contains(r.Stores, workload) {
 		return StoresComponent
 	}
-	if workload == "console" || workload == "console-api" {
+	if workload == WorkloadConsole || workload == WorkloadConsoleAPI {
 		return FrontendComponent
 	}
 	for name, s := range r.Services {
@@ -502,6 +503,21 @@ func (r *Release) PluginServiceTypes() []string { return r.Plugins.ServiceTypes 
 
 // PluginRegistries are the registry types the release's repository reads.
 func (r *Release) PluginRegistries() []string { return r.Plugins.Registries }
+
+// TokenConsumers are the workloads that read the API key when they start (what
+// TokenConsumers stands for in a start rule): every service variant TokenReady names, in
+// the catalogue's order, then the supervisor. A stack runs those of them it deploys.
+func (r *Release) TokenConsumers() []string {
+	var out []string
+	for _, name := range r.names {
+		for _, v := range VariantOrder {
+			if variant, ok := r.Services[name].Variants[v]; ok && r.TokenReady.ReadsAtStart(v, variant) {
+				out = append(out, WorkloadName(name, v))
+			}
+		}
+	}
+	return append(out, WorkloadSupervisor)
+}
 
 // ServiceNames lists the backend services, sorted.
 func (r *Release) ServiceNames() []string { return append([]string(nil), r.names...) }

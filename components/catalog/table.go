@@ -43,10 +43,10 @@ func (r *Release) MarkdownTable(storeImages map[string]string) string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | `%s:%s` | %d | %s | %s |\n", name, variants, s.Image, s.Tag, GRPCPort, db, callsText)
 	}
-	for _, name := range []string{"console", "console-api"} {
+	for _, name := range []string{WorkloadConsole, WorkloadConsoleAPI} {
 		f := r.Frontend[name]
 		port, calls := 80, "console-api (from the browser)"
-		if name == "console-api" {
+		if name == WorkloadConsoleAPI {
 			calls = "every gRPC service, redis"
 		}
 		fmt.Fprintf(&b, "| %s | web | `%s:%s` | %d | – | %s |\n", name, f.Repository, f.Tag, port, calls)

@@ -26,7 +26,7 @@ func (p *Platform) adminPassword(ctx *pulumi.Context, args *Args, core *corev1.N
 	// Secret holds the password exactly as the user types it at the login.
 	shape := func(pw string) string { return pw[:24] + "!aA7" }
 	g, err := credentials.NewShaped(ctx, "admin-password", "spaceone-admin", core.Metadata.Name().Elem(),
-		kube.Labels("initializer", "credentials", ""), []string{"password"}, s.CredentialSeed, shape,
+		kube.Labels(catalog.WorkloadInitializer, "credentials", ""), []string{"password"}, s.CredentialSeed, shape,
 		pulumi.Parent(p), pulumi.DependsOn([]pulumi.Resource{core}))
 	if err != nil {
 		return pulumi.StringOutput{}, err
@@ -73,7 +73,7 @@ func (p *Platform) deployInitializer(ctx *pulumi.Context, args *Args, core, plug
 	for _, sp := range args.Plan.Services {
 		endpoints[sp.Name] = fmt.Sprintf("grpc://%s:%d", sp.Name, catalog.GRPCPort) // each service's Service
 	}
-	waitFor, err := p.started.waits("initializer")
+	waitFor, err := p.started.waits(catalog.WorkloadInitializer)
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func (p *Platform) deployInitializer(ctx *pulumi.Context, args *Args, core, plug
 			consumers = append(consumers, apikey.Namespace{Name: ns, NS: byName[ns]})
 		}
 		if p.KeyHandoff, err = apikey.New(ctx, "api-key", &apikey.Args{
-			Namespace: core.Metadata.Name().Elem(), Consumers: consumers, Labels: kube.Labels("initializer", "api-key", rel.Spacectl.Tag),
+			Namespace: core.Metadata.Name().Elem(), Consumers: consumers, Labels: kube.Labels(catalog.WorkloadInitializer, "api-key", rel.Spacectl.Tag),
 			Repair: args.Plan.KeyRepair,
 		}, pulumi.Parent(p)); err != nil {
 			return fmt.Errorf("api key hand-off: %w", err)
@@ -114,11 +114,11 @@ func (p *Platform) deployInitializer(ctx *pulumi.Context, args *Args, core, plug
 		ia.KeySecrets, ia.ServiceAccount = p.KeyHandoff.Secrets, p.KeyHandoff.ServiceAccount
 		ia.Waits.Resources = append(slices.Clone(ia.Waits.Resources), p.KeyHandoff.Ready...)
 	}
-	p.Images["initializer"] = ia.Image
-	if p.Initializer, err = initializer.New(ctx, "initializer", ia, pulumi.Parent(p)); err != nil {
+	p.Images[catalog.WorkloadInitializer] = ia.Image
+	if p.Initializer, err = initializer.New(ctx, catalog.WorkloadInitializer, ia, pulumi.Parent(p)); err != nil {
 		return fmt.Errorf("initializer: %w", err)
 	}
-	p.started.add("initializer", p.Initializer.Job)
+	p.started.add(catalog.WorkloadInitializer, p.Initializer.Job)
 	return nil
 }
 
@@ -126,7 +126,7 @@ func (p *Platform) deployInitializer(ctx *pulumi.Context, args *Args, core, plug
 func (p *Platform) deploySupervisor(ctx *pulumi.Context, args *Args, plugins *corev1.Namespace) error {
 	s := args.Settings
 	rel := args.Plan.Release
-	supervisorWaits, err := p.started.waits("supervisor")
+	supervisorWaits, err := p.started.waits(catalog.WorkloadSupervisor)
 	if err != nil {
 		return err
 	}
@@ -144,10 +144,10 @@ func (p *Platform) deploySupervisor(ctx *pulumi.Context, args *Args, plugins *co
 		sa.Consul.Host, sa.Consul.Port = p.Consul.Endpoint.Host, p.Consul.Endpoint.Port
 	}
 	sa.KeyHandoff, sa.KeyRotation = rel.APIKey.Handoff, keyGeneration(s, args.Plan)
-	p.Images["supervisor"] = sa.Image
-	if p.Supervisor, err = supervisor.New(ctx, "supervisor", sa, pulumi.Parent(p)); err != nil {
+	p.Images[catalog.WorkloadSupervisor] = sa.Image
+	if p.Supervisor, err = supervisor.New(ctx, catalog.WorkloadSupervisor, sa, pulumi.Parent(p)); err != nil {
 		return fmt.Errorf("supervisor: %w", err)
 	}
-	p.started.add("supervisor", p.Supervisor.Deployment)
+	p.started.add(catalog.WorkloadSupervisor, p.Supervisor.Deployment)
 	return nil
 }

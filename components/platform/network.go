@@ -8,6 +8,7 @@ import (
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/kube"
 )
 
@@ -49,7 +50,7 @@ func (p *Platform) networkPolicies(ctx *pulumi.Context, args *Args, core, plugin
 	}
 	public := &metav1.LabelSelectorArgs{MatchExpressions: metav1.LabelSelectorRequirementArray{metav1.LabelSelectorRequirementArgs{
 		Key: pulumi.String("app.kubernetes.io/name"), Operator: pulumi.String("In"),
-		Values: pulumi.StringArray{pulumi.String("console"), pulumi.String("console-api")},
+		Values: pulumi.StringArray{pulumi.String(catalog.WorkloadConsole), pulumi.String(catalog.WorkloadConsoleAPI)},
 	}}}
 	if s.Dev.Expose == "nodePort" {
 		public = all // a laptop reaches every service on its node port

@@ -199,7 +199,7 @@ func nodePortClashes(s *settings.Settings, p *Plan) settings.Problems {
 	add := func(port int, key, what string) { ports, uses = append(ports, port), append(uses, use{key, what}) }
 	if s.Console.On() && s.Console.Expose == "nodePort" {
 		add(s.Console.NodePort, "console.nodePort", "the console")
-		add(s.Console.APINodePort, "console.apiNodePort", "console-api")
+		add(s.Console.APINodePort, "console.apiNodePort", catalog.WorkloadConsoleAPI)
 	}
 	if s.Dev.Expose == "nodePort" {
 		for _, name := range slices.Sorted(maps.Keys(p.ByName)) {

@@ -95,12 +95,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	deploy := map[string]func() error{
-		catalog.DBUsers:           func() error { return p.dbUsers(ctx, args) },
-		backup.Upgrade:            func() error { return p.deployUpgrade(ctx, args, core, plugins) },
-		catalog.FrontendComponent: func() error { return p.deployFrontend(ctx, args, core) },
-		backup.Restore:            func() error { return p.deployRestore(ctx, args, core, plugins) },
-		"initializer":             func() error { return p.deployInitializer(ctx, args, core, plugins) },
-		"supervisor":              func() error { return p.deploySupervisor(ctx, args, plugins) },
+		catalog.DBUsers:             func() error { return p.dbUsers(ctx, args) },
+		backup.Upgrade:              func() error { return p.deployUpgrade(ctx, args, core, plugins) },
+		catalog.FrontendComponent:   func() error { return p.deployFrontend(ctx, args, core) },
+		backup.Restore:              func() error { return p.deployRestore(ctx, args, core, plugins) },
+		catalog.WorkloadInitializer: func() error { return p.deployInitializer(ctx, args, core, plugins) },
+		catalog.WorkloadSupervisor:  func() error { return p.deploySupervisor(ctx, args, plugins) },
 	}
 	p.Services = map[string]*microservice.Microservice{}
 	for _, sp := range args.Plan.Services {

@@ -105,7 +105,7 @@ func (p *Platform) deployService(ctx *pulumi.Context, args *Args, core *corev1.N
 func (p *Platform) deployFrontend(ctx *pulumi.Context, args *Args, core *corev1.Namespace) error {
 	s := args.Settings
 	rel := args.Plan.Release
-	console, api := rel.Frontend["console"], rel.Frontend["console-api"]
+	console, api := rel.Frontend[catalog.WorkloadConsole], rel.Frontend[catalog.WorkloadConsoleAPI]
 	fa := &frontend.Args{
 		Namespace:       core.Metadata.Name().Elem(),
 		ConsoleImage:    kube.Image(console.Repository, console.Tag, s.Images.Registry),
@@ -117,7 +117,7 @@ func (p *Platform) deployFrontend(ctx *pulumi.Context, args *Args, core *corev1.
 		Backends: p.wiring(args.Plan, s.Domain).GRPC,
 	}
 	fa.Redis.Host, fa.Redis.Port = p.Redis.Endpoint.Host, p.Redis.Endpoint.Port
-	p.Images["console"], p.Images["console-api"] = fa.ConsoleImage, fa.ConsoleAPIImage
+	p.Images[catalog.WorkloadConsole], p.Images[catalog.WorkloadConsoleAPI] = fa.ConsoleImage, fa.ConsoleAPIImage
 	switch s.Console.Expose {
 	case "nodePort":
 		fa.ConsoleNodePort, fa.APINodePort = s.Console.NodePort, s.Console.APINodePort
@@ -146,18 +146,18 @@ func (p *Platform) deployFrontend(ctx *pulumi.Context, args *Args, core *corev1.
 		}
 	}
 	var err error
-	if fa.ConsoleWaits, err = p.started.waits("console"); err != nil {
+	if fa.ConsoleWaits, err = p.started.waits(catalog.WorkloadConsole); err != nil {
 		return err
 	}
-	if fa.APIWaits, err = p.started.waits("console-api"); err != nil {
+	if fa.APIWaits, err = p.started.waits(catalog.WorkloadConsoleAPI); err != nil {
 		return err
 	}
 	p.Frontend, err = frontend.New(ctx, catalog.FrontendComponent, fa, pulumi.Parent(p))
 	if err != nil {
 		return fmt.Errorf("frontend: %w", err)
 	}
-	p.started.add("console", p.Frontend.Console)
-	p.started.add("console-api", p.Frontend.API)
+	p.started.add(catalog.WorkloadConsole, p.Frontend.Console)
+	p.started.add(catalog.WorkloadConsoleAPI, p.Frontend.API)
 	return nil
 }
 

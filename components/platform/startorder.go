@@ -72,21 +72,26 @@ func resolve(s *settings.Settings, plan *Plan) *StartOrder {
 					Why: "they run on the moved data."})
 		}()
 	}
-	var consumers []string
 	for _, sp := range plan.Services {
 		if sp.Local != nil {
 			continue // served from a laptop: nothing of it runs here
 		}
 		for _, v := range sp.Variants {
-			wl := catalog.WorkloadName(sp.Name, v)
-			o.Workloads = append(o.Workloads, wl)
-			if plan.Release.TokenReady.ReadsAtStart(v, sp.Service.Variants[v]) {
-				consumers = append(consumers, wl)
-			}
+			o.Workloads = append(o.Workloads, catalog.WorkloadName(sp.Name, v))
 		}
 	}
 	if s.Console.On() {
-		o.Workloads = append(o.Workloads, "console", "console-api")
+		o.Workloads = append(o.Workloads, catalog.WorkloadConsole, catalog.WorkloadConsoleAPI)
+	}
+	// The release's token consumers this stack runs (the supervisor once it is added below).
+	consumers := func() []string {
+		var out []string
+		for _, c := range plan.Release.TokenConsumers() {
+			if slices.Contains(o.Workloads, c) {
+				out = append(out, c)
+			}
+		}
+		return out
 	}
 	if s.Restore != "" && s.Backups() {
 		// Not a rule of a release but of a stack that restores: the restore stops and starts
@@ -95,13 +100,13 @@ func resolve(s *settings.Settings, plan *Plan) *StartOrder {
 		// variants waits for the key is deployed in one piece after the initializer, so its
 		// other variants start after the restore, on the restored data, too.
 		withConsumer := map[string]bool{}
-		for _, c := range consumers {
+		for _, c := range consumers() {
 			withConsumer[plan.Release.Component(c)] = true
 		}
 		var before, late []string
 		for _, w := range o.Workloads {
 			switch {
-			case slices.Contains(consumers, w):
+			case slices.Contains(consumers(), w):
 			case withConsumer[plan.Release.Component(w)]:
 				late = append(late, w)
 			default:
@@ -113,7 +118,7 @@ func resolve(s *settings.Settings, plan *Plan) *StartOrder {
 			o.Rules = append(o.Rules,
 				Rule{Names: []string{backup.Restore}, Workloads: []string{backup.Restore}, WaitFor: before,
 					Why: "it stops what writes, restores the backup, and starts them again (spaceone:restore)."},
-				Rule{Names: []string{"initializer"}, Workloads: []string{"initializer"}, WaitFor: []string{backup.Restore},
+				Rule{Names: []string{catalog.WorkloadInitializer}, Workloads: []string{catalog.WorkloadInitializer}, WaitFor: []string{backup.Restore},
 					Why: "it initialises the restored data, or finds it initialised."})
 			if len(late) > 0 {
 				o.Rules = append(o.Rules, Rule{Names: late, Workloads: late, WaitFor: []string{backup.Restore},
@@ -121,10 +126,9 @@ func resolve(s *settings.Settings, plan *Plan) *StartOrder {
 			}
 		}()
 	}
-	o.Workloads = append(o.Workloads, "initializer")
+	o.Workloads = append(o.Workloads, catalog.WorkloadInitializer)
 	if s.SupervisorEnabled() {
-		o.Workloads = append(o.Workloads, "supervisor")
-		consumers = append(consumers, "supervisor")
+		o.Workloads = append(o.Workloads, catalog.WorkloadSupervisor)
 	}
 	runs := func(names []string) []string {
 		var out []string
@@ -140,7 +144,7 @@ func resolve(s *settings.Settings, plan *Plan) *StartOrder {
 		for _, n := range w.Workloads {
 			matched := catalog.MatchWorkloads(n, o.Workloads)
 			if n == catalog.TokenConsumers {
-				matched = consumers
+				matched = consumers()
 			}
 			for _, m := range matched {
 				if !slices.Contains(r.Workloads, m) {
