@@ -260,14 +260,16 @@ func grepLines(s, sub string) []string {
 
 // catalogueImages is what stands in on the real node for every catalogue service's image,
 // derived from the catalogue as the images are built: python-core's CLI as the entrypoint,
-// `grpc <package> -m /opt` as the CMD, in the release's Python environment (scripts/runtimes.sh).
-// tests/realnode/runtimes.yaml holds the exceptions, which win.
+// `grpc <package> -m /opt` as the CMD, the ENV every service image of both releases sets
+// (unbuffered output, the gRPC port), in the release's Python environment
+// (scripts/runtimes.sh). tests/realnode/runtimes.yaml holds the exceptions, which win.
 func catalogueImages(t *testing.T) []byte {
 	t.Helper()
 	type runtime struct {
-		Path       []string `yaml:"path"`
-		Entrypoint []string `yaml:"entrypoint"`
-		Cmd        []string `yaml:"cmd"`
+		Path       []string          `yaml:"path"`
+		Entrypoint []string          `yaml:"entrypoint"`
+		Cmd        []string          `yaml:"cmd"`
+		Env        map[string]string `yaml:"env"`
 	}
 	images := map[string]runtime{}
 	for _, v := range catalog.Versions() {
@@ -276,7 +278,8 @@ func catalogueImages(t *testing.T) []byte {
 		for _, name := range rel.ServiceNames() {
 			s := rel.Services[name]
 			images[s.Image+":"+s.Tag] = runtime{Path: []string{"python/" + v + "/bin"}, Entrypoint: []string{"spaceone"},
-				Cmd: []string{"grpc", s.Package, "-m", "/opt"}}
+				Cmd: []string{"grpc", s.Package, "-m", "/opt"},
+				Env: map[string]string{"PYTHONUNBUFFERED": "1", "SPACEONE_PORT": strconv.Itoa(catalog.GRPCPort)}}
 		}
 	}
 	b, err := yaml.Marshal(map[string]any{"images": images})
