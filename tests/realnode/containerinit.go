@@ -29,7 +29,8 @@ type ContainerSpec struct {
 	Mounts   []Mount `json:"mounts"`   // the pod's volumeMounts, resolved to host paths
 	Argv     []string
 	Env      []string
-	WorkDir  string `json:"workDir"`
+	WorkDir  string   `json:"workDir"`
+	Identity Identity `json:"identity"` // who the process runs as
 }
 
 // Mount binds a host path at a path inside the container.
@@ -119,20 +120,22 @@ func containerInit(specFile string) error {
 					break
 				}
 			}
-			up := filepath.Join(s.Scratch, fmt.Sprintf("overlay-%d", len(overlays)))
-			if err := os.MkdirAll(up+"/upper", 0o755); err != nil {
-				return "", err
+			if err := overlayOn(s.Root, s.Scratch, strings.TrimPrefix(anc, s.Root), overlays); err != nil {
+				return "", fmt.Errorf("%w (for %s)", err, dir)
 			}
-			if err := os.MkdirAll(up+"/work", 0o755); err != nil {
-				return "", err
-			}
-			opts := "lowerdir=" + anc + ",upperdir=" + up + "/upper,workdir=" + up + "/work"
-			if err := unix.Mount("overlay", anc, "overlay", 0, opts); err != nil {
-				return "", fmt.Errorf("overlay on %s (for %s): %w", strings.TrimPrefix(anc, s.Root), dir, err)
-			}
-			overlays[anc] = true
 		}
 		return full, os.MkdirAll(full, 0o755)
+	}
+	if s.Identity.UID != 0 {
+		// The runtimes and the stand-ins live on this machine, often under /root (0700): as
+		// an image's own files are its users', they must be reachable by the container's
+		// user. Over an overlay, so the machine's /root keeps its mode.
+		if err := overlayOn(s.Root, s.Scratch, "/root", overlays); err != nil {
+			return err
+		}
+		if err := os.Chmod(filepath.Join(s.Root, "root"), 0o711); err != nil {
+			return fmt.Errorf("making /root passable: %w", err)
+		}
 	}
 	for _, m := range s.Mounts {
 		st, err := os.Stat(m.Source)
@@ -191,9 +194,35 @@ func containerInit(specFile string) error {
 			os.Setenv(k, v) // exec.LookPath reads PATH from here
 		}
 	}
+	if err := s.Identity.become(); err != nil {
+		return err
+	}
 	bin, err := exec.LookPath(s.Argv[0])
 	if err != nil {
 		return fmt.Errorf("command %q: %w (PATH=%s)", s.Argv[0], err, os.Getenv("PATH"))
 	}
 	return syscall.Exec(bin, s.Argv, s.Env)
+}
+
+// overlayOn covers dir (a path inside the container root) with an overlay whose upper layer
+// is scratch space: what the container writes or changes there stays out of the machine's
+// own directory.
+func overlayOn(root, scratch, dir string, overlays map[string]bool) error {
+	anc := filepath.Join(root, dir)
+	if overlays[anc] {
+		return nil
+	}
+	up := filepath.Join(scratch, fmt.Sprintf("overlay-%d", len(overlays)))
+	if err := os.MkdirAll(up+"/upper", 0o755); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(up+"/work", 0o755); err != nil {
+		return err
+	}
+	opts := "lowerdir=" + anc + ",upperdir=" + up + "/upper,workdir=" + up + "/work"
+	if err := unix.Mount("overlay", anc, "overlay", 0, opts); err != nil {
+		return fmt.Errorf("overlay on %s: %w", dir, err)
+	}
+	overlays[anc] = true
+	return nil
 }

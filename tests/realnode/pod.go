@@ -246,10 +246,19 @@ func (r *podRun) runContainer(init bool, c corev1.Container, vols map[string]str
 	if err != nil {
 		return 0, err
 	}
+	id, err := identityOf(r.pod, &c)
+	if err != nil {
+		return 0, err
+	}
 	env := Environ(dirs, rt, &c, hostname)
+	workDir := c.WorkingDir
+	if workDir == "" {
+		workDir = rt.WorkDir
+	}
 	spec := ContainerSpec{
 		Root: filepath.Join(r.dir, "root-"+c.Name), Scratch: filepath.Join(r.dir, "scratch-"+c.Name),
-		Hostname: hostname, Hosts: hosts, Resolv: resolv, Mounts: ms, Argv: Argv(rt, &c), Env: env, WorkDir: c.WorkingDir,
+		Hostname: hostname, Hosts: hosts, Resolv: resolv, Mounts: ms, Argv: Argv(rt, &c), Env: env, WorkDir: workDir,
+		Identity: id,
 	}
 	policy := r.pod.Spec.RestartPolicy
 	backoff := time.Second

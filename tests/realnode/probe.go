@@ -127,7 +127,13 @@ func (r *podRun) check(ctx context.Context, p *corev1.Probe, c corev1.Container,
 	switch {
 	case p.Exec != nil:
 		// Inside the container: its namespaces, root and environment.
-		args := append([]string{"-t", strconv.Itoa(pid), "-m", "-n", "-u", "-r", "-w", "--"}, p.Exec.Command...)
+		// As the container's user, as a kubelet's exec runs.
+		id, err := identityOf(r.pod, &c)
+		if err != nil {
+			return err
+		}
+		args := append(append([]string{"-t", strconv.Itoa(pid), "-m", "-n", "-u", "-r", "-w"}, id.nsenterArgs()...), "--")
+		args = append(args, p.Exec.Command...)
 		cmd := exec.CommandContext(ctx, "nsenter", args...)
 		cmd.Env = env
 		out, err := cmd.CombinedOutput()

@@ -20,6 +20,7 @@ type Runtime struct {
 	Entrypoint []string          `yaml:"entrypoint"`
 	Cmd        []string          `yaml:"cmd"`
 	Env        map[string]string `yaml:"env"`
+	WorkDir    string            `yaml:"workdir"` // the image's WORKDIR ("" = /); the pod's workingDir wins
 }
 
 // Table maps image references to runtimes.

@@ -22,6 +22,10 @@ import (
 // volume's host path by name.
 func materialize(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod, dir string) (map[string]string, error) {
 	paths := map[string]string{}
+	var fsGroup *int64
+	if pod.Spec.SecurityContext != nil {
+		fsGroup = pod.Spec.SecurityContext.FSGroup
+	}
 	for _, v := range pod.Spec.Volumes {
 		p := filepath.Join(dir, "volumes", v.Name)
 		var err error
@@ -41,6 +45,9 @@ func materialize(ctx context.Context, client kubernetes.Interface, pod *corev1.P
 			err = os.MkdirAll(p, 0o755)
 		default:
 			return nil, fmt.Errorf("volume %s: this kind of volume is not supported by the real node", v.Name)
+		}
+		if err == nil && fsGroup != nil && (v.EmptyDir != nil || v.ConfigMap != nil || v.Secret != nil || v.Projected != nil) {
+			err = giveToFSGroup(p, *fsGroup)
 		}
 		if err != nil {
 			return nil, &mountError{volume: v.Name, err: err}
@@ -241,7 +248,12 @@ func claimPath(ctx context.Context, client kubernetes.Interface, ns, claim strin
 	if pv.Spec.HostPath == nil {
 		return "", fmt.Errorf("volume %s is not a hostPath volume", pv.Name)
 	}
-	return pv.Spec.HostPath.Path, os.MkdirAll(pv.Spec.HostPath.Path, 0o755)
+	// Open to every user, as minikube's hostpath provisioner makes its volumes (a kubelet
+	// applies no fsGroup to a hostPath): the stores run as their images' users.
+	if err := os.MkdirAll(pv.Spec.HostPath.Path, 0o777); err != nil {
+		return "", err
+	}
+	return pv.Spec.HostPath.Path, os.Chmod(pv.Spec.HostPath.Path, 0o777)
 }
 
 // mounts resolves a container's volumeMounts (subPath included) to host paths.
