@@ -32,8 +32,8 @@ restore: tools ## put backup $(FROM) back into stack $(STACK) (sets spaceone:res
 render: tools ## write every manifest of stack $(STACK) as YAML into $(OUT) (no cluster needed; RELEASE=1.12.12 for another release)
 	@scripts/render.sh $(STACK) $(OUT) $(RELEASE)
 
-readme: ## regenerate the README's generated parts (start order) from the code
-	@go test ./components/program -run TestREADMEStartOrderIsTheCode -count=1 -update
+readme: ## regenerate the README's generated parts (catalogue tables, start order) from the code
+	@go test ./components/program ./components/catalog -run 'TestREADMEStartOrderIsTheCode|TestReadmeTableMatchesCatalogue' -count=1 -update
 
 test: tools ## unit tests (Pulumi mocks) and integration tests (real CLI against the sim)
 	@scripts/test.sh
