@@ -18,6 +18,7 @@ import (
 
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/initializer"
+	"github.com/spaceone-pulumi/spaceone/components/supervisor"
 )
 
 // The admin password has a `"` and a `\`: spacectl renders values raw into JSON, so this
@@ -684,8 +685,8 @@ func consumerMismatch(pods []keyConsumer, exp expected) string {
 }
 
 // checkConsumersImportKey: with the key in a Secret, each token consumer the catalogue names
-// (and no other pod) mounts it, and runs a process whose own config imports the key's file,
-// that file in the process's root holds the key the initializer handed over, and the process's
+// (and no other pod) mounts it, its container's config (read with kubectl exec) imports the
+// key's file, that file in the container holds the key the initializer handed over, and its
 // package declares TOKEN (python-core's set_global drops undeclared keys), so python-core
 // loaded it. After a roll it waits (up to 60 s) for the previous pods to be gone.
 func checkConsumersImportKey(t *testing.T, rn *realNode, venv, key string, exp expected) {
@@ -700,39 +701,29 @@ func checkConsumersImportKey(t *testing.T, rn *realNode, venv, key string, exp e
 	if problems := consumerMismatch(consumers, exp); problems != "" {
 		t.Errorf("the pods that mount the key are not the catalogue's token consumers: %s", problems)
 	}
-	procs := procTable()
 	for _, c := range consumers {
-		pid, env := 0, map[string]string{}
-		for p := range procs {
-			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p))
-			e := map[string]string{}
-			for _, kv := range strings.Split(string(b), "\x00") {
-				if k, v, ok := strings.Cut(kv, "="); ok {
-					e[k] = v
-				}
-			}
-			if e["HOSTNAME"] == c.name && e["SPACEONE_CONFIG_FILE"] != "" && (pid == 0 || p < pid) {
-				pid, env = p, e
-			}
-		}
-		if pid == 0 {
-			t.Errorf("%s/%s: no SpaceONE process", c.ns, c.name)
+		// Inside the consumer's container, as an operator would look (kubectl exec): the
+		// config its process reads, and the key file that config imports.
+		cfg, err := kubectl(t, "-n", c.ns, "exec", c.name, "--", "sh", "-c", `cat "$SPACEONE_CONFIG_FILE"`)
+		if err != nil {
+			t.Errorf("%s/%s: reading its config in the container: %v\n%s", c.ns, c.name, err, cfg)
 			continue
 		}
-		root := fmt.Sprintf("/proc/%d/root", pid)
-		cfg, err := os.ReadFile(root + env["SPACEONE_CONFIG_FILE"])
-		must(t, err)
-		imp := regexp.MustCompile(`file://(/\S+/token\.yaml)`).FindSubmatch(cfg)
+		imp := regexp.MustCompile(`file://(/\S+/token\.yaml)`).FindStringSubmatch(cfg)
 		if imp == nil {
 			t.Errorf("%s/%s: its config imports no key file:\n%s", c.ns, c.name, cfg)
 			continue
 		}
-		file, err := os.ReadFile(root + string(imp[1]))
-		if err != nil || !strings.Contains(string(file), "TOKEN: "+key) {
+		file, err := kubectl(t, "-n", c.ns, "exec", c.name, "--", "cat", imp[1])
+		if err != nil || !strings.Contains(file, "TOKEN: "+key) {
 			t.Errorf("%s/%s: %s does not hold the handed-over key (%v)", c.ns, c.name, imp[1], err)
 			continue
 		}
-		pkg := regexp.MustCompile(`spaceone\.[a-z_]+`).FindString(procs[pid].cmdline)
+		// The package its process runs, from the catalogue (the supervisor is not a service).
+		pkg := supervisor.Package
+		if s, ok := exp.release.Services[exp.release.Component(c.workload)]; ok {
+			pkg = s.Package
+		}
 		py := filepath.Join(rn.venvs, venv, "bin/python")
 		out, err := exec.Command(py, "-c", "import "+pkg+".conf.global_conf as g; print('TOKEN' in vars(g))").CombinedOutput()
 		if err != nil || strings.TrimSpace(string(out)) != "True" {

@@ -71,6 +71,10 @@ type Args struct {
 // configDir is where the supervisor's config files live in its container.
 const configDir = "/opt/spaceone/supervisor/config"
 
+// Package is the supervisor's Python package: what its process runs, and the home of its
+// config (TOKEN among its globals).
+const Package = "spaceone.supervisor"
+
 // Supervisor is the deployed plugin runner.
 type Supervisor struct {
 	pulumi.ResourceState
@@ -121,7 +125,7 @@ func Config(a *Args) (string, error) {
 			"backend": "spaceone.core.cache.redis_cache.RedisCache", "db": 2, "encoding": "utf-8",
 			"socket_timeout": 10, "socket_connect_timeout": 10}, redis)},
 		"SCHEDULERS": map[string]any{"sync": map[string]any{
-			"backend": "spaceone.supervisor.scheduler.sync_scheduler.SyncScheduler", "interval": 20, "queue": "default_q"}},
+			"backend": Package + ".scheduler.sync_scheduler.SyncScheduler", "interval": 20, "queue": "default_q"}},
 		"WORKERS": map[string]any{"worker": map[string]any{
 			"backend": "spaceone.core.scheduler.worker.BaseWorker", "pool": 1, "queue": "default_q"}},
 		// Its log file is what the token readiness probe reads (catalogue tokenReady).
@@ -201,7 +205,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			Name:            pulumi.String(Name),
 			Image:           pulumi.String(args.Image),
 			ImagePullPolicy: pulumi.String(args.PullPolicy),
-			Command:         pulumi.ToStringArray([]string{"spaceone", "scheduler", "spaceone.supervisor"}),
+			Command:         pulumi.ToStringArray([]string{"spaceone", "scheduler", Package}),
 			Env: corev1.EnvVarArray{corev1.EnvVarArgs{
 				Name: pulumi.String("SPACEONE_CONFIG_FILE"), Value: pulumi.String(dir + "/config.yaml"),
 			}},

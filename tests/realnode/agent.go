@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -53,7 +54,7 @@ func (a *Agent) CreatePod(ctx context.Context, pod *corev1.Pod) error {
 	}
 	rctx, cancel := context.WithCancel(context.Background())
 	r := &podRun{a: a, pod: pod.DeepCopy(), dir: filepath.Join(a.StateDir, string(pod.UID)), ctx: rctx, cancel: cancel,
-		done: make(chan struct{}), procs: map[string]*os.Process{}}
+		done: make(chan struct{}), procs: map[string]running{}}
 	a.pods[k] = r
 	go r.start()
 	return nil
@@ -192,8 +193,32 @@ func (a *Agent) GetContainerLogs(ctx context.Context, ns, pod, container string,
 	return f, nil
 }
 
+// RunInContainer serves `kubectl exec`: the command runs in the container's namespaces and
+// root, with its environment and as its user, as a kubelet's exec does (no TTY here).
 func (a *Agent) RunInContainer(ctx context.Context, ns, pod, container string, cmd []string, attach api.AttachIO) error {
-	return errdefs.InvalidInput("exec is not supported by the real node")
+	r := a.get(ns, pod)
+	if r == nil {
+		return errdefs.NotFound("pod not found")
+	}
+	r.mu.Lock()
+	p, ok := r.procs[container]
+	r.mu.Unlock()
+	if !ok {
+		return errdefs.InvalidInput("container " + container + " is not running")
+	}
+	args := append([]string{"-t", strconv.Itoa(p.proc.Pid), "-m", "-n", "-u", "-r", "-w"}, p.id.nsenterArgs()...)
+	c := exec.CommandContext(ctx, "nsenter", append(append(args, "--"), cmd...)...)
+	c.Env = p.env
+	if in := attach.Stdin(); in != nil {
+		c.Stdin = in
+	}
+	if out := attach.Stdout(); out != nil {
+		c.Stdout = out
+	}
+	if errw := attach.Stderr(); errw != nil {
+		c.Stderr = errw
+	}
+	return c.Run()
 }
 
 func (a *Agent) AttachToContainer(ctx context.Context, ns, pod, container string, attach api.AttachIO) error {

@@ -31,7 +31,15 @@ type podRun struct {
 
 	mu     sync.Mutex
 	status corev1.PodStatus
-	procs  map[string]*os.Process // container → running process
+	procs  map[string]running // container → its running process
+}
+
+// running is a container's process as `kubectl exec` enters it: its pid, environment and
+// identity.
+type running struct {
+	proc *os.Process
+	env  []string
+	id   Identity
 }
 
 func (r *podRun) key() string { return r.pod.Namespace + "/" + r.pod.Name }
@@ -289,7 +297,7 @@ func (r *podRun) runContainer(init bool, c corev1.Container, vols map[string]str
 		}
 		started := metav1.Now()
 		r.mu.Lock()
-		r.procs[c.Name] = cmd.Process
+		r.procs[c.Name] = running{proc: cmd.Process, env: env, id: id}
 		r.mu.Unlock()
 		r.setContainer(init, c.Name, func(cs *corev1.ContainerStatus) {
 			cs.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: started}}
@@ -386,7 +394,7 @@ func (r *podRun) stop() {
 	}
 	r.mu.Lock()
 	for _, p := range r.procs {
-		syscall.Kill(-p.Pid, syscall.SIGTERM)
+		syscall.Kill(-p.proc.Pid, syscall.SIGTERM)
 	}
 	r.mu.Unlock()
 	select {
@@ -394,7 +402,7 @@ func (r *podRun) stop() {
 	case <-time.After(grace):
 		r.mu.Lock()
 		for _, p := range r.procs {
-			syscall.Kill(-p.Pid, syscall.SIGKILL)
+			syscall.Kill(-p.proc.Pid, syscall.SIGKILL)
 		}
 		r.mu.Unlock()
 		<-r.done
