@@ -5,12 +5,13 @@
 #  1. A checkpoint cut short by the kill (unreadable) is replaced by the backend's own backup,
 #     or, with none, by an empty state: the next `up` adopts what the cluster holds.
 #  2. Objects the killed run was creating are imported; other pending operations are dropped
-#     (`pulumi refresh --clear-pending-creates`); the next `up` re-applies those objects
+#     (cmd/recoverpending, through the Automation API); the next `up` re-applies those objects
 #     (server-side apply adopts what already exists).
 # Usage: recover.sh STACK   (env from scripts/env.sh; SPACEONE_PROJECT_DIR = project directory)
 set -euo pipefail
 STACK=${1:?stack}
-cd "${SPACEONE_PROJECT_DIR:-$(cd "$(dirname "$0")/.." && pwd)}"
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "${SPACEONE_PROJECT_DIR:-$ROOT}"
 state=${PULUMI_BACKEND_URL#file://}; state=${state%%\?*}
 locks=$state/.pulumi/locks/organization/spaceone/$STACK
 if [ -d "$locks" ]; then
@@ -41,23 +42,9 @@ if [ -e "$ckpt" ] && ! pulumi stack export --stack "$STACK" >/dev/null 2>&1; the
 fi
 if pulumi stack export --stack "$STACK" 2>/dev/null | tr -d ' \n' | grep -q '"pending_operations":\[{'; then
   # Objects the killed run was creating may exist already, generated credentials among them:
-  # import those (so their stored values are kept), then drop whatever was never created.
-  mapfile -t pairs < <(pulumi stack export --stack "$STACK" | python3 -c '
-import json, sys
-d = json.load(sys.stdin).get("deployment", {})
-for op in d.get("pending_operations") or []:
-    r = op.get("resource", {})
-    if op.get("type") != "creating" or not r.get("type", "").startswith("kubernetes:"):
-        continue
-    meta = (r.get("inputs") or {}).get("metadata") or {}
-    name, ns = meta.get("name"), meta.get("namespace")
-    if isinstance(name, str) and name:
-        print(r["urn"]); print(f"{ns}/{name}" if isinstance(ns, str) and ns else name)
-')
-  echo "recover: an interrupted run left pending operations: importing what exists, clearing the rest"
-  # One at a time: an object the killed run never got to create must not stop the others.
-  for ((i = 0; i + 1 < ${#pairs[@]}; i += 2)); do
-    pulumi refresh --yes --skip-preview --stack "$STACK" --import-pending-creates "${pairs[i]}" "${pairs[i+1]}" >/dev/null 2>&1 || true
-  done
-  pulumi refresh --yes --skip-preview --clear-pending-creates --stack "$STACK" >/dev/null
+  # cmd/recoverpending imports those (so their stored values are kept), then drops the rest.
+  bin=$ROOT/.pulumi/bin/recoverpending
+  mkdir -p "${bin%/*}"
+  go -C "$ROOT" build -o "$bin" ./cmd/recoverpending
+  "$bin" -dir "$PWD" "$STACK"
 fi

@@ -1,0 +1,109 @@
+// Command recoverpending finishes what an interrupted `pulumi up` left pending in a stack's
+// state, through Pulumi's Automation API: the Kubernetes objects the killed run was creating
+// may exist already (generated credentials among them), so each is imported (one refresh
+// each: an object the run never got to create must not stop the others); then every pending
+// operation left is dropped. The next `up` re-applies those objects (server-side apply adopts
+// what exists). scripts/recover.sh runs it when the state holds pending operations:
+//
+//	go run ./cmd/recoverpending [-dir PROJECT] STACK
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
+)
+
+func main() {
+	dir := flag.String("dir", ".", "the project directory")
+	flag.Parse()
+	if flag.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: recoverpending [-dir PROJECT] STACK")
+		os.Exit(2)
+	}
+	if err := recoverPending(context.Background(), *dir, flag.Arg(0)); err != nil {
+		fmt.Fprintln(os.Stderr, "recover:", err)
+		os.Exit(1)
+	}
+}
+
+func recoverPending(ctx context.Context, dir, name string) error {
+	ws, err := auto.NewLocalWorkspace(ctx, auto.WorkDir(dir))
+	if err != nil {
+		return fmt.Errorf("opening the project in %s: %w", dir, err)
+	}
+	stack, err := auto.SelectStack(ctx, name, ws)
+	if err != nil {
+		return fmt.Errorf("selecting stack %s: %w", name, err)
+	}
+	state, err := stack.Export(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the state of stack %s: %w", name, err)
+	}
+	creates, pending, err := pendingCreates(state.Deployment)
+	if err != nil {
+		return fmt.Errorf("reading the state of stack %s: %w", name, err)
+	}
+	if pending == 0 {
+		return nil
+	}
+	fmt.Printf("recover: an interrupted run left %d pending operations: importing the %d objects it was creating that exist, clearing the rest\n", pending, len(creates))
+	for _, c := range creates {
+		if _, err := stack.Refresh(ctx, optrefresh.ImportPendingCreates([]optrefresh.PendingCreate{c})); err != nil {
+			fmt.Printf("recover: %s was not imported (never created, most likely): %s\n", c.ID, lastLine(err))
+		}
+	}
+	if _, err := stack.Refresh(ctx, optrefresh.ClearPendingCreates()); err != nil {
+		return fmt.Errorf("clearing the pending operations of stack %s: %w", name, err)
+	}
+	return nil
+}
+
+// pendingCreates reads a deployment's pending operations: how many there are, and the
+// Kubernetes objects among them that were being created, each with the ID the provider
+// gives it (namespace/name, or name for a cluster-wide object).
+func pendingCreates(deployment json.RawMessage) ([]optrefresh.PendingCreate, int, error) {
+	var d struct {
+		PendingOperations []struct {
+			Type     string `json:"type"`
+			Resource struct {
+				URN    string `json:"urn"`
+				Type   string `json:"type"`
+				Inputs struct {
+					Metadata struct {
+						Name      any `json:"name"`
+						Namespace any `json:"namespace"`
+					} `json:"metadata"`
+				} `json:"inputs"`
+			} `json:"resource"`
+		} `json:"pending_operations"`
+	}
+	if err := json.Unmarshal(deployment, &d); err != nil {
+		return nil, 0, err
+	}
+	var out []optrefresh.PendingCreate
+	for _, op := range d.PendingOperations {
+		r := op.Resource
+		name, _ := r.Inputs.Metadata.Name.(string) // an unknown name (a secret, a computed value) is no ID
+		if op.Type != "creating" || !strings.HasPrefix(r.Type, "kubernetes:") || name == "" {
+			continue
+		}
+		id := name
+		if ns, _ := r.Inputs.Metadata.Namespace.(string); ns != "" {
+			id = ns + "/" + name
+		}
+		out = append(out, optrefresh.PendingCreate{URN: r.URN, ID: id})
+	}
+	return out, len(d.PendingOperations), nil
+}
+
+func lastLine(err error) string {
+	lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
+	return lines[len(lines)-1]
+}
