@@ -53,7 +53,7 @@ func recoverPending(ctx context.Context, dir, name string) error {
 	if pending == 0 {
 		return nil
 	}
-	fmt.Printf("recover: an interrupted run left %d pending operations: importing the %d objects it was creating that exist, clearing the rest\n", pending, len(creates))
+	fmt.Printf("recover: an interrupted run left %d pending operations: importing what exists of the %d objects it was creating, clearing the rest\n", pending, len(creates))
 	for _, c := range creates {
 		if _, err := stack.Refresh(ctx, optrefresh.ImportPendingCreates([]optrefresh.PendingCreate{c})); err != nil {
 			fmt.Printf("recover: %s was not imported (never created, most likely): %s\n", c.ID, lastLine(err))
