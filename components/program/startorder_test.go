@@ -2,7 +2,6 @@ package program
 
 import (
 	"flag"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -48,27 +47,7 @@ func startOrderOf(t *testing.T, cfg testkit.Config) *platform.StartOrder {
 
 // The README's drawing is the default stack's start order, as generated now.
 func TestREADMEStartOrderIsTheCode(t *testing.T) {
-	want := startOrderOf(t, minikubeConfig()).Markdown()
-	b, err := os.ReadFile(readmePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme := string(b)
-	i, j := strings.Index(readme, startOrderBegin), strings.Index(readme, startOrderFinish)
-	if i < 0 || j < i {
-		t.Fatalf("README.md has no start order between %q and %q", startOrderBegin, startOrderFinish)
-	}
-	got := readme[i+len(startOrderBegin) : j]
-	if got == want {
-		return
-	}
-	if *update {
-		if err := os.WriteFile(readmePath, []byte(readme[:i+len(startOrderBegin)]+want+readme[j:]), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	t.Errorf("README.md's start order is stale; run make readme. Want:\n%s\ngot:\n%s", want, got)
+	testkit.GeneratedSection(t, readmePath, startOrderBegin, startOrderFinish, startOrderOf(t, minikubeConfig()).Markdown(), *update)
 }
 
 // What each workload's resource waits for, as registered, is exactly what the start order

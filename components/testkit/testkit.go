@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -281,4 +282,31 @@ func (r Resource) SecretString(key string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// GeneratedSection keeps the text of file between the lines begin and end equal to want (a
+// part of the README generated from the code): with update it rewrites that text (make
+// readme); otherwise a difference is an error that shows both.
+func GeneratedSection(t testing.TB, file, begin, end, want string, update bool) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	i, j := strings.Index(text, begin), strings.Index(text, end)
+	if i < 0 || j < i {
+		t.Fatalf("%s has no generated text between %q and %q", file, begin, end)
+	}
+	got := text[i+len(begin) : j]
+	if got == want {
+		return
+	}
+	if update {
+		if err := os.WriteFile(file, []byte(text[:i+len(begin)]+want+text[j:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("%s is stale after %q; run make readme. Want:\n%s\ngot:\n%s", file, strings.TrimSpace(begin), want, got)
 }
