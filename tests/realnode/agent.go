@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -206,9 +205,7 @@ func (a *Agent) RunInContainer(ctx context.Context, ns, pod, container string, c
 	if !ok {
 		return errdefs.InvalidInput("container " + container + " is not running")
 	}
-	args := append([]string{"-t", strconv.Itoa(p.proc.Pid), "-m", "-n", "-u", "-r", "-w"}, p.id.nsenterArgs()...)
-	c := exec.CommandContext(ctx, "nsenter", append(append(args, "--"), cmd...)...)
-	c.Env = p.env
+	c := p.enter(ctx, cmd)
 	if in := attach.Stdin(); in != nil {
 		c.Stdin = in
 	}

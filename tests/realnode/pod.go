@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -34,12 +35,21 @@ type podRun struct {
 	procs  map[string]running // container → its running process
 }
 
-// running is a container's process as `kubectl exec` enters it: its pid, environment and
-// identity.
+// running is a container's process as an exec probe and `kubectl exec` enter it: its pid,
+// environment and identity.
 type running struct {
 	proc *os.Process
 	env  []string
 	id   Identity
+}
+
+// enter is cmd run inside the container: its namespaces, root and working directory, its
+// environment, as its user (as a kubelet's exec runs).
+func (p running) enter(ctx context.Context, cmd []string) *exec.Cmd {
+	args := append([]string{"-t", strconv.Itoa(p.proc.Pid), "-m", "-n", "-u", "-r", "-w"}, p.id.nsenterArgs()...)
+	c := exec.CommandContext(ctx, "nsenter", append(append(args, "--"), cmd...)...)
+	c.Env = p.env
+	return c
 }
 
 func (r *podRun) key() string { return r.pod.Namespace + "/" + r.pod.Name }
@@ -297,7 +307,8 @@ func (r *podRun) runContainer(init bool, c corev1.Container, vols map[string]str
 		}
 		started := metav1.Now()
 		r.mu.Lock()
-		r.procs[c.Name] = running{proc: cmd.Process, env: env, id: id}
+		run := running{proc: cmd.Process, env: env, id: id}
+		r.procs[c.Name] = run
 		r.mu.Unlock()
 		r.setContainer(init, c.Name, func(cs *corev1.ContainerStatus) {
 			cs.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: started}}
@@ -307,7 +318,7 @@ func (r *podRun) runContainer(init bool, c corev1.Container, vols map[string]str
 		})
 		pctx, stopProbes := context.WithCancel(r.ctx)
 		if !init {
-			go r.probe(pctx, c, cmd.Process.Pid, env)
+			go r.probe(pctx, c, run)
 		}
 		werr := cmd.Wait()
 		stopProbes()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os/exec"
 	"strconv"
 	"syscall"
 	"time"
@@ -21,11 +20,11 @@ import (
 // readiness and liveness only once the startup probe has passed; the container is Ready
 // while its readiness probe passes; a failed liveness probe kills it (its restart policy
 // then decides).
-func (r *podRun) probe(ctx context.Context, c corev1.Container, pid int, env []string) {
+func (r *podRun) probe(ctx context.Context, c corev1.Container, run running) {
 	if c.StartupProbe != nil {
-		if !r.await(ctx, c.StartupProbe, c, pid, env, true) {
+		if !r.await(ctx, c.StartupProbe, c, run, true) {
 			if ctx.Err() == nil {
-				syscall.Kill(-pid, syscall.SIGKILL)
+				syscall.Kill(-run.proc.Pid, syscall.SIGKILL)
 			}
 			return
 		}
@@ -33,8 +32,8 @@ func (r *podRun) probe(ctx context.Context, c corev1.Container, pid int, env []s
 	r.setContainer(false, c.Name, func(cs *corev1.ContainerStatus) { cs.Started = ptr(true) })
 	if c.LivenessProbe != nil {
 		go func() {
-			if !r.await(ctx, c.LivenessProbe, c, pid, env, false) && ctx.Err() == nil {
-				syscall.Kill(-pid, syscall.SIGKILL)
+			if !r.await(ctx, c.LivenessProbe, c, run, false) && ctx.Err() == nil {
+				syscall.Kill(-run.proc.Pid, syscall.SIGKILL)
 			}
 		}()
 	}
@@ -49,7 +48,7 @@ func (r *podRun) probe(ctx context.Context, c corev1.Container, pid int, env []s
 		return
 	}
 	for {
-		err := r.check(ctx, p, c, pid, env)
+		err := r.check(ctx, p, c, run)
 		if err == nil {
 			fails, oks = 0, oks+1
 			if !ready && oks >= int(max(p.SuccessThreshold, 1)) {
@@ -72,13 +71,13 @@ func (r *podRun) probe(ctx context.Context, c corev1.Container, pid int, env []s
 // await probes until success (true) or until FailureThreshold consecutive failures (false).
 // once: return at the first success (startup); otherwise keep probing while it passes
 // (liveness) and return false at the threshold.
-func (r *podRun) await(ctx context.Context, p *corev1.Probe, c corev1.Container, pid int, env []string, once bool) bool {
+func (r *podRun) await(ctx context.Context, p *corev1.Probe, c corev1.Container, run running, once bool) bool {
 	if !sleep(ctx, seconds(p.InitialDelaySeconds, 0)) {
 		return false
 	}
 	fails := 0
 	for {
-		if err := r.check(ctx, p, c, pid, env); err == nil {
+		if err := r.check(ctx, p, c, run); err == nil {
 			fails = 0
 			if once {
 				return true
@@ -120,23 +119,13 @@ func sleep(ctx context.Context, d time.Duration) bool {
 }
 
 // check runs one probe once, against the pod's address or inside the container.
-func (r *podRun) check(ctx context.Context, p *corev1.Probe, c corev1.Container, pid int, env []string) error {
+func (r *podRun) check(ctx context.Context, p *corev1.Probe, c corev1.Container, run running) error {
 	ctx, cancel := context.WithTimeout(ctx, seconds(p.TimeoutSeconds, 1))
 	defer cancel()
 	ip := r.net.IP.String()
 	switch {
 	case p.Exec != nil:
-		// Inside the container: its namespaces, root and environment.
-		// As the container's user, as a kubelet's exec runs.
-		id, err := identityOf(r.pod, &c)
-		if err != nil {
-			return err
-		}
-		args := append(append([]string{"-t", strconv.Itoa(pid), "-m", "-n", "-u", "-r", "-w"}, id.nsenterArgs()...), "--")
-		args = append(args, p.Exec.Command...)
-		cmd := exec.CommandContext(ctx, "nsenter", args...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
+		out, err := run.enter(ctx, p.Exec.Command).CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("exec %v: %v: %s", p.Exec.Command, err, out)
 		}
