@@ -3,7 +3,6 @@ package initializer
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 
 	"gopkg.in/yaml.v3"
 
@@ -61,8 +60,8 @@ type Handoff struct {
 // tasksFile is mode m's task file in the ConfigMap.
 func tasksFile(m Mode) string { return "tasks-" + string(m) + ".yaml" }
 
-// NewManifest is the manifest of a run with these arguments.
-func NewManifest(a *Args) (Manifest, error) {
+// newManifest is the manifest of a run with these arguments and these tasks per mode.
+func newManifest(a *Args, byMode map[Mode][]Task) (Manifest, error) {
 	man := Manifest{
 		Modes: map[Mode]ModeRun{},
 		Vars:  secretDir + "/" + VarsFile,
@@ -73,9 +72,8 @@ func NewManifest(a *Args) (Manifest, error) {
 		KeyFile:  KeyFile,
 		Rotation: a.KeyRotation, Restored: a.Restored, Repair: a.Repair,
 	}
-	tasks := Tasks(a)
-	for _, m := range Modes {
-		man.Modes[m] = ModeRun{Tasks: filesDir + "/" + tasksFile(m), Count: len(InMode(tasks, m))}
+	for m, tasks := range byMode {
+		man.Modes[m] = ModeRun{Tasks: filesDir + "/" + tasksFile(m), Count: len(tasks)}
 	}
 	switch a.KeyHandoff {
 	case catalog.HandoffConsul:
@@ -91,24 +89,20 @@ func NewManifest(a *Args) (Manifest, error) {
 // Files renders the ConfigMap: the manifest, a task file per mode, spacectl's config and
 // initialize.py. None holds a secret: the password and tokens are in the vars, a Secret.
 func Files(a *Args) (map[string]string, error) {
-	names := make([]string, 0, len(a.Endpoints))
-	for n := range a.Endpoints {
-		names = append(names, n)
+	// The task files and the counts the manifest checks them by come from one list per mode.
+	tasks, byMode := Tasks(a), map[Mode][]Task{}
+	for _, m := range Modes {
+		byMode[m] = InMode(tasks, m)
 	}
-	sort.Strings(names)
-	endpoints := map[string]string{}
-	for _, n := range names {
-		endpoints[n] = a.Endpoints[n]
-	}
-	env, err := yaml.Marshal(map[string]any{"endpoints": endpoints})
-	if err != nil {
-		return nil, err
-	}
-	man, err := NewManifest(a)
+	man, err := newManifest(a, byMode)
 	if err != nil {
 		return nil, err
 	}
 	manifest, err := json.MarshalIndent(man, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	env, err := yaml.Marshal(map[string]any{"endpoints": a.Endpoints}) // yaml sorts a map's keys
 	if err != nil {
 		return nil, err
 	}
@@ -118,17 +112,16 @@ func Files(a *Args) (map[string]string, error) {
 		"default.yml":     string(env),
 		"initialize.py":   initializePy,
 	}
-	tasks := Tasks(a)
-	for _, m := range Modes {
-		var list []any
-		for _, t := range InMode(tasks, m) {
-			list = append(list, t.spacectl())
+	for m, list := range byMode {
+		var doc []any
+		for _, t := range list {
+			doc = append(doc, t.spacectl())
 		}
-		doc, err := yaml.Marshal(map[string]any{"tasks": list})
+		text, err := yaml.Marshal(map[string]any{"tasks": doc})
 		if err != nil {
 			return nil, err
 		}
-		files[tasksFile(m)] = "# The tasks of mode " + string(m) + ", in order (initialize.py picks the mode).\n" + string(doc)
+		files[tasksFile(m)] = "# The tasks of mode " + string(m) + ", in order (initialize.py picks the mode).\n" + string(text)
 	}
 	return files, nil
 }
