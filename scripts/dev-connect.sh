@@ -13,40 +13,32 @@ cd "$PROJECT"
 ns=$(out namespace) || { echo "stack $STACK has no outputs yet: run 'make up STACK=$STACK' first" >&2; exit 1; }
 endpoints=$(out devEndpoints --json) || { echo "stack $STACK has no devEndpoints output: run 'make up STACK=$STACK' first" >&2; exit 1; }
 
-# name  local-port  service  service-port  where, from the devEndpoints output: the program says what runs
-# where and what to forward (the same addresses devConfig uses), so nothing here repeats it.
-table=$(printf '%s' "$endpoints" | python3 -c '
-import json, sys
-for name, e in sorted(json.load(sys.stdin).items()):
-    if "service" in e:
-        print(name, e["address"].rsplit(":", 1)[1], e["service"], e["servicePort"], e["address"])
-    else:
-        where = {"laptop": "runs-on-your-laptop", "external": "outside-the-cluster"}.get(e["runs"], "on-the-nodes")
-        print(name, "-", "-", "-", where + ":" + e["address"])
-')
-printf '%-14s %-28s %s\n' SERVICE "ON YOUR LAPTOP" "IN THE CLUSTER"
-while read -r name lport svc rport where; do
-  [ "$lport" = - ] && { printf '%-14s %-28s %s\n' "$name" "${where#*:}" "(${where%%:*})"; continue; }
-  printf '%-14s %-28s %s\n' "$name" "$where" "svc/$svc:$rport -n $ns"
-done <<< "$table"
+# What to forward and the table come from the devEndpoints output (cmd/devconnect): the program
+# says what runs where and what to forward (the same addresses devConfig uses), so nothing here
+# repeats it.
+bin=$ROOT/.pulumi/bin/devconnect
+go -C "$ROOT" build -o "$bin" ./cmd/devconnect
+"$bin" -table "$ns" <<< "$endpoints"
+forwards=$("$bin" -forwards <<< "$endpoints")
 # 1.12 hands the API key over in a Secret: a laptop service that reads it imports ./token.yaml.
 if "${KUBECTL[@]}" -n "$ns" get secret spaceone-api-key >/dev/null 2>&1; then
   echo "services that read the API key import ./token.yaml; copy it into the directory you start them in:"
   echo "  ${KUBECTL[*]} -n $ns get secret spaceone-api-key -o jsonpath='{.data.token\.yaml}' | base64 -d > token.yaml"
 fi
 if [ "$MODE" = --print ]; then
-  while read -r name lport svc rport where; do
-    [ "$lport" = - ] || echo "${KUBECTL[*]} -n $ns port-forward --address 127.0.0.1 svc/$svc $lport:$rport"
-  done <<< "$table"
+  while read -r svc lport rport; do
+    [ -n "$svc" ] || continue   # (nothing to forward: every service on the nodes' ports)
+    echo "${KUBECTL[*]} -n $ns port-forward --address 127.0.0.1 svc/$svc $lport:$rport"
+  done <<< "$forwards"
   exit 0
 fi
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; echo; echo "dev-connect: all forwards stopped"; }
 trap cleanup EXIT INT TERM
-while read -r name lport svc rport where; do
-  [ "$lport" = - ] && continue
+while read -r svc lport rport; do
+  [ -n "$svc" ] || continue
   "${KUBECTL[@]}" -n "$ns" port-forward --address 127.0.0.1 "svc/$svc" "$lport:$rport" >/dev/null 2>&1 &
   pids+=($!)
-done <<< "$table"
+done <<< "$forwards"
 echo "dev-connect: forwarding ${#pids[@]} services; Ctrl-C to stop"
 wait

@@ -25,14 +25,19 @@ export PULUMI_PARALLEL=${PULUMI_PARALLEL:-64}
 case " ${GOFLAGS:-} " in *" -trimpath "*) ;; *) export GOFLAGS="${GOFLAGS:+$GOFLAGS }-trimpath" ;; esac
 mkdir -p "${PULUMI_BACKEND_URL#file://}" "$PULUMI_HOME"
 
-# read_stack_cluster STACK: where STACK deploys, read from its stack file in the working
-# directory (the project) as the program reads it (cmd/stackcluster): sets CLUSTER_TYPE
-# (local or eks), CLUSTER_KUBECONFIG (a local stack's own kubeconfig file, or empty) and
-# CLUSTER_CONTEXT (its kube context; empty for that file's current one).
+# stackcluster [-reach] STACK: where STACK deploys, read from its stack file in the working
+# directory (the project) as the program reads it, or, with -reach, whether that cluster answers
+# (cmd/stackcluster, built on first use; go run would add "exit status 1" to its errors).
+stackcluster() {
+  local bin=$ROOT/.pulumi/bin/stackcluster
+  go -C "$ROOT" build -o "$bin" ./cmd/stackcluster && "$bin" -dir "$PWD" "$@"
+}
+# read_stack_cluster STACK: sets CLUSTER_TYPE (local or eks), CLUSTER_KUBECONFIG (a local
+# stack's own kubeconfig file, or empty) and CLUSTER_CONTEXT (its kube context; empty for that
+# file's current one).
 read_stack_cluster() {
-  local out bin=$ROOT/.pulumi/bin/stackcluster
-  go -C "$ROOT" build -o "$bin" ./cmd/stackcluster || return 1   # (go run adds "exit status 1" to its errors)
-  out=$("$bin" -dir "$PWD" "$1") || return 1
+  local out
+  out=$(stackcluster "$1") || return 1
   # shellcheck disable=SC2034  # for the scripts that call it
   CLUSTER_TYPE=$(sed -n 's/^type=//p' <<<"$out")
   # shellcheck disable=SC2034

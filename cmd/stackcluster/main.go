@@ -9,9 +9,13 @@
 //
 // PROJECT (default: the working directory) holds stacks/; a relative kubeconfig path is
 // relative to it, as for the program. Nothing else of the stack is printed.
+//
+// With -reach it prints nothing and fails within seconds, with the fix, when a local stack's
+// cluster cannot be reached (make up's first step, scripts/preflight.sh).
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -29,9 +33,10 @@ const stackDir = "stacks"
 
 func main() {
 	dir := flag.String("dir", ".", "the project directory")
+	check := flag.Bool("reach", false, "fail, with the fix, when the stack's cluster cannot be reached")
 	flag.Parse()
 	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: stackcluster [-dir PROJECT] STACK")
+		fmt.Fprintln(os.Stderr, "usage: stackcluster [-dir PROJECT] [-reach] STACK")
 		os.Exit(2)
 	}
 	if err := os.Chdir(*dir); err != nil {
@@ -44,6 +49,13 @@ func main() {
 		os.Exit(1)
 	}
 	c := target.Of(src)
+	if *check {
+		if err := reach(context.Background(), flag.Arg(0), c); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	fmt.Printf("type=%s\nkubeconfig=%s\ncontext=%s\n", c.Type, c.Kubeconfig, c.KubeContext)
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spaceone-pulumi/spaceone/components/apikey"
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
+	"github.com/spaceone-pulumi/spaceone/components/devendpoints"
 	"github.com/spaceone-pulumi/spaceone/components/microservice"
 	"github.com/spaceone-pulumi/spaceone/components/stores"
 )
@@ -18,8 +19,8 @@ import (
 type DevEndpoint struct {
 	// At is where the laptop's processes reach it (devPorts, devConfig).
 	At microservice.Endpoint
-	// Runs is where it runs: DevInCluster, DevOnLaptop (spaceone:localServices) or
-	// DevExternal (an external store).
+	// Runs is where it runs: devendpoints.InCluster, OnLaptop (spaceone:localServices) or
+	// External (an external store).
 	Runs string
 	// Service and ServicePort, when set, are what `make dev-connect` forwards Address's port
 	// to: the in-cluster Service of that name, on that port.
@@ -30,12 +31,10 @@ type DevEndpoint struct {
 // Address is At as host:port.
 func (e DevEndpoint) Address() string { return fmt.Sprintf("%s:%d", e.At.Host, e.At.Port) }
 
-// Where a DevEndpoint runs.
-const (
-	DevInCluster = "cluster"
-	DevOnLaptop  = "laptop"
-	DevExternal  = "external"
-)
+// Output is the endpoint as the stack output devEndpoints holds it.
+func (e DevEndpoint) Output() devendpoints.Endpoint {
+	return devendpoints.Endpoint{Address: e.Address(), Runs: e.Runs, Service: e.Service, ServicePort: e.ServicePort}
+}
 
 // devAccess computes where a laptop reaches every gRPC service and store — forwarded to
 // localhost by `make dev-connect`, on the nodes with dev.expose nodePort, on the laptop itself
@@ -48,15 +47,15 @@ func (p *Platform) devAccess(args *Args) error {
 	// Service, port its port), or the node with dev.expose nodePort.
 	inCluster := func(name string, port, devPort, nodePort int) DevEndpoint {
 		if s.Dev.Expose == "nodePort" {
-			return DevEndpoint{At: microservice.Endpoint{Host: s.Dev.Address, Port: nodePort}, Runs: DevInCluster}
+			return DevEndpoint{At: microservice.Endpoint{Host: s.Dev.Address, Port: nodePort}, Runs: devendpoints.InCluster}
 		}
-		return DevEndpoint{At: microservice.Endpoint{Host: "localhost", Port: devPort}, Runs: DevInCluster, Service: name, ServicePort: port}
+		return DevEndpoint{At: microservice.Endpoint{Host: "localhost", Port: devPort}, Runs: devendpoints.InCluster, Service: name, ServicePort: port}
 	}
 	// What localServices routes to the laptop runs beside the laptop's other processes: they
 	// call it on the laptop, on the port the cluster's Service sends to.
 	onLaptop := func(name string) (DevEndpoint, bool) {
 		a, ok := s.LocalServices[name]
-		return DevEndpoint{At: microservice.Endpoint{Host: "localhost", Port: a.Port}, Runs: DevOnLaptop}, ok
+		return DevEndpoint{At: microservice.Endpoint{Host: "localhost", Port: a.Port}, Runs: devendpoints.OnLaptop}, ok
 	}
 	p.DevEndpoints = map[string]DevEndpoint{}
 	// On the laptop the log file goes to the directory the service is started in.
@@ -83,7 +82,7 @@ func (p *Platform) devAccess(args *Args) error {
 		switch {
 		case local:
 		case st.External != nil:
-			e = DevEndpoint{At: microservice.Endpoint{Host: endpoint[name].Host, Port: endpoint[name].Port}, Runs: DevExternal}
+			e = DevEndpoint{At: microservice.Endpoint{Host: endpoint[name].Host, Port: endpoint[name].Port}, Runs: devendpoints.External}
 		default:
 			e = inCluster(name, catalog.StorePorts[name], stores.DevPorts[name].Port, stores.DevPorts[name].NodePort)
 		}

@@ -1,6 +1,7 @@
 package program
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"gopkg.in/yaml.v3"
 
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
+	"github.com/spaceone-pulumi/spaceone/components/devendpoints"
 	"github.com/spaceone-pulumi/spaceone/components/testkit"
 )
 
@@ -247,20 +250,23 @@ func TestDevEndpointsSayWhatToForward(t *testing.T) {
 	cfg := simConfig()
 	cfg["localServices"] = map[string]any{"inventory": "192.168.49.1:50061"}
 	v, _ := stackOutputs(t, cfg, "devEndpoints")
-	all, ok := v["devEndpoints"].(map[string]any)
-	if !ok {
-		t.Fatalf("devEndpoints is %T, want a map", v["devEndpoints"])
+	// Read back as dev-connect reads it (cmd/devconnect): as JSON, into the output's one type.
+	b, err := json.Marshal(v["devEndpoints"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := devendpoints.Parse(b)
+	if err != nil {
+		t.Fatal(err)
 	}
 	check := func(name, runs, service string, port int) {
 		t.Helper()
-		e, _ := all[name].(map[string]any)
-		_, forwards := e["service"]
-		if e["runs"] != runs || service != "" && (e["service"] != service || e["servicePort"] != port) || service == "" && forwards {
-			t.Errorf("devEndpoints.%s = %v, want runs %s, forward to %q:%v", name, e, runs, service, port)
+		if e := all[name]; e.Runs != runs || e.Service != service || e.ServicePort != port {
+			t.Errorf("devEndpoints.%s = %+v, want runs %s, forward to %q:%v", name, e, runs, service, port)
 		}
 	}
-	check("inventory", "laptop", "", 0)
-	check("identity", "cluster", "identity", 50051)
-	check("mongodb", "cluster", "mongodb", 27017)
-	check("consul", "cluster", "consul", 8500)
+	check("inventory", devendpoints.OnLaptop, "", 0)
+	check("identity", devendpoints.InCluster, "identity", catalog.GRPCPort)
+	check("mongodb", devendpoints.InCluster, "mongodb", catalog.StorePorts["mongodb"])
+	check("consul", devendpoints.InCluster, "consul", catalog.StorePorts["consul"])
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/spaceone-pulumi/spaceone/components/backup"
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/cluster"
+	"github.com/spaceone-pulumi/spaceone/components/devendpoints"
 	"github.com/spaceone-pulumi/spaceone/components/platform"
 	"github.com/spaceone-pulumi/spaceone/components/releasechange"
 	"github.com/spaceone-pulumi/spaceone/components/settings"
@@ -63,7 +64,10 @@ func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("deploying spaceone: %w", err)
 	}
-	outs := outputs(s, plan, p)
+	outs, err := outputs(s, plan, p)
+	if err != nil {
+		return nil, err
+	}
 	if e, ok := cl.(*cluster.Eks); ok {
 		outs["kubeconfig"] = e.Kubeconfig // secret: pulumi stack output kubeconfig --show-secrets > kubeconfig.json
 		outs["clusterName"] = pulumi.String(s.Cluster.EKS.Name)
@@ -228,7 +232,7 @@ func (c stackConfig) ConfigKeys() []string {
 }
 
 // outputs are what a user needs after `up`: where the console is, how to log in, what runs.
-func outputs(s *settings.Settings, plan *platform.Plan, p *platform.Platform) pulumi.Map {
+func outputs(s *settings.Settings, plan *platform.Plan, p *platform.Platform) (pulumi.Map, error) {
 	images := pulumi.StringMap{}
 	for _, sp := range plan.Services {
 		images[sp.Name] = pulumi.String(sp.Image)
@@ -236,14 +240,14 @@ func outputs(s *settings.Settings, plan *platform.Plan, p *platform.Platform) pu
 	for name, img := range p.Images {
 		images[name] = pulumi.String(img)
 	}
-	devPorts, devEndpoints := pulumi.StringMap{}, pulumi.Map{}
+	devPorts, endpoints := pulumi.StringMap{}, map[string]devendpoints.Endpoint{}
 	for name, e := range p.DevEndpoints {
 		devPorts[name] = pulumi.String(e.Address())
-		m := pulumi.Map{"address": pulumi.String(e.Address()), "runs": pulumi.String(e.Runs)}
-		if e.Service != "" {
-			m["service"], m["servicePort"] = pulumi.String(e.Service), pulumi.Int(e.ServicePort)
-		}
-		devEndpoints[name] = m
+		endpoints[name] = e.Output()
+	}
+	devEndpoints, err := devendpoints.Map(endpoints)
+	if err != nil {
+		return nil, fmt.Errorf("the devEndpoints output: %w", err)
 	}
 	return pulumi.Map{
 		"release":         pulumi.String(plan.Release.Version), // what the release-change guard reads back
@@ -257,10 +261,10 @@ func outputs(s *settings.Settings, plan *platform.Plan, p *platform.Platform) pu
 		"adminPassword":   p.AdminPassword, // a secret: `pulumi stack output adminPassword --show-secrets`
 		"images":          images,
 		"openConsole":     pulumi.String(openConsole(s)),
-		"devPorts":        devPorts,     // where a laptop's processes reach each service and store
-		"devEndpoints":    devEndpoints, // the same, with what runs where and what make dev-connect forwards
-		"devConfig":       p.DevConfig,  // secret: `pulumi stack output devConfig --show-secrets`
-	}
+		"devPorts":        devPorts,                   // where a laptop's processes reach each service and store
+		"devEndpoints":    pulumi.ToMap(devEndpoints), // the same, with what runs where and what make dev-connect forwards
+		"devConfig":       p.DevConfig,                // secret: `pulumi stack output devConfig --show-secrets`
+	}, nil
 }
 
 // openConsole is the command that brings the console to a laptop's browser.

@@ -1,66 +1,44 @@
-// Command recoverpending finishes what an interrupted `pulumi up` left pending in a stack's
-// state, through Pulumi's Automation API: the Kubernetes objects the killed run was creating
-// may exist already (generated credentials among them), so each is imported (one refresh
-// each: an object the run never got to create must not stop the others); then every pending
-// operation left is dropped. The next `up` re-applies those objects (server-side apply adopts
-// what exists). scripts/recover.sh runs it when the state holds pending operations:
-//
-//	go run ./cmd/recoverpending [-dir PROJECT] STACK
 package main
 
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 )
 
-func main() {
-	dir := flag.String("dir", ".", "the project directory")
-	flag.Parse()
-	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: recoverpending [-dir PROJECT] STACK")
-		os.Exit(2)
-	}
-	if err := recoverPending(context.Background(), *dir, flag.Arg(0)); err != nil {
-		fmt.Fprintln(os.Stderr, "recover:", err)
-		os.Exit(1)
-	}
-}
-
-func recoverPending(ctx context.Context, dir, name string) error {
-	ws, err := auto.NewLocalWorkspace(ctx, auto.WorkDir(dir))
+// finishPending finishes what the interrupted run left pending: the Kubernetes objects it was
+// creating may exist already (generated credentials among them), so each is imported (one
+// refresh each: an object the run never got to create must not stop the others); then every
+// pending operation left is dropped. The next up re-applies those objects (server-side apply
+// adopts what exists).
+func finishPending(ctx context.Context, r *recovery) error {
+	state, err := r.ws.ExportStack(ctx, r.stack)
 	if err != nil {
-		return fmt.Errorf("opening the project in %s: %w", dir, err)
-	}
-	stack, err := auto.SelectStack(ctx, name, ws)
-	if err != nil {
-		return fmt.Errorf("selecting stack %s: %w", name, err)
-	}
-	state, err := stack.Export(ctx)
-	if err != nil {
-		return fmt.Errorf("reading the state of stack %s: %w", name, err)
+		return fmt.Errorf("reading the state: %w", err)
 	}
 	creates, pending, err := pendingCreates(state.Deployment)
 	if err != nil {
-		return fmt.Errorf("reading the state of stack %s: %w", name, err)
+		return fmt.Errorf("reading the state: %w", err)
 	}
 	if pending == 0 {
 		return nil
 	}
 	fmt.Printf("recover: an interrupted run left %d pending operations: importing what exists of the %d objects it was creating, clearing the rest\n", pending, len(creates))
+	stack, err := auto.SelectStack(ctx, r.stack, r.ws)
+	if err != nil {
+		return err
+	}
 	for _, c := range creates {
 		if _, err := stack.Refresh(ctx, optrefresh.ImportPendingCreates([]optrefresh.PendingCreate{c})); err != nil {
 			fmt.Printf("recover: %s was not imported (never created, most likely): %s\n", c.ID, lastLine(err))
 		}
 	}
 	if _, err := stack.Refresh(ctx, optrefresh.ClearPendingCreates()); err != nil {
-		return fmt.Errorf("clearing the pending operations of stack %s: %w", name, err)
+		return fmt.Errorf("clearing them: %w", err)
 	}
 	return nil
 }
