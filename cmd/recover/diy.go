@@ -18,7 +18,7 @@ type diyStack struct {
 	// locks holds one file per pulumi process that holds the stack.
 	locks string
 	// checkpoint is the stack's state; the backend writes checkpoint+".bak" before
-	// replacing it, and gocloud's file store keeps metadata beside each (".attrs").
+	// replacing it, and gocloud's file store keeps metadata beside each (attrs).
 	checkpoint string
 }
 
@@ -103,11 +103,54 @@ func removeStaleLocks(_ context.Context, r *recovery) error {
 	return nil
 }
 
-// cut tells whether the checkpoint is the kill's leftover: a file that exists but is not
-// whole JSON. A readable one that pulumi refuses is another problem, not repaired here.
+// attrs is the suffix of the file in which gocloud's file store (the DIY backend's) keeps a
+// file's metadata, as JSON, beside it.
+const attrs = ".attrs"
+
+// whole tells whether a file of the store reads back: it and, when it has one, its metadata
+// file are whole JSON. A kill cuts either: each is truncated, then written.
+func whole(path string) bool {
+	b, err := os.ReadFile(path)
+	if err != nil || !json.Valid(b) {
+		return false
+	}
+	a, err := os.ReadFile(path + attrs)
+	return os.IsNotExist(err) || err == nil && json.Valid(a)
+}
+
+// cut tells whether the checkpoint is the kill's leftover: it exists but does not read back.
+// A whole one that pulumi refuses is another problem, not repaired here.
 func (d *diyStack) cut() bool {
-	b, err := os.ReadFile(d.checkpoint)
-	return err == nil && !json.Valid(b)
+	_, err := os.Stat(d.checkpoint)
+	return err == nil && !whole(d.checkpoint)
+}
+
+// move renames a file of the store and its metadata file; a missing metadata file is no error.
+func move(from, to string) error {
+	if err := os.Rename(from, to); err != nil {
+		return err
+	}
+	if err := os.Rename(from+attrs, to+attrs); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
+}
+
+// copyFile copies a file of the store and its metadata file, if any.
+func copyFile(from, to string) error {
+	for _, suffix := range []string{"", attrs} {
+		b, err := os.ReadFile(from + suffix)
+		if suffix == attrs && os.IsNotExist(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(to+suffix, b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // repairCheckpoint puts the backend's backup of a cut checkpoint in its place, or, when that
@@ -117,31 +160,27 @@ func repairCheckpoint(ctx context.Context, r *recovery) error {
 	if d == nil || !d.cut() {
 		return nil
 	}
-	if err := os.Rename(d.checkpoint, d.checkpoint+".broken"); err != nil {
+	broken := filepath.Base(d.checkpoint) + ".broken"
+	if err := move(d.checkpoint, d.checkpoint+".broken"); err != nil {
 		return err
 	}
-	if backup, err := os.ReadFile(d.checkpoint + ".bak"); err == nil && json.Valid(backup) {
-		if err := os.WriteFile(d.checkpoint, backup, 0o644); err != nil {
+	if whole(d.checkpoint + ".bak") {
+		if err := copyFile(d.checkpoint+".bak", d.checkpoint); err != nil {
 			return err
 		}
-		if attrs, err := os.ReadFile(d.checkpoint + ".bak.attrs"); err == nil {
-			if err := os.WriteFile(d.checkpoint+".attrs", attrs, 0o644); err != nil {
-				return err
-			}
-		}
 		if _, err := r.ws.ExportStack(ctx, r.stack); err == nil {
-			fmt.Printf("recover: the checkpoint of stack %s was cut short: restored the backend's backup of it (the cut file is %s.broken)\n", r.stack, filepath.Base(d.checkpoint))
+			fmt.Printf("recover: the checkpoint of stack %s was cut short: restored the backend's backup of it (the cut file is %s)\n", r.stack, broken)
 			return nil
 		}
 	}
 	// Nothing readable is left: the stack's state starts afresh, and the next up adopts the
 	// objects in the cluster (one stable field manager; passwords derived from the credential
 	// seed, which lives in the stack's configuration, not in its state).
-	for _, f := range []string{d.checkpoint, d.checkpoint + ".attrs"} {
+	for _, f := range []string{d.checkpoint, d.checkpoint + attrs} {
 		if err := os.Remove(f); err != nil && !os.IsNotExist(err) {
 			return err
 		}
 	}
-	fmt.Printf("recover: the checkpoint of stack %s was cut short and has no readable backup: starting its state afresh (the next up adopts what exists; the cut file is %s.broken)\n", r.stack, filepath.Base(d.checkpoint))
+	fmt.Printf("recover: the checkpoint of stack %s was cut short and has no readable backup: starting its state afresh (the next up adopts what exists; the cut file is %s)\n", r.stack, broken)
 	return r.ws.CreateStack(ctx, r.stack)
 }

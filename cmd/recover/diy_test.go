@@ -36,20 +36,34 @@ func TestOnlyLocksOfGoneProcessesAreStale(t *testing.T) {
 	}
 }
 
-// Only a checkpoint that is not whole JSON is the kill's leftover; a missing one is a stack
-// not created yet.
-func TestACheckpointIsCutWhenItIsNotWholeJSON(t *testing.T) {
-	dir := t.TempDir()
-	for content, want := range map[string]bool{"": true, `{"version": 3, "checkpoint": {`: true, `{"version": 3}`: false} {
-		d := &diyStack{checkpoint: filepath.Join(dir, "s.json")}
-		if err := os.WriteFile(d.checkpoint, []byte(content), 0o644); err != nil {
+// Only a checkpoint that does not read back is the kill's leftover: it or its metadata file
+// not whole JSON. A missing one is a stack not created yet.
+func TestACheckpointIsCutWhenItOrItsMetadataIsNotWholeJSON(t *testing.T) {
+	for _, c := range []struct {
+		checkpoint, attrs string // "-" for no metadata file
+		cut               bool
+	}{
+		{"", "-", true},
+		{`{"version": 3, "checkpoint": {`, "-", true},
+		{`{"version": 3}`, "", true},
+		{`{"version": 3}`, `{"user.content_type": "applica`, true},
+		{`{"version": 3}`, "-", false},
+		{`{"version": 3}`, `{"user.content_type": "application/json"}`, false},
+	} {
+		d := &diyStack{checkpoint: filepath.Join(t.TempDir(), "s.json")}
+		if err := os.WriteFile(d.checkpoint, []byte(c.checkpoint), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if got := d.cut(); got != want {
-			t.Errorf("checkpoint %q: cut %v, want %v", content, got, want)
+		if c.attrs != "-" {
+			if err := os.WriteFile(d.checkpoint+attrs, []byte(c.attrs), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := d.cut(); got != c.cut {
+			t.Errorf("checkpoint %q, metadata %q: cut %v, want %v", c.checkpoint, c.attrs, got, c.cut)
 		}
 	}
-	if (&diyStack{checkpoint: filepath.Join(dir, "missing.json")}).cut() {
+	if (&diyStack{checkpoint: filepath.Join(t.TempDir(), "missing.json")}).cut() {
 		t.Error("a missing checkpoint counts as cut")
 	}
 }
