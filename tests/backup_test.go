@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spaceone-pulumi/spaceone/components/backup"
+	"github.com/spaceone-pulumi/spaceone/components/volumes"
 )
 
 // backupManifest is what the test reads of a backup's manifest.json.
@@ -118,11 +119,15 @@ func (d platformData) checkOn(t *testing.T, rn *realNode, rel realRelease, exp e
 // backupDir is where the backup volume lives on the real node (its PersistentVolume's hostPath).
 func backupDir(t *testing.T) string {
 	t.Helper()
-	pv := strings.TrimSpace(mustKubectl(t, "-n", "spaceone", "get", "pvc", backup.Claim, "-o", "jsonpath={.spec.volumeName}"))
+	pv := get(t, api(t).CoreV1().PersistentVolumeClaims(spaceoneNS).Get, backup.Claim).Spec.VolumeName
 	if pv == "" {
 		t.Fatalf("the backup volume claim %s is not bound", backup.Claim)
 	}
-	return strings.TrimSpace(mustKubectl(t, "get", "pv", pv, "-o", "jsonpath={.spec.hostPath.path}"))
+	path := get(t, api(t).CoreV1().PersistentVolumes().Get, pv).Spec.HostPath
+	if path == nil {
+		t.Fatalf("the backup volume %s has no hostPath", pv)
+	}
+	return path.Path
 }
 
 // checkManifest reads a backup's manifest and checks it against what should be: the
@@ -199,7 +204,7 @@ func checkBackupRestore(t *testing.T, p *project, rn *realNode, rel realRelease,
 	if v := storeVolume(t, "mongodb"); v == mongoVolume {
 		t.Errorf("the new platform's MongoDB has the old volume %s: the restore was not what brought the data back", v)
 	}
-	for _, text := range rn.podLogs(t, "spaceone", backup.Restore) {
+	for _, text := range rn.podLogs(t, spaceoneNS, backup.Restore) {
 		for _, l := range grepLines(text, "spaceone backup: ") {
 			t.Log(strings.TrimSpace(l))
 		}
@@ -228,7 +233,8 @@ func checkBackupRestore(t *testing.T, p *project, rn *realNode, rel realRelease,
 // storeVolume is the PersistentVolume a store's claim is bound to.
 func storeVolume(t *testing.T, store string) string {
 	t.Helper()
-	return strings.TrimSpace(mustKubectl(t, "-n", "spaceone", "get", "pvc", "data-"+store+"-0", "-o", "jsonpath={.spec.volumeName}"))
+	claim := volumes.StoreClaim(spaceoneNS, store)
+	return get(t, api(t).CoreV1().PersistentVolumeClaims(claim.Namespace).Get, claim.Name).Spec.VolumeName
 }
 
 func backupNames(t *testing.T, dir string) []string {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/types"
+
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
 )
 
@@ -19,11 +21,12 @@ import (
 func checkServiceEnabledLater(t *testing.T, p *project, rn *realNode, rel realRelease, exp expected, token string) {
 	off := rel.later
 	call := func(svc string) string { return exp.release.Services[svc].AuthenticatedCall }
-	mongoPod := func() string {
-		return mustKubectl(t, "-n", "spaceone", "get", "pod", "mongodb-0", "-o", "jsonpath={.metadata.uid}")
-	}
+	mongoPod := func() types.UID { return get(t, api(t).CoreV1().Pods(spaceoneNS).Get, "mongodb-0").UID }
 	before := mongoPod()
-	podsBefore := strings.Fields(mustKubectl(t, "-n", "spaceone", "get", "pods", "-o", "jsonpath={.items[*].metadata.name}"))
+	var podsBefore []string
+	for _, pod := range list(t, api(t).CoreV1().Pods(spaceoneNS).List, "").Items {
+		podsBefore = append(podsBefore, pod.Name)
+	}
 	p.run(t, "config", "set", "--path", "services."+off+".enabled", "true")
 	p.run(t, "config", "set", "--path", "stores.mongodb.rotateUserPasswords", "rotated-by-the-real-test")
 	if out, err := p.try(t, "up", "--yes", "--skip-preview"); err != nil {
@@ -34,7 +37,7 @@ func checkServiceEnabledLater(t *testing.T, p *project, rn *realNode, rel realRe
 	}
 	user := strings.ReplaceAll(off, "-", "_") + "_user"
 	var jobLog string
-	for name, text := range rn.podLogs(t, "spaceone", catalog.DBUsers+"-") {
+	for name, text := range rn.podLogs(t, spaceoneNS, catalog.DBUsers+"-") {
 		jobLog += name + ":\n" + text
 	}
 	if !strings.Contains(jobLog, user+" created") {
@@ -71,7 +74,7 @@ func checkServiceEnabledLater(t *testing.T, p *project, rn *realNode, rel realRe
 					continue
 				}
 				for gone := time.Now().Add(60 * time.Second); ; time.Sleep(2 * time.Second) {
-					if _, err := kubectl(t, "-n", "spaceone", "get", "pod", pod); err != nil {
+					if !exists(t, api(t).CoreV1().Pods(spaceoneNS).Get, pod) {
 						break
 					}
 					if time.Now().After(gone) {

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spaceone-pulumi/spaceone/components/stores"
 )
 
 var (
@@ -245,16 +247,16 @@ func (p *project) devConnectPrint(t *testing.T) string {
 	return p.script(t, "dev-connect.sh", p.stack, "--print")
 }
 
-// mongoRootPassword is the MongoDB root password as stored in the cluster (base64).
+// mongoRootPassword is the MongoDB root password as stored in the cluster.
 func mongoRootPassword(t *testing.T) string {
 	t.Helper()
-	return mustKubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root", "-o", "jsonpath={.data.password}")
+	return string(get(t, api(t).CoreV1().Secrets(spaceoneNS).Get, stores.MongoDBRootSecret).Data["password"])
 }
 
 // identityReady is the identity Deployment's ready replica count.
-func identityReady(t *testing.T) string {
+func identityReady(t *testing.T) int32 {
 	t.Helper()
-	return mustKubectl(t, "-n", "spaceone", "get", "deployment", "identity", "-o", "jsonpath={.status.readyReplicas}")
+	return get(t, api(t).AppsV1().Deployments(spaceoneNS).Get, "identity").Status.ReadyReplicas
 }
 
 func decodeB64(t *testing.T, s string) string {
@@ -269,7 +271,7 @@ func decodeB64(t *testing.T, s string) string {
 // clearSim removes what a failed test left in the sim, so the next test starts clean.
 func clearSim(t *testing.T) {
 	t.Helper()
-	kubectl(t, "delete", "namespace", "spaceone", "root-supervisor", "--ignore-not-found", "--wait=true", "--timeout=120s")
+	kubectl(t, "delete", "namespace", spaceoneNS, pluginNS, "--ignore-not-found", "--wait=true", "--timeout=120s")
 	if out, err := sim("volumes"); err != nil {
 		t.Logf("sim volumes: %v\n%s", err, out)
 	}

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spaceone-pulumi/spaceone/components/stores"
 )
 
 // TestInterruptedUpConverges: the CLI is killed (SIGKILL) while resources are being created;
@@ -37,7 +39,7 @@ func interruptedUpConverges(t *testing.T) {
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		// The hardest moment: a generated credential exists, its creation not yet recorded.
-		if _, err := kubectl(t, "-n", "spaceone", "get", "secret", "mongodb-root"); err == nil {
+		if exists(t, api(t).CoreV1().Secrets(spaceoneNS).Get, stores.MongoDBRootSecret) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -109,8 +111,8 @@ func TestObjectSentButNotRecordedIsAdopted(t *testing.T) {
 	p.run(t, "state", "delete", urn, "--yes", "--target-dependents")
 	p.run(t, "up", "--yes", "--skip-preview")
 	p.run(t, "preview", "--expect-no-changes")
-	if ready := mustKubectl(t, "-n", "spaceone", "get", "statefulset", "mongodb", "-o", "jsonpath={.status.readyReplicas}"); ready != "1" {
-		t.Errorf("mongodb not ready after adoption: %q", ready)
+	if ready := get(t, api(t).AppsV1().StatefulSets(spaceoneNS).Get, "mongodb").Status.ReadyReplicas; ready != 1 {
+		t.Errorf("mongodb not ready after adoption: %d ready", ready)
 	}
 }
 
@@ -140,6 +142,28 @@ func TestLostCheckpointIsRebuilt(t *testing.T) {
 	convergesAfter(t, p, "the rebuild of the state", rootPw)
 }
 
+// TestCutMetadataIsRepairedFromTheBackup: the kill cut the checkpoint's metadata file (gocloud's
+// file store writes it beside the checkpoint, truncating it first), so pulumi cannot load the
+// stack although the checkpoint itself is whole. The recovery puts the backend's backup of the
+// checkpoint back, and a plain up converges.
+func TestCutMetadataIsRepairedFromTheBackup(t *testing.T) {
+	needSim(t)
+	p := newProject(t, "sim", simStackConfig())
+	p.run(t, "up", "--yes", "--skip-preview")
+	t.Cleanup(func() { p.try(t, "destroy", "--yes", "--skip-preview") })
+	rootPw := mongoRootPassword(t)
+
+	ckpt := filepath.Join(p.dir, "state", ".pulumi", "stacks", "spaceone", p.stack+".json")
+	must(t, os.WriteFile(ckpt+".attrs", nil, 0o644))
+	if _, err := p.try(t, "stack", "export"); err == nil {
+		t.Fatal("pulumi reads the stack with its checkpoint's metadata cut: the landing this test makes is not one")
+	}
+	if out := p.script(t, "recover.sh", p.stack); !strings.Contains(out, "restored the backend's backup") {
+		t.Errorf("recover.sh did not restore the backup:\n%s", out)
+	}
+	convergesAfter(t, p, "the restore of the backup", rootPw)
+}
+
 // convergesAfter: after what went wrong and the recovery, a plain up converges (nothing left to
 // change), MongoDB keeps the root password its data was initialised with, identity is ready.
 func convergesAfter(t *testing.T, p *project, what, rootPw string) {
@@ -149,7 +173,7 @@ func convergesAfter(t *testing.T, p *project, what, rootPw string) {
 	if pw := mongoRootPassword(t); pw != rootPw {
 		t.Errorf("the MongoDB root password changed across %s: the data initialised with it would be locked out", what)
 	}
-	if ready := identityReady(t); ready != "1" {
-		t.Errorf("identity not ready after %s: %q", what, ready)
+	if ready := identityReady(t); ready != 1 {
+		t.Errorf("identity not ready after %s: %d ready", what, ready)
 	}
 }

@@ -3,6 +3,10 @@ package tests
 import (
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/spaceone-pulumi/spaceone/components/volumes"
 )
 
 // TestKeptVolumesComeBack: with stores.keepVolumes, destroy removes every SpaceONE object and
@@ -25,7 +29,7 @@ func TestKeptVolumesComeBack(t *testing.T) {
 	volumeOf := func() map[string]string {
 		got := map[string]string{}
 		for _, s := range stores {
-			got[s] = mustKubectl(t, "-n", "spaceone", "get", "pvc", "data-"+s+"-0", "-o", "jsonpath={.spec.volumeName}")
+			got[s] = storeVolume(t, s)
 		}
 		return got
 	}
@@ -34,21 +38,22 @@ func TestKeptVolumesComeBack(t *testing.T) {
 	rootPw := mongoRootPassword(t)
 
 	p.run(t, "destroy", "--yes", "--skip-preview")
-	for _, ns := range []string{"spaceone", "root-supervisor"} {
-		if out, err := kubectl(t, "get", "namespace", ns); err == nil {
-			t.Errorf("namespace %s still exists after destroy: %s", ns, out)
+	for _, ns := range []string{spaceoneNS, pluginNS} {
+		if exists(t, api(t).CoreV1().Namespaces().Get, ns) {
+			t.Errorf("namespace %s still exists after destroy", ns)
 		}
 	}
 	for s, pv := range before {
-		got := mustKubectl(t, "get", "pv", pv, "-o", "jsonpath={.status.phase} {.spec.claimRef.namespace}/{.spec.claimRef.name}")
-		if want := "Released spaceone/data-" + s + "-0"; got != want {
-			t.Errorf("%s's volume %s after destroy: %q, want %q (kept, its claim gone)", s, pv, got, want)
+		v := get(t, api(t).CoreV1().PersistentVolumes().Get, pv)
+		claim := volumes.StoreClaim(spaceoneNS, s)
+		if ref := v.Spec.ClaimRef; v.Status.Phase != corev1.VolumeReleased || ref == nil || ref.Namespace != claim.Namespace || ref.Name != claim.Name {
+			t.Errorf("%s's volume %s after destroy: %s, claimed by %+v; want Released, claimed by %s (kept, its claim gone)", s, pv, v.Status.Phase, ref, claim)
 		}
 	}
 
 	out := p.run(t, "up", "--yes", "--skip-preview")
 	for s, pv := range before {
-		if !strings.Contains(out, "volume "+pv+" (kept by an earlier destroy) is given back to spaceone/data-"+s+"-0") {
+		if claim := volumes.StoreClaim(spaceoneNS, s); !strings.Contains(out, "volume "+pv+" (kept by an earlier destroy) is given back to "+claim.String()) {
 			t.Errorf("up did not say it gives %s back to %s:\n%s", pv, s, out)
 		}
 	}
@@ -59,8 +64,8 @@ func TestKeptVolumesComeBack(t *testing.T) {
 		}
 	}
 	for _, s := range stores {
-		if ready := mustKubectl(t, "-n", "spaceone", "get", "statefulset", s, "-o", "jsonpath={.status.readyReplicas}"); ready != "1" {
-			t.Errorf("%s not ready on its kept volume: readyReplicas %q", s, ready)
+		if ready := get(t, api(t).AppsV1().StatefulSets(spaceoneNS).Get, s).Status.ReadyReplicas; ready != 1 {
+			t.Errorf("%s not ready on its kept volume: %d ready", s, ready)
 		}
 	}
 	// The kept MongoDB data was initialised with the root password: the new Secret must hold it.

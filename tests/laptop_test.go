@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spaceone-pulumi/spaceone/components/apikey"
 )
 
 // laptop is a developer's machine beside the cluster: `make dev-connect` forwarding what runs
@@ -41,8 +43,8 @@ func newLaptop(t *testing.T, p *project, rn *realNode, rel realRelease) *laptop 
 	if !rel.consul {
 		// the key's readers import ./token.yaml, which a developer copies from the cluster as
 		// the README says (dev-connect prints the command).
-		tokenFile := decodeB64(t, mustKubectl(t, "-n", "spaceone", "get", "secret", "spaceone-api-key", "-o", `jsonpath={.data.token\.yaml}`))
-		must(t, os.WriteFile(filepath.Join(l.dir, "token.yaml"), []byte(tokenFile), 0o600))
+		tokenFile := get(t, api(t).CoreV1().Secrets(spaceoneNS).Get, apikey.SecretName).Data[apikey.FileName]
+		must(t, os.WriteFile(filepath.Join(l.dir, apikey.FileName), tokenFile, 0o600))
 	}
 	return l
 }
@@ -142,8 +144,8 @@ func regions(t *testing.T, ctl *spacectlEnv, domainID, via string, logs ...func(
 // first address of the node's pod range (minikube's host.minikube.internal plays this part).
 func nodeHostAddress(t *testing.T) string {
 	t.Helper()
-	cidr := mustKubectl(t, "get", "node", "real-node-0", "-o", "jsonpath={.spec.podCIDR}")
-	prefix, err := netip.ParsePrefix(strings.TrimSpace(cidr))
+	cidr := get(t, api(t).CoreV1().Nodes().Get, realNodeName).Spec.PodCIDR
+	prefix, err := netip.ParsePrefix(cidr)
 	must(t, err)
 	return prefix.Masked().Addr().Next().String()
 }
@@ -181,8 +183,8 @@ func checkClusterCallsLaptop(t *testing.T, p *project, rn *realNode, rel realRel
 		t.Errorf("inventory's Service address changed from %s to %s: the cluster's callers hold the old one", inventoryAddr, now)
 	}
 	for _, d := range exp.workloadsOf("inventory") {
-		if out, err := kubectl(t, "-n", "spaceone", "get", "deployment", d, "-o", "name"); err == nil {
-			t.Errorf("%s still runs in the cluster although inventory runs on the laptop: %s", d, out)
+		if exists(t, api(t).AppsV1().Deployments(spaceoneNS).Get, d) {
+			t.Errorf("%s still runs in the cluster although inventory runs on the laptop", d)
 		}
 	}
 	l := newLaptop(t, p, rn, rel)
@@ -230,8 +232,8 @@ func checkClusterCallsLaptop(t *testing.T, p *project, rn *realNode, rel realRel
 		t.Fatalf("pulumi up bringing inventory back: %v\n%s", err, tail(out, 40))
 	}
 	for _, d := range exp.workloadsOf("inventory") {
-		if r := mustKubectl(t, "-n", "spaceone", "get", "deployment", d, "-o", "jsonpath={.status.readyReplicas}"); r != "1" {
-			t.Errorf("%s is not back and ready in the cluster: readyReplicas %q", d, r)
+		if r := get(t, api(t).AppsV1().Deployments(spaceoneNS).Get, d).Status.ReadyReplicas; r != 1 {
+			t.Errorf("%s is not back and ready in the cluster: %d ready", d, r)
 		}
 	}
 	if got := regions(t, cluster(), domainID, "in the cluster, after"); got != before+1 {

@@ -5,6 +5,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
+	"github.com/spaceone-pulumi/spaceone/components/kube"
+	"github.com/spaceone-pulumi/spaceone/components/platform"
+	"github.com/spaceone-pulumi/spaceone/components/supervisor"
+	"github.com/spaceone-pulumi/spaceone/components/volumes"
 )
 
 // TestSimLifecycle: up creates the namespaces and stores on the API server, a second up
@@ -15,32 +24,28 @@ func TestSimLifecycle(t *testing.T) {
 	exp := expect(t, simRelease)
 	upOutput := p.run(t, "up", "--yes", "--skip-preview")
 
-	for _, ns := range []string{"spaceone", "root-supervisor"} {
-		mustKubectl(t, "get", "namespace", ns)
+	for _, ns := range []string{spaceoneNS, pluginNS} {
+		get(t, api(t).CoreV1().Namespaces().Get, ns)
 	}
 	for _, sts := range exp.Stores {
-		ready := mustKubectl(t, "-n", "spaceone", "get", "statefulset", sts, "-o", "jsonpath={.status.readyReplicas}")
-		if ready != "1" {
-			t.Errorf("statefulset %s readyReplicas = %q, want 1", sts, ready)
+		if ready := get(t, api(t).AppsV1().StatefulSets(spaceoneNS).Get, sts).Status.ReadyReplicas; ready != 1 {
+			t.Errorf("statefulset %s has %d ready replicas, want 1", sts, ready)
 		}
-		phase := mustKubectl(t, "-n", "spaceone", "get", "pvc", "data-"+sts+"-0", "-o", "jsonpath={.status.phase}")
-		if phase != "Bound" {
-			t.Errorf("pvc data-%s-0 is %q, want Bound", sts, phase)
+		claim := volumes.StoreClaim(spaceoneNS, sts)
+		if phase := get(t, api(t).CoreV1().PersistentVolumeClaims(claim.Namespace).Get, claim.Name).Status.Phase; phase != corev1.ClaimBound {
+			t.Errorf("pvc %s is %s, want Bound", claim, phase)
 		}
 	}
 	// Every Deployment the catalogue enables is there and ready (kwok makes pods Ready; the
 	// scheduler placed them), and every service has its Service.
-	deps := mustKubectl(t, "-n", "spaceone", "get", "deployments", "-o",
-		`jsonpath={range .items[*]}{.metadata.name}={.status.readyReplicas}/{.spec.replicas}{"\n"}{end}`)
-	ready := map[string]string{}
-	for _, l := range strings.Fields(deps) {
-		name, ratio, _ := strings.Cut(l, "=")
-		ready[name] = ratio
+	deployments := map[string]appsv1.Deployment{}
+	for _, d := range list(t, api(t).AppsV1().Deployments(spaceoneNS).List, "").Items {
+		deployments[d.Name] = d
 	}
-	for _, d := range exp.Deployments {
-		ratio, ok := ready[d]
-		if r := strings.Split(ratio, "/"); !ok || len(r) != 2 || r[0] != r[1] {
-			t.Errorf("deployment %s not there or not ready: %q", d, ratio)
+	for _, name := range exp.Deployments {
+		d, ok := deployments[name]
+		if !ok || d.Spec.Replicas == nil || d.Status.ReadyReplicas != *d.Spec.Replicas {
+			t.Errorf("deployment %s not there or not ready: %d of %v ready", name, d.Status.ReadyReplicas, d.Spec.Replicas)
 		}
 	}
 	clusterEndpoints(t, exp.Services) // an error for each service without its Service
@@ -67,18 +72,35 @@ func TestSimLifecycle(t *testing.T) {
 	oneServiceChangeRollsOnlyIt(t, p, exp)
 
 	p.run(t, "destroy", "--yes", "--skip-preview")
-	for _, ns := range []string{"spaceone", "root-supervisor"} {
-		if out, err := kubectl(t, "get", "namespace", ns); err == nil {
-			t.Errorf("namespace %s still exists after destroy: %s", ns, out)
+	for _, ns := range []string{spaceoneNS, pluginNS} {
+		if exists(t, api(t).CoreV1().Namespaces().Get, ns) {
+			t.Errorf("namespace %s still exists after destroy", ns)
 		}
 	}
-	if out := mustKubectl(t, "get", "pvc", "-A", "-o", "name"); strings.TrimSpace(out) != "" {
-		t.Errorf("claims left after destroy: %s", out)
+	if claims := list(t, api(t).CoreV1().PersistentVolumeClaims("").List, "").Items; len(claims) != 0 {
+		t.Errorf("%d claims left after destroy, %s among them", len(claims), claims[0].Name)
 	}
-	left := mustKubectl(t, "get", "all,configmaps,secrets,roles,rolebindings,serviceaccounts,ingresses", "-A",
-		"-l", "app.kubernetes.io/part-of=spaceone", "-o", "name")
-	if strings.TrimSpace(left) != "" {
-		t.Errorf("objects left after destroy:\n%s", left)
+	ours := kube.PartOfLabel + "=" + kube.PartOf
+	core, apps, batch, rbac := api(t).CoreV1(), api(t).AppsV1(), api(t).BatchV1(), api(t).RbacV1()
+	for kind, left := range map[string][]string{
+		"pods":            names(list(t, core.Pods("").List, ours).Items),
+		"services":        names(list(t, core.Services("").List, ours).Items),
+		"deployments":     names(list(t, apps.Deployments("").List, ours).Items),
+		"replicasets":     names(list(t, apps.ReplicaSets("").List, ours).Items),
+		"statefulsets":    names(list(t, apps.StatefulSets("").List, ours).Items),
+		"daemonsets":      names(list(t, apps.DaemonSets("").List, ours).Items),
+		"jobs":            names(list(t, batch.Jobs("").List, ours).Items),
+		"cronjobs":        names(list(t, batch.CronJobs("").List, ours).Items),
+		"configmaps":      names(list(t, core.ConfigMaps("").List, ours).Items),
+		"secrets":         names(list(t, core.Secrets("").List, ours).Items),
+		"serviceaccounts": names(list(t, core.ServiceAccounts("").List, ours).Items),
+		"roles":           names(list(t, rbac.Roles("").List, ours).Items),
+		"rolebindings":    names(list(t, rbac.RoleBindings("").List, ours).Items),
+		"ingresses":       names(list(t, api(t).NetworkingV1().Ingresses("").List, ours).Items),
+	} {
+		if len(left) != 0 {
+			t.Errorf("%s left after destroy: %v", kind, left)
+		}
 	}
 }
 
@@ -86,49 +108,48 @@ func TestSimLifecycle(t *testing.T) {
 // after it, and the supervisor's account can do exactly what it needs, only in its namespace.
 func firstInstallChecks(t *testing.T, exp expected) {
 	t.Helper()
-	job := mustKubectl(t, "-n", "spaceone", "get", "jobs", "-l", "app.kubernetes.io/name=initializer", "-o",
-		"jsonpath={.items[0].status.succeeded} {.items[0].status.completionTime}")
-	succeeded, completed, _ := strings.Cut(job, " ")
-	if succeeded != "1" || completed == "" {
-		t.Fatalf("initializer Job did not complete: %q", job)
+	jobs := list(t, api(t).BatchV1().Jobs(spaceoneNS).List, kube.NameLabel+"="+catalog.WorkloadInitializer).Items
+	if len(jobs) != 1 || jobs[0].Status.Succeeded != 1 || jobs[0].Status.CompletionTime == nil {
+		t.Fatalf("initializer Job did not complete: %d Jobs, %+v", len(jobs), jobs)
 	}
+	completed := jobs[0].Status.CompletionTime
 	// The token consumers (they read the key when they start; 1.10.4's workers do not).
 	for _, c := range exp.Consumers {
-		created := mustKubectl(t, "-n", c.ns, "get", "deployment", c.name, "-o", "jsonpath={.metadata.creationTimestamp}")
-		if created < completed { // RFC 3339 UTC timestamps compare as strings
+		created := get(t, api(t).AppsV1().Deployments(c.ns).Get, c.name).CreationTimestamp
+		if created.Before(completed) {
 			t.Errorf("token consumer %s created at %s, before the initializer completed at %s", c.name, created, completed)
 		}
 	}
-	sa := "system:serviceaccount:root-supervisor:supervisor"
+	sa := "system:serviceaccount:" + pluginNS + ":" + supervisor.Name
 	checks := []struct {
 		verb, resource, ns string
 		want               string
 	}{
-		{"create", "deployments.apps", "root-supervisor", "yes"},
-		{"get", "deployments.apps", "root-supervisor", "yes"},
-		{"delete", "deployments.apps", "root-supervisor", "yes"},
-		{"create", "services", "root-supervisor", "yes"},
-		{"list", "services", "root-supervisor", "yes"},
-		{"delete", "services", "root-supervisor", "yes"},
-		{"get", "endpoints", "root-supervisor", "yes"},
-		{"update", "deployments.apps", "root-supervisor", "no"},
-		{"list", "deployments.apps", "root-supervisor", "no"},
-		{"get", "secrets", "root-supervisor", "no"},
-		{"create", "pods", "root-supervisor", "no"},
-		{"create", "roles.rbac.authorization.k8s.io", "root-supervisor", "no"},
-		{"create", "deployments.apps", "spaceone", "no"},
-		{"get", "services", "spaceone", "no"},
-		{"get", "secrets", "spaceone", "no"},
+		{"create", "deployments.apps", pluginNS, "yes"},
+		{"get", "deployments.apps", pluginNS, "yes"},
+		{"delete", "deployments.apps", pluginNS, "yes"},
+		{"create", "services", pluginNS, "yes"},
+		{"list", "services", pluginNS, "yes"},
+		{"delete", "services", pluginNS, "yes"},
+		{"get", "endpoints", pluginNS, "yes"},
+		{"update", "deployments.apps", pluginNS, "no"},
+		{"list", "deployments.apps", pluginNS, "no"},
+		{"get", "secrets", pluginNS, "no"},
+		{"create", "pods", pluginNS, "no"},
+		{"create", "roles.rbac.authorization.k8s.io", pluginNS, "no"},
+		{"create", "deployments.apps", spaceoneNS, "no"},
+		{"get", "services", spaceoneNS, "no"},
+		{"get", "secrets", spaceoneNS, "no"},
 		{"create", "deployments.apps", "default", "no"},
 		{"list", "namespaces", "", "no"},
 		{"list", "nodes", "", "no"},
 		{"create", "clusterrolebindings.rbac.authorization.k8s.io", "", "no"},
 	}
 	// The services and the initializer run as their namespace's default account, which may do nothing.
-	for _, acct := range []string{"system:serviceaccount:spaceone:default", "system:serviceaccount:root-supervisor:default"} {
+	for _, acct := range []string{"system:serviceaccount:" + spaceoneNS + ":default", "system:serviceaccount:" + pluginNS + ":default"} {
 		for _, c := range []struct{ verb, resource, ns string }{
-			{"get", "secrets", "spaceone"}, {"list", "pods", "spaceone"}, {"create", "deployments.apps", "root-supervisor"},
-			{"get", "configmaps", "spaceone"}, {"delete", "services", "root-supervisor"},
+			{"get", "secrets", spaceoneNS}, {"list", "pods", spaceoneNS}, {"create", "deployments.apps", pluginNS},
+			{"get", "configmaps", spaceoneNS}, {"delete", "services", pluginNS},
 		} {
 			out, _ := kubectl(t, "auth", "can-i", c.verb, c.resource, "-n", c.ns, "--as", acct)
 			lines := strings.Split(strings.TrimSpace(out), "\n")
@@ -155,17 +176,17 @@ func firstInstallChecks(t *testing.T, exp expected) {
 func secretsStayHidden(t *testing.T, p *project, upOutput string) {
 	t.Helper()
 	adminPw := strings.TrimSpace(p.run(t, "stack", "output", "adminPassword", "--show-secrets", "--stack", p.stack))
-	rootPw := decodeB64(t, mongoRootPassword(t))
+	rootPw := mongoRootPassword(t)
 	if len(adminPw) < 16 || len(rootPw) < 16 {
 		t.Fatalf("generated passwords too short: %d, %d characters", len(adminPw), len(rootPw))
 	}
 	// The spaceone-admin Secret holds what the user types at the login (the output's value).
-	stored := decodeB64(t, mustKubectl(t, "-n", "spaceone", "get", "secret", "spaceone-admin", "-o", "jsonpath={.data.password}"))
+	stored := string(get(t, api(t).CoreV1().Secrets(spaceoneNS).Get, platform.AdminSecret).Data["password"])
 	if stored != adminPw {
-		t.Errorf("the spaceone-admin Secret holds another value than the admin password (%d vs %d characters)", len(stored), len(adminPw))
+		t.Errorf("the %s Secret holds another value than the admin password (%d vs %d characters)", platform.AdminSecret, len(stored), len(adminPw))
 	}
 	state := p.run(t, "stack", "export", "--stack", p.stack)
-	configMaps := mustKubectl(t, "get", "configmaps", "-A", "-o", "yaml")
+	configMaps := configMapTexts(t)
 	for what, text := range map[string]string{"the state file": state, "a ConfigMap": configMaps, "the output of pulumi up": upOutput} {
 		for name, pw := range map[string]string{"admin": adminPw, "mongodb root": rootPw} {
 			if strings.Contains(text, pw) {
@@ -179,35 +200,36 @@ func secretsStayHidden(t *testing.T, p *project, upOutput string) {
 // and the platform is unchanged.
 func storePodComesBackWithItsData(t *testing.T, p *project) {
 	t.Helper()
-	claim := mustKubectl(t, "-n", "spaceone", "get", "pvc", "data-mongodb-0", "-o", "jsonpath={.metadata.uid} {.spec.volumeName}")
-	oldPod := mustKubectl(t, "-n", "spaceone", "get", "pod", "mongodb-0", "-o", "jsonpath={.metadata.uid}")
-	mustKubectl(t, "-n", "spaceone", "delete", "pod", "mongodb-0", "--wait=true")
-	mustKubectl(t, "-n", "spaceone", "wait", "--for=condition=Ready", "pod/mongodb-0", "--timeout=60s")
-	if pod := mustKubectl(t, "-n", "spaceone", "get", "pod", "mongodb-0", "-o", "jsonpath={.metadata.uid}"); pod == oldPod {
+	claimName := volumes.StoreClaim(spaceoneNS, "mongodb")
+	pvcs, pods := api(t).CoreV1().PersistentVolumeClaims(spaceoneNS), api(t).CoreV1().Pods(spaceoneNS)
+	claim := get(t, pvcs.Get, claimName.Name)
+	oldPod := get(t, pods.Get, "mongodb-0").UID
+	mustKubectl(t, "-n", spaceoneNS, "delete", "pod", "mongodb-0", "--wait=true")
+	mustKubectl(t, "-n", spaceoneNS, "wait", "--for=condition=Ready", "pod/mongodb-0", "--timeout=60s")
+	pod := get(t, pods.Get, "mongodb-0")
+	if pod.UID == oldPod {
 		t.Fatal("mongodb-0 was not recreated")
 	}
-	vol := mustKubectl(t, "-n", "spaceone", "get", "pod", "mongodb-0", "-o", `jsonpath={.spec.volumes[?(@.name=="data")].persistentVolumeClaim.claimName}`)
-	if vol != "data-mongodb-0" {
-		t.Errorf("recreated mongodb-0 mounts claim %q", vol)
+	for _, v := range pod.Spec.Volumes {
+		if v.Name == "data" && (v.PersistentVolumeClaim == nil || v.PersistentVolumeClaim.ClaimName != claimName.Name) {
+			t.Errorf("recreated mongodb-0 mounts %+v as its data", v.VolumeSource)
+		}
 	}
-	if again := mustKubectl(t, "-n", "spaceone", "get", "pvc", "data-mongodb-0", "-o", "jsonpath={.metadata.uid} {.spec.volumeName}"); again != claim {
-		t.Errorf("mongodb's claim changed from %q to %q: its data would be lost", claim, again)
+	if again := get(t, pvcs.Get, claimName.Name); again.UID != claim.UID || again.Spec.VolumeName != claim.Spec.VolumeName {
+		t.Errorf("mongodb's claim changed from %s on %s to %s on %s: its data would be lost", claim.UID, claim.Spec.VolumeName, again.UID, again.Spec.VolumeName)
 	}
-	mustKubectl(t, "-n", "spaceone", "rollout", "status", "statefulset/mongodb", "--timeout=60s")
+	mustKubectl(t, "-n", spaceoneNS, "rollout", "status", "statefulset/mongodb", "--timeout=60s")
 	p.run(t, "preview", "--expect-no-changes")
 }
 
 // templateGenerations maps each Deployment to its generation, which moves exactly when its spec (the pod template) changes.
-func templateGenerations(t *testing.T) map[string]string {
+func templateGenerations(t *testing.T) map[string]int64 {
 	t.Helper()
-	out := mustKubectl(t, "get", "deployments", "-A", "-o",
-		`jsonpath={range .items[*]}{.metadata.name}={.metadata.generation}{"\n"}{end}`)
-	hashes := map[string]string{}
-	for _, l := range strings.Fields(out) {
-		name, gen, _ := strings.Cut(l, "=")
-		hashes[name] = gen
+	generations := map[string]int64{}
+	for _, d := range list(t, api(t).AppsV1().Deployments("").List, "").Items {
+		generations[d.Name] = d.Generation
 	}
-	return hashes
+	return generations
 }
 
 // oneServiceChangeRollsOnlyIt: a config change to monitoring rolls monitoring's pods and leaves
@@ -231,8 +253,26 @@ func oneServiceChangeRollsOnlyIt(t *testing.T, p *project, exp expected) {
 	for name, gen := range before {
 		changed := after[name] != gen
 		if want := name == "monitoring"; changed != want {
-			t.Errorf("deployment %s: template changed=%v, want %v (generation %s -> %s)", name, changed, want, gen, after[name])
+			t.Errorf("deployment %s: template changed=%v, want %v (generation %d -> %d)", name, changed, want, gen, after[name])
 		}
 	}
 	must(t, os.WriteFile(cfg, orig, 0o644))
+}
+
+// configMapTexts is every value in every ConfigMap of the cluster: data, binary data, labels
+// and annotations (where a client's last-applied copy would be).
+func configMapTexts(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	for _, cm := range list(t, api(t).CoreV1().ConfigMaps("").List, "").Items {
+		for _, m := range []map[string]string{cm.Data, cm.Labels, cm.Annotations} {
+			for _, v := range m {
+				b.WriteString(v + "\n")
+			}
+		}
+		for _, v := range cm.BinaryData {
+			b.Write(append(v, '\n'))
+		}
+	}
+	return b.String()
 }

@@ -3,12 +3,16 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 )
 
 // TestLocalServicesOnSim: routing a running identity to a laptop IP removes its Deployment and
@@ -27,18 +31,19 @@ func TestLocalServicesOnSim(t *testing.T) {
 	if got := sliceEndpoints(t, "identity"); len(got) != 1 || strings.HasPrefix(got[0], "10.10.0.7:") {
 		t.Fatalf("identity's EndpointSlices hold %v before the move, want its pod", got)
 	}
-	clusterIP := func() string {
-		return mustKubectl(t, "-n", "spaceone", "get", "svc", "identity", "-o", "jsonpath={.spec.clusterIP}")
-	}
+	identitySvc := func() *corev1.Service { return get(t, api(t).CoreV1().Services(spaceoneNS).Get, "identity") }
+	clusterIP := func() string { return identitySvc().Spec.ClusterIP }
 	ip := clusterIP()
 	write("  spaceone:localServices:\n    identity: 10.10.0.7:50061\n")
 	p.run(t, "up", "--yes", "--skip-preview")
 
-	if out, err := kubectl(t, "-n", "spaceone", "get", "deployment", "identity"); err == nil {
-		t.Errorf("identity Deployment exists although identity runs on the laptop: %s", out)
+	if exists(t, api(t).AppsV1().Deployments(spaceoneNS).Get, "identity") {
+		t.Error("identity Deployment exists although identity runs on the laptop")
 	}
-	if sel := mustKubectl(t, "-n", "spaceone", "get", "svc", "identity", "-o", "jsonpath={.spec.selector}"); strings.Contains(sel, "app.kubernetes.io") {
-		t.Errorf("identity Service still selects its pods: %s", sel)
+	for label := range identitySvc().Spec.Selector {
+		if strings.HasPrefix(label, "app.kubernetes.io") {
+			t.Errorf("identity Service still selects its pods: %v", identitySvc().Spec.Selector)
+		}
 	}
 	if now := clusterIP(); now != ip {
 		t.Errorf("identity's ClusterIP changed from %s to %s: callers holding the address lose it", ip, now)
@@ -52,19 +57,17 @@ func TestLocalServicesOnSim(t *testing.T) {
 
 	write("  spaceone:localServices:\n    identity: host.minikube.internal:50051\n")
 	p.run(t, "up", "--yes", "--skip-preview")
-	got := mustKubectl(t, "-n", "spaceone", "get", "svc", "identity", "-o", "jsonpath={.spec.type} {.spec.externalName}")
-	if got != "ExternalName host.minikube.internal" {
-		t.Errorf("identity Service = %q, want ExternalName host.minikube.internal", got)
+	if svc := identitySvc(); svc.Spec.Type != corev1.ServiceTypeExternalName || svc.Spec.ExternalName != "host.minikube.internal" {
+		t.Errorf("identity Service is %s %q, want ExternalName host.minikube.internal", svc.Spec.Type, svc.Spec.ExternalName)
 	}
 
 	write("")
 	p.run(t, "up", "--yes", "--skip-preview")
-	ready := identityReady(t)
-	if ready != "1" {
-		t.Errorf("identity Deployment not back: readyReplicas %q", ready)
+	if ready := identityReady(t); ready != 1 {
+		t.Errorf("identity Deployment not back: %d ready", ready)
 	}
-	if sel := mustKubectl(t, "-n", "spaceone", "get", "svc", "identity", "-o", "jsonpath={.spec.type} {.spec.selector}"); !strings.Contains(sel, "ClusterIP") || !strings.Contains(sel, "identity") {
-		t.Errorf("identity Service not restored: %s", sel)
+	if svc := identitySvc(); svc.Spec.Type != corev1.ServiceTypeClusterIP || !slices.Contains(slices.Collect(maps.Values(svc.Spec.Selector)), "identity") {
+		t.Errorf("identity Service not restored: %s selecting %v", svc.Spec.Type, svc.Spec.Selector)
 	}
 
 	// The forwarder opens exactly the ports devConfig names.
@@ -83,19 +86,13 @@ func TestLocalServicesOnSim(t *testing.T) {
 // (what kube-proxy sends its traffic to), ours and the EndpointSlice controller's alike.
 func sliceEndpoints(t *testing.T, service string) []string {
 	t.Helper()
-	var list struct {
-		Items []struct {
-			Endpoints []struct{ Addresses []string }
-			Ports     []struct{ Port int }
-		}
-	}
-	must(t, json.Unmarshal([]byte(mustKubectl(t, "-n", "spaceone", "get", "endpointslices", "-l", "kubernetes.io/service-name="+service, "-o", "json")), &list))
+	all := list(t, api(t).DiscoveryV1().EndpointSlices(spaceoneNS).List, discoveryv1.LabelServiceName+"="+service)
 	var out []string
-	for _, sl := range list.Items {
+	for _, sl := range all.Items {
 		for _, e := range sl.Endpoints {
 			for _, p := range sl.Ports {
 				for _, a := range e.Addresses {
-					out = append(out, fmt.Sprintf("%s:%d", a, p.Port))
+					out = append(out, fmt.Sprintf("%s:%d", a, *p.Port))
 				}
 			}
 		}

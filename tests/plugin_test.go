@@ -8,13 +8,14 @@ import (
 	"fmt"
 	"maps"
 	"net"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
 )
@@ -204,7 +205,7 @@ func checkPluginCollects(t *testing.T, ctl *spacectlEnv, rn *realNode, rel realR
 	t.Logf("collected: %d cloud services %v, %d regions; each holds the fingerprint of the secret's key", len(got), got, len(regions.Results))
 
 	// The plugin ran once, and its log holds what it did but not the secret.
-	for name, log := range rn.podLogs(t, "root-supervisor", deployment) {
+	for name, log := range rn.podLogs(t, pluginNS, deployment) {
 		if strings.Contains(log, accessKey) {
 			t.Errorf("%s: the plugin's log holds the secret's access key", name)
 		}
@@ -212,9 +213,16 @@ func checkPluginCollects(t *testing.T, ctl *spacectlEnv, rn *realNode, rel realR
 			t.Errorf("%s: the plugin's log shows no collect call:\n%s", name, tail(log, 10))
 		}
 	}
-	if out := mustKubectl(t, "-n", "root-supervisor", "get", "pods", "-l", "plugin_id="+fakeCloudPlugin,
-		"-o", `jsonpath={range .items[*]}{.metadata.name}={.status.containerStatuses[0].restartCount}{" "}{end}`); !regexp.MustCompile(`^(\S+=0 ?)+$`).MatchString(strings.TrimSpace(out)) {
-		t.Errorf("plugin pods restarted (or none): %q", out)
+	pods := list(t, api(t).CoreV1().Pods(pluginNS).List, "plugin_id="+fakeCloudPlugin).Items
+	if len(pods) == 0 {
+		t.Error("no plugin pod")
+	}
+	for _, pod := range pods {
+		for _, c := range pod.Status.ContainerStatuses {
+			if c.RestartCount != 0 {
+				t.Errorf("plugin pod %s restarted %d times", pod.Name, c.RestartCount)
+			}
+		}
 	}
 
 	logSupervisorCalls(t, rn)
@@ -222,8 +230,8 @@ func checkPluginCollects(t *testing.T, ctl *spacectlEnv, rn *realNode, rel realR
 	// Deleting the collector leaves the plugin running, as upstream does: the plugin service
 	// keeps an installed plugin until its cleanup scheduler finds it unused (7 days).
 	ctl.run(t, "exec", "delete", "inventory.Collector", "-p", "collector_id="+created.ID, "-p", "domain_id="+domainID)
-	if out, _ := kubectl(t, "-n", "root-supervisor", "get", "deployment/"+deployment, "service/"+service, "-o", "name"); strings.Count(out, "/") != 2 {
-		t.Errorf("after the collector's deletion the plugin's objects are gone: %q", out)
+	if !exists(t, api(t).AppsV1().Deployments(pluginNS).Get, deployment) || !exists(t, api(t).CoreV1().Services(pluginNS).Get, service) {
+		t.Errorf("after the collector's deletion the plugin's Deployment %s or Service %s is gone", deployment, service)
 	}
 }
 
@@ -231,52 +239,33 @@ func checkPluginCollects(t *testing.T, ctl *spacectlEnv, rn *realNode, rel realR
 // Deployment and Service in the plugin namespace, for the image of the registry.
 func checkSupervisorRunsThePlugin(t *testing.T, rel realRelease) (deployment, service string) {
 	t.Helper()
-	var list struct {
-		Items []struct {
-			Metadata struct {
-				Name          string            `json:"name"`
-				Labels        map[string]string `json:"labels"`
-				ManagedFields []struct {
-					Manager string `json:"manager"`
-				} `json:"managedFields"`
-			} `json:"metadata"`
-			Spec struct {
-				ClusterIP string `json:"clusterIP"`
-				Template  struct {
-					Spec struct {
-						Containers []struct {
-							Image string `json:"image"`
-						} `json:"containers"`
-					} `json:"spec"`
-				} `json:"template"`
-			} `json:"spec"`
-		} `json:"items"`
-	}
-	out := mustKubectl(t, "-n", "root-supervisor", "get", "deployments,services", "-l", "plugin_id="+fakeCloudPlugin, "--show-managed-fields", "-o", "json")
-	must(t, json.Unmarshal([]byte(out), &list))
+	selector := "plugin_id=" + fakeCloudPlugin
 	_, image, _ := fakeCloudImages(t, rel)
-	for _, it := range list.Items {
+	// Pulumi's field manager is the program's; anything else that wrote it is the supervisor's client.
+	writers := func(name string, fields []metav1.ManagedFieldsEntry) []string {
 		var managers []string
-		for _, m := range it.Metadata.ManagedFields {
+		for _, m := range fields {
 			managers = append(managers, m.Manager)
 		}
-		// Pulumi's field manager is the program's; anything else that wrote it is the supervisor's client.
 		if len(managers) == 0 || strings.Contains(strings.Join(managers, " "), "pulumi") {
-			t.Errorf("%s was written by %v, not only by the supervisor's Kubernetes client", it.Metadata.Name, managers)
+			t.Errorf("%s was written by %v, not only by the supervisor's Kubernetes client", name, managers)
 		}
-		if len(it.Spec.Template.Spec.Containers) > 0 {
-			deployment = it.Metadata.Name
-			if got := it.Spec.Template.Spec.Containers[0].Image; got != image {
-				t.Errorf("plugin Deployment %s runs %s, want %s", deployment, got, image)
-			}
-			t.Logf("the supervisor created Deployment %s (labels %v, image %s, written by %v)", deployment, it.Metadata.Labels, image, managers)
-		} else {
-			service = it.Metadata.Name
-			t.Logf("the supervisor created Service %s (clusterIP %s, written by %v)", service, it.Spec.ClusterIP, managers)
+		return managers
+	}
+	for _, d := range list(t, api(t).AppsV1().Deployments(pluginNS).List, selector).Items {
+		deployment = d.Name
+		managers := writers(d.Name, d.ManagedFields)
+		if got := d.Spec.Template.Spec.Containers[0].Image; got != image {
+			t.Errorf("plugin Deployment %s runs %s, want %s", deployment, got, image)
 		}
+		t.Logf("the supervisor created Deployment %s (labels %v, image %s, written by %v)", deployment, d.Labels, image, managers)
+	}
+	for _, svc := range list(t, api(t).CoreV1().Services(pluginNS).List, selector).Items {
+		service = svc.Name
+		t.Logf("the supervisor created Service %s (clusterIP %s, written by %v)", service, svc.Spec.ClusterIP, writers(svc.Name, svc.ManagedFields))
 	}
 	if deployment == "" || service == "" || !strings.HasPrefix(deployment, fakeCloudPlugin+"-") {
-		t.Fatalf("the plugin namespace lacks the plugin's Deployment and Service:\n%s", mustKubectl(t, "-n", "root-supervisor", "get", "all"))
+		t.Fatalf("the plugin namespace lacks the plugin's Deployment and Service:\n%s", mustKubectl(t, "-n", pluginNS, "get", "all"))
 	}
 	return deployment, service
 }
@@ -300,11 +289,11 @@ func waitJob(t *testing.T, ctl *spacectlEnv, rn *realNode, jobID, domainID strin
 			spacectlJSON(t, ctl, &tasks, "list", "inventory.JobTask", "-p", "job_id="+jobID, "-p", "domain_id="+domainID)
 			var logs []string
 			for _, prefix := range []string{"inventory-worker-", "inventory-"} {
-				for name, text := range rn.podLogs(t, "spaceone", prefix) {
+				for name, text := range rn.podLogs(t, spaceoneNS, prefix) {
 					logs = append(logs, name+":\n"+tail(text, 15))
 				}
 			}
-			for name, text := range rn.podLogs(t, "root-supervisor", "") {
+			for name, text := range rn.podLogs(t, pluginNS, "") {
 				logs = append(logs, name+":\n"+tail(text, 15))
 			}
 			t.Fatalf("collect job %s still %s after 5 minutes; its tasks: %v\n%s", jobID, job.Status, tasks, strings.Join(logs, "\n"))
@@ -327,7 +316,7 @@ func logSupervisorCalls(t *testing.T, rn *realNode) {
 	t.Helper()
 	counts := map[string]int{}
 	var first, last time.Time
-	for _, text := range rn.podLogs(t, "spaceone", "plugin-") {
+	for _, text := range rn.podLogs(t, spaceoneNS, "plugin-") {
 		for _, line := range grepLines(text, "(REQUEST)") {
 			if len(line) < 24 {
 				continue

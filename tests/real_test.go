@@ -5,19 +5,28 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/spaceone-pulumi/spaceone/components/apikey"
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/initializer"
+	"github.com/spaceone-pulumi/spaceone/components/kube"
+	"github.com/spaceone-pulumi/spaceone/components/microservice"
 	"github.com/spaceone-pulumi/spaceone/components/supervisor"
 )
 
@@ -102,11 +111,12 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	t.Logf("real first install: pulumi up took %s; %d processes, %d MiB resident in all", time.Since(start).Round(time.Second), len(rn.processes()), rn.rssMiB())
 	logRSSByPod(t, rn)
 
-	restarts := mustKubectl(t, "get", "pods", "-A", "-o", `jsonpath={range .items[*]}{.metadata.name}={.status.containerStatuses[0].restartCount}{" "}{end}`)
 	var restarted []string
-	for _, f := range strings.Fields(restarts) {
-		if !strings.HasSuffix(f, "=0") {
-			restarted = append(restarted, f)
+	for _, pod := range list(t, api(t).CoreV1().Pods("").List, "").Items {
+		for _, c := range pod.Status.ContainerStatuses {
+			if c.RestartCount != 0 {
+				restarted = append(restarted, fmt.Sprintf("%s=%d", pod.Name, c.RestartCount))
+			}
 		}
 	}
 	t.Logf("restarts during the first install: %d pods restarted %v", len(restarted), restarted)
@@ -119,7 +129,7 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	checkNoStartFailures(t, rn)
 	// No store phones home: Consul's update check (seen failing here, ~10 s after its start,
 	// before -hcl=disable_update_check).
-	for name, text := range rn.podLogs(t, "spaceone", "consul-0") { // none without Consul
+	for name, text := range rn.podLogs(t, spaceoneNS, "consul-0") { // none without Consul
 		if strings.Contains(text, "check for updates") {
 			t.Errorf("%s: Consul tried to check for updates on the internet", name)
 		}
@@ -155,7 +165,7 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	}
 
 	// Logs are readable the usual way too (kubectl logs, through the node's kubelet API).
-	if out := mustKubectl(t, "-n", "spaceone", "logs", "deployment/identity"); !strings.Contains(out, "Start gRPC Server") {
+	if out := mustKubectl(t, "-n", spaceoneNS, "logs", "deployment/identity"); !strings.Contains(out, "Start gRPC Server") {
 		t.Errorf("kubectl logs of identity lacks python-core's start line:\n%s", tail(out, 10))
 	}
 
@@ -237,8 +247,10 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 
 	// 9. destroy leaves no object and no process.
 	p.run(t, "destroy", "--yes", "--skip-preview")
-	if out, _ := kubectl(t, "get", "namespace", "spaceone", "root-supervisor", "--ignore-not-found", "-o", "name"); strings.TrimSpace(out) != "" {
-		t.Errorf("after destroy, still there: %s", out)
+	for _, ns := range []string{spaceoneNS, pluginNS} {
+		if exists(t, api(t).CoreV1().Namespaces().Get, ns) {
+			t.Errorf("after destroy, namespace %s is still there", ns)
+		}
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for len(rn.processes()) > 0 && time.Now().Before(deadline) {
@@ -255,7 +267,7 @@ var finishedLine = regexp.MustCompile(`FINISHED \[ ok=(\d+), skipped=(\d+) \]`)
 // every task of the mode done, no ERROR, and the mode's own closing line.
 func initializerFinished(t *testing.T, rn *realNode, mode initializer.Mode) string {
 	t.Helper()
-	logs := rn.podLogs(t, "spaceone", "initializer-")
+	logs := rn.podLogs(t, spaceoneNS, "initializer-")
 	var last string
 	var newest time.Time
 	for name, text := range logs {
@@ -290,13 +302,14 @@ func clusterEndpoints(t *testing.T, services []string) map[string]string {
 	t.Helper()
 	eps := map[string]string{}
 	for _, svc := range services {
-		out, err := kubectl(t, "-n", "spaceone", "get", "service", svc, "-o", "jsonpath={.spec.clusterIP}:{.spec.ports[?(@.name==\"grpc\")].port}")
-		ip, port, _ := strings.Cut(strings.TrimSpace(out), ":")
-		if err != nil || ip == "" || port != strconv.Itoa(catalog.GRPCPort) {
-			t.Errorf("service %s has no Service %s with a grpc port %d, which every config names: %v %s", svc, svc, catalog.GRPCPort, err, out)
+		s, err := api(t).CoreV1().Services(spaceoneNS).Get(t.Context(), svc, metav1.GetOptions{})
+		if err != nil || s.Spec.ClusterIP == "" || !slices.ContainsFunc(s.Spec.Ports, func(p corev1.ServicePort) bool {
+			return p.Name == "grpc" && p.Port == catalog.GRPCPort
+		}) {
+			t.Errorf("service %s has no Service %s with a grpc port %d, which every config names: %v", svc, svc, catalog.GRPCPort, err)
 			continue
 		}
-		eps[svc] = fmt.Sprintf("grpc://%s:%s", ip, port)
+		eps[svc] = fmt.Sprintf("grpc://%s:%d", s.Spec.ClusterIP, catalog.GRPCPort)
 	}
 	return eps
 }
@@ -336,16 +349,16 @@ func (rel realRelease) handedKey(t *testing.T) string {
 		return consulKey(t)
 	}
 	var keys []string
-	for _, ns := range []string{"spaceone", "root-supervisor"} {
-		out := mustKubectl(t, "-n", ns, "get", "secret", "spaceone-api-key", "-o", `jsonpath={.data.token\.yaml}`)
-		if strings.TrimSpace(out) == "" {
+	for _, ns := range []string{spaceoneNS, pluginNS} {
+		file := get(t, api(t).CoreV1().Secrets(ns).Get, apikey.SecretName).Data[apikey.FileName]
+		if len(file) == 0 {
 			return ""
 		}
-		m := regexp.MustCompile(`(?m)^TOKEN: (\S+)$`).FindStringSubmatch(decodeB64(t, out))
+		m := regexp.MustCompile(`(?m)^TOKEN: (\S+)$`).FindSubmatch(file)
 		if m == nil {
-			t.Fatalf("secret %s/spaceone-api-key holds no TOKEN", ns)
+			t.Fatalf("secret %s/%s holds no TOKEN", ns, apikey.SecretName)
 		}
-		keys = append(keys, m[1])
+		keys = append(keys, string(m[1]))
 	}
 	if keys[0] != keys[1] {
 		t.Fatal("the key Secrets of the two namespaces hold different keys")
@@ -412,9 +425,10 @@ func (rel realRelease) healLostKey(t *testing.T, p *project, rn *realNode, exp e
 		t.Errorf("%s has %d pods 10 s after its restart with the key gone, want 1 (no churn): %v", consumer, len(pods), pods)
 	}
 	if !rel.consul {
-		events := mustKubectl(t, "-n", consumer.ns, "get", "events", "--field-selector", "reason=FailedMount", "-o", "jsonpath={.items[*].message}")
-		if !strings.Contains(events, "spaceone-api-key") {
-			t.Errorf("no FailedMount event names the missing Secret: %q", events)
+		events, err := api(t).CoreV1().Events(consumer.ns).List(t.Context(), metav1.ListOptions{FieldSelector: "reason=FailedMount"})
+		must(t, err)
+		if !slices.ContainsFunc(events.Items, func(e corev1.Event) bool { return strings.Contains(e.Message, apikey.SecretName) }) {
+			t.Errorf("no FailedMount event names the missing Secret: %+v", events.Items)
 		}
 	}
 	found := "is gone"
@@ -476,19 +490,18 @@ func (rel realRelease) loseKey(t *testing.T) workload {
 	if rel.consul {
 		deleteConsulKey(t)
 	} else {
-		mustKubectl(t, "-n", "spaceone", "delete", "secret", "spaceone-api-key")
-		mustKubectl(t, "-n", "root-supervisor", "patch", "secret", "spaceone-api-key", "--type", "merge", "-p", `{"data":null}`)
+		mustKubectl(t, "-n", spaceoneNS, "delete", "secret", apikey.SecretName)
+		mustKubectl(t, "-n", pluginNS, "patch", "secret", apikey.SecretName, "--type", "merge", "-p", `{"data":null}`)
 	}
-	consumer := workload{"spaceone", "inventory-scheduler"}
-	mustKubectl(t, "-n", consumer.ns, "delete", "pod", "-l", "app.kubernetes.io/name="+consumer.name, "--wait=false")
+	consumer := workload{spaceoneNS, "inventory-scheduler"}
+	mustKubectl(t, "-n", consumer.ns, "delete", "pod", "-l", kube.NameLabel+"="+consumer.name, "--wait=false")
 	return consumer
 }
 
 // deleteConsulKey removes the handed-over key from Consul (1.10.4's hand-off).
 func deleteConsulKey(t *testing.T) {
 	t.Helper()
-	ip := strings.TrimSpace(mustKubectl(t, "-n", "spaceone", "get", "service", "consul", "-o", "jsonpath={.spec.clusterIP}"))
-	req, err := http.NewRequest(http.MethodDelete, "http://"+ip+":8500/v1/kv/root/api_key?recurse=true", nil)
+	req, err := http.NewRequest(http.MethodDelete, consulKV(t, path.Dir(microservice.TokenKeyPath))+"?recurse=true", nil)
 	must(t, err)
 	resp, err := http.DefaultClient.Do(req)
 	must(t, err)
@@ -501,8 +514,7 @@ func deleteConsulKey(t *testing.T) {
 // consulKey is the API key the initializer put into Consul.
 func consulKey(t *testing.T) string {
 	t.Helper()
-	ip := strings.TrimSpace(mustKubectl(t, "-n", "spaceone", "get", "service", "consul", "-o", "jsonpath={.spec.clusterIP}"))
-	resp, err := http.Get("http://" + ip + ":8500/v1/kv/root/api_key/TOKEN?raw")
+	resp, err := http.Get(consulKV(t, microservice.TokenKeyPath) + "?raw")
 	if err != nil {
 		t.Fatalf("reading the key from Consul: %v", err)
 	}
@@ -541,27 +553,13 @@ func checkConsumersHoldKey(t *testing.T, rn *realNode, exp expected) {
 	}
 }
 
-// livePod is what the checks read of a pod.
-type livePod struct {
-	Metadata struct {
-		Name              string
-		DeletionTimestamp *string
-		Labels            map[string]string
-	}
-	Spec struct {
-		Volumes []struct{ Secret *struct{ SecretName string } }
-	}
-}
-
-// livePods lists a namespace's pods (kubectl get args, e.g. a label selector), but those
-// already stopping (a previous rollout's).
-func livePods(t *testing.T, ns string, args ...string) []livePod {
+// livePods lists a namespace's pods with a label selector ("" for all), but those already
+// stopping (a previous rollout's).
+func livePods(t *testing.T, ns, selector string) []corev1.Pod {
 	t.Helper()
-	var list struct{ Items []livePod }
-	must(t, json.Unmarshal([]byte(mustKubectl(t, append([]string{"-n", ns, "get", "pods", "-o", "json"}, args...)...)), &list))
-	var live []livePod
-	for _, it := range list.Items {
-		if it.Metadata.DeletionTimestamp == nil {
+	var live []corev1.Pod
+	for _, it := range list(t, api(t).CoreV1().Pods(ns).List, selector).Items {
+		if it.DeletionTimestamp == nil {
 			live = append(live, it)
 		}
 	}
@@ -572,8 +570,8 @@ func livePods(t *testing.T, ns string, args ...string) []livePod {
 func podsOf(t *testing.T, w workload) []string {
 	t.Helper()
 	var pods []string
-	for _, it := range livePods(t, w.ns, "-l", "app.kubernetes.io/name="+w.name) {
-		pods = append(pods, it.Metadata.Name)
+	for _, it := range livePods(t, w.ns, kube.NameLabel+"="+w.name) {
+		pods = append(pods, it.Name)
 	}
 	return pods
 }
@@ -581,15 +579,13 @@ func podsOf(t *testing.T, w workload) []string {
 // checkNoSecretLeaks fails when any process log or ConfigMap holds one of the secrets.
 func checkNoSecretLeaks(t *testing.T, rn *realNode, secrets []string) {
 	t.Helper()
-	cms := mustKubectl(t, "get", "configmaps", "-A", "-o", "json")
+	cms := configMapTexts(t)
 	logs := rn.allLogs(t)
 	for i, s := range secrets {
 		if s == "" {
 			continue
 		}
-		// ConfigMaps are JSON here: a `"` or `\` in the secret is escaped there.
-		enc, _ := json.Marshal(s)
-		if strings.Contains(cms, s) || strings.Contains(cms, strings.Trim(string(enc), `"`)) {
+		if strings.Contains(cms, s) {
 			t.Errorf("secret #%d is in a ConfigMap", i)
 		}
 		for name, text := range logs {
@@ -651,11 +647,11 @@ type keyConsumer struct{ ns, name, workload string }
 func listKeyConsumers(t *testing.T) []keyConsumer {
 	t.Helper()
 	var consumers []keyConsumer
-	for _, ns := range []string{"spaceone", "root-supervisor"} {
-		for _, it := range livePods(t, ns) {
+	for _, ns := range []string{spaceoneNS, pluginNS} {
+		for _, it := range livePods(t, ns, "") {
 			for _, v := range it.Spec.Volumes {
-				if v.Secret != nil && v.Secret.SecretName == "spaceone-api-key" {
-					consumers = append(consumers, keyConsumer{ns, it.Metadata.Name, it.Metadata.Labels["app.kubernetes.io/name"]})
+				if v.Secret != nil && v.Secret.SecretName == apikey.SecretName {
+					consumers = append(consumers, keyConsumer{ns, it.Name, it.Labels[kube.NameLabel]})
 				}
 			}
 		}
@@ -783,4 +779,11 @@ func apiKeyID(t *testing.T, key string) string {
 	}
 	must(t, json.Unmarshal(b, &claims))
 	return claims.ID
+}
+
+// consulKV is the URL of a key in the in-cluster Consul's KV store, through its Service.
+func consulKV(t *testing.T, key string) string {
+	t.Helper()
+	ip := get(t, api(t).CoreV1().Services(spaceoneNS).Get, "consul").Spec.ClusterIP
+	return fmt.Sprintf("http://%s/v1/kv/%s", net.JoinHostPort(ip, strconv.Itoa(catalog.StorePorts["consul"])), key)
 }

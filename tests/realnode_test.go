@@ -12,8 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"gopkg.in/yaml.v3"
+
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
 )
 
 // realNode is the proving ground's node agent (tests/realnode) running beside the sim: every
@@ -26,6 +27,9 @@ type realNode struct {
 	venvs string // the Python environments of scripts/runtimes.sh
 }
 
+// realNodeName is the real node's Node; the sim's kwok node is cordoned while it runs.
+const realNodeName, kwokNodeName = "real-node-0", "kwok-node-0"
+
 func startRealNode(t *testing.T) *realNode {
 	t.Helper()
 	bin := os.Getenv("SPACEONE_REALNODE")
@@ -37,8 +41,8 @@ func startRealNode(t *testing.T) *realNode {
 	rn := &realNode{dir: dir, log: filepath.Join(dir, "realnode.log"), venvs: runtimes + "/python"}
 	logf, err := os.Create(rn.log)
 	must(t, err)
-	mustKubectl(t, "cordon", "kwok-node-0")
-	rn.cmd = exec.Command(bin, "-kubeconfig", filepath.Join(simDir, "admin.kubeconfig"), "-state", dir,
+	mustKubectl(t, "cordon", kwokNodeName)
+	rn.cmd = exec.Command(bin, "-node-name", realNodeName, "-kubeconfig", filepath.Join(simDir, "admin.kubeconfig"), "-state", dir,
 		"-runtimes", runtimes, "-standins", filepath.Join(root, "tests/realnode/standins"), "-plugins", filepath.Join(root, "tests/plugins"), "-registry-port", strconv.Itoa(nodeRegistryPort),
 		"-tls-cert", filepath.Join(simDir, "run/pki/kwok.crt"), "-tls-key", filepath.Join(simDir, "run/pki/kwok.key"))
 	images := filepath.Join(dir, "catalogue-images.yaml")
@@ -51,7 +55,7 @@ func startRealNode(t *testing.T) *realNode {
 	must(t, rn.cmd.Start())
 	t.Cleanup(func() {
 		rn.stop(t)
-		kubectl(t, "uncordon", "kwok-node-0")
+		kubectl(t, "uncordon", kwokNodeName)
 		if t.Failed() {
 			b, _ := os.ReadFile(rn.log)
 			t.Logf("realnode log (last 60 lines):\n%s", tail(string(b), 60))
@@ -59,7 +63,7 @@ func startRealNode(t *testing.T) *realNode {
 	})
 	deadline := time.Now().Add(time.Minute)
 	for {
-		if out, err := kubectl(t, "wait", "--for=condition=Ready", "node/real-node-0", "--timeout=2s"); err == nil {
+		if out, err := kubectl(t, "wait", "--for=condition=Ready", "node/"+realNodeName, "--timeout=2s"); err == nil {
 			break
 		} else if time.Now().After(deadline) {
 			b, _ := os.ReadFile(rn.log)

@@ -3,6 +3,8 @@ package tests
 import (
 	"strings"
 	"testing"
+
+	"github.com/spaceone-pulumi/spaceone/components/kube"
 )
 
 // TestRefusalCreatesNothing: a configuration with several mistakes is refused by `pulumi up`
@@ -26,10 +28,17 @@ func TestRefusalCreatesNothing(t *testing.T) {
 	if state := p.run(t, "stack", "export"); strings.Contains(state, `"type": "kubernetes:`) {
 		t.Errorf("the stack recorded Kubernetes resources after a refusal:\n%s", tail(state, 40))
 	}
-	for _, kind := range []string{"namespaces", "deployments", "statefulsets", "secrets", "configmaps"} {
-		got := mustKubectl(t, "get", kind, "-A", "-l", "app.kubernetes.io/part-of=spaceone", "-o", "name")
-		if strings.TrimSpace(got) != "" {
-			t.Errorf("the cluster holds %s after a refusal: %s", kind, got)
+	ours := kube.PartOfLabel + "=" + kube.PartOf
+	core, apps := api(t).CoreV1(), api(t).AppsV1()
+	for kind, got := range map[string][]string{
+		"namespaces":   names(list(t, core.Namespaces().List, ours).Items),
+		"deployments":  names(list(t, apps.Deployments("").List, ours).Items),
+		"statefulsets": names(list(t, apps.StatefulSets("").List, ours).Items),
+		"secrets":      names(list(t, core.Secrets("").List, ours).Items),
+		"configmaps":   names(list(t, core.ConfigMaps("").List, ours).Items),
+	} {
+		if len(got) != 0 {
+			t.Errorf("the cluster holds %s after a refusal: %v", kind, got)
 		}
 	}
 }

@@ -14,7 +14,7 @@ func TestReleaseChangeIsGuarded(t *testing.T) {
 	p := newProject(t, "relchange", simStackConfig())
 	p.run(t, "up", "--yes", "--skip-preview")
 	image := func() string {
-		return mustKubectl(t, "-n", "spaceone", "get", "deployment", "identity", "-o", "jsonpath={.spec.template.spec.containers[0].image}")
+		return get(t, api(t).AppsV1().Deployments(spaceoneNS).Get, "identity").Spec.Template.Spec.Containers[0].Image
 	}
 	if got := image(); got != "spaceone/identity:1.10.4" {
 		t.Fatalf("identity runs %q after the 1.10.4 install", got)
@@ -40,15 +40,15 @@ func TestReleaseChangeIsGuarded(t *testing.T) {
 	if got := image(); got != "spaceone/identity:1.10.4" {
 		t.Errorf("after the refusal identity runs %q", got)
 	}
-	mustKubectl(t, "-n", "spaceone", "get", "statefulset", "consul") // still there
+	get(t, api(t).AppsV1().StatefulSets(spaceoneNS).Get, "consul") // still there
 
 	p.run(t, "config", "set", "confirmReleaseChange", "1.10.4->1.12.12")
 	p.run(t, "up", "--yes", "--skip-preview")
 	if got := image(); got != "cloudforet/identity:1.12.4" {
 		t.Errorf("after the confirmed change identity runs %q", got)
 	}
-	if out, _ := kubectl(t, "-n", "spaceone", "get", "statefulset", "consul", "--ignore-not-found", "-o", "name"); strings.TrimSpace(out) != "" {
-		t.Errorf("Consul is still deployed on 1.12: %s", out)
+	if exists(t, api(t).AppsV1().StatefulSets(spaceoneNS).Get, "consul") {
+		t.Error("Consul is still deployed on 1.12")
 	}
 	// The release now recorded is 1.12.12: the same release again needs no confirmation.
 	p.run(t, "config", "rm", "confirmReleaseChange")

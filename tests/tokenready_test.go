@@ -1,37 +1,22 @@
 package tests
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/spaceone-pulumi/spaceone/components/kube"
 )
 
-// consumerPod is what the readiness check reads of a token consumer's pod.
-type consumerPod struct {
-	Metadata struct{ Name, UID string }
-	Spec     struct {
-		Containers []struct {
-			ReadinessProbe *struct {
-				Exec             *struct{ Command []string }
-				PeriodSeconds    int
-				FailureThreshold int
-			}
-		}
-	}
-	Status struct {
-		Conditions []struct{ Type, Status string }
-	}
-}
-
-func (p consumerPod) ready() bool {
+// podReady tells whether the pod's Ready condition is true.
+func podReady(p *corev1.Pod) bool {
 	for _, c := range p.Status.Conditions {
-		if c.Type == "Ready" {
-			return c.Status == "True"
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
 		}
 	}
 	return false
@@ -47,23 +32,22 @@ func checkTokenReadinessSurvivesLogRotation(t *testing.T, rn *realNode, exp expe
 	var pods []workload // ns and pod name
 	var watch time.Duration
 	for _, w := range exp.Consumers {
-		var list struct{ Items []consumerPod }
-		must(t, json.Unmarshal([]byte(mustKubectl(t, "-n", w.ns, "get", "pods", "-l", "app.kubernetes.io/name="+w.name, "-o", "json")), &list))
-		if len(list.Items) == 0 {
+		consumers := list(t, api(t).CoreV1().Pods(w.ns).List, kube.NameLabel+"="+w.name).Items
+		if len(consumers) == 0 {
 			t.Errorf("token consumer %s has no pod", w)
 			continue
 		}
-		for _, p := range list.Items {
+		for _, p := range consumers {
 			probe := p.Spec.Containers[0].ReadinessProbe
 			if probe == nil || probe.Exec == nil {
-				t.Errorf("token consumer %s/%s has no exec readiness probe, though the catalogue's tokenReady has a command", w.ns, p.Metadata.Name)
+				t.Errorf("token consumer %s/%s has no exec readiness probe, though the catalogue's tokenReady has a command", w.ns, p.Name)
 				continue
 			}
-			if !p.ready() {
-				t.Errorf("token consumer %s/%s is not Ready before its log rotates", w.ns, p.Metadata.Name)
+			if !podReady(&p) {
+				t.Errorf("token consumer %s/%s is not Ready before its log rotates", w.ns, p.Name)
 			}
 			watch = max(watch, 2*time.Duration(probe.PeriodSeconds*probe.FailureThreshold)*time.Second)
-			logs := filepath.Join(rn.dir, "pods", p.Metadata.UID, "volumes", kube.LogVolume)
+			logs := filepath.Join(rn.dir, "pods", string(p.UID), "volumes", kube.LogVolume)
 			files, _ := filepath.Glob(filepath.Join(logs, "*.log*"))
 			var held bool
 			for _, f := range files {
@@ -78,10 +62,10 @@ func checkTokenReadinessSurvivesLogRotation(t *testing.T, rn *realNode, exp expe
 				}
 			}
 			if !held {
-				t.Errorf("token consumer %s/%s: no log file in its log volume (%s) says it holds the key: %v", w.ns, p.Metadata.Name, logs, files)
+				t.Errorf("token consumer %s/%s: no log file in its log volume (%s) says it holds the key: %v", w.ns, p.Name, logs, files)
 			}
-			t.Logf("%s/%s: emptied its log files %v", w.ns, p.Metadata.Name, files)
-			pods = append(pods, workload{w.ns, p.Metadata.Name})
+			t.Logf("%s/%s: emptied its log files %v", w.ns, p.Name, files)
+			pods = append(pods, workload{w.ns, p.Name})
 		}
 	}
 	if t.Failed() {
@@ -90,9 +74,7 @@ func checkTokenReadinessSurvivesLogRotation(t *testing.T, rn *realNode, exp expe
 	deadline := time.Now().Add(watch)
 	for time.Now().Before(deadline) {
 		for _, p := range pods {
-			var now consumerPod
-			must(t, json.Unmarshal([]byte(mustKubectl(t, "-n", p.ns, "get", "pod", p.name, "-o", "json")), &now))
-			if !now.ready() {
+			if !podReady(get(t, api(t).CoreV1().Pods(p.ns).Get, p.name)) {
 				t.Fatalf("token consumer %s stopped being Ready after its log rotated", p)
 			}
 		}

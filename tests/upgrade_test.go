@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/spaceone-pulumi/spaceone/components/backup"
+	"github.com/spaceone-pulumi/spaceone/components/kube"
 )
 
 // TestRealUpgrade moves a 1.10.4 platform with data to 1.12.12 in one up, on the real node:
@@ -61,17 +64,17 @@ func TestRealUpgrade(t *testing.T) {
 	cmd.Dir, cmd.Env = p.dir, p.env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	must(t, cmd.Start())
-	pod := waitForPod(t, "spaceone", "app.kubernetes.io/name="+backup.Upgrade, 5*time.Minute)
+	pod := waitForPod(t, spaceoneNS, kube.NameLabel+"="+backup.Upgrade, 5*time.Minute)
 	must(t, syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL))
 	cmd.Wait()
 	killPlugins(t, p.dir)
 	// The pod goes once its backup is taken and recorded, while it works through the steps.
 	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if out, _ := kubectl(t, "-n", "spaceone", "logs", pod); strings.Contains(out, "taken: to go back") {
+		if out, _ := kubectl(t, "-n", spaceoneNS, "logs", pod); strings.Contains(out, "taken: to go back") {
 			break
 		}
 	}
-	mustKubectl(t, "-n", "spaceone", "delete", "pod", pod, "--wait=false")
+	mustKubectl(t, "-n", spaceoneNS, "delete", "pod", pod, "--wait=false")
 	t.Logf("killed pulumi up, and the upgrade pod %s once its backup was taken, %s after the up started", pod, time.Since(start).Round(time.Second))
 	if _, err := p.try(t, "up", "--yes", "--skip-preview"); err != nil {
 		t.Logf("recover.sh: %s", strings.TrimSpace(p.script(t, "recover.sh", p.stack)))
@@ -86,7 +89,7 @@ func TestRealUpgrade(t *testing.T) {
 
 	// Each step of the move ran once, over every pod of the Job.
 	var logs string
-	for _, text := range rn.podLogs(t, "spaceone", backup.Upgrade) {
+	for _, text := range rn.podLogs(t, spaceoneNS, backup.Upgrade) {
 		logs += text
 	}
 	for _, step := range []string{"v1.11.0 cloud service shape", "v1.12.0 collector schedule", "v1.12.2 drops", "secrets from Consul"} {
@@ -122,8 +125,21 @@ func TestRealUpgrade(t *testing.T) {
 			t.Errorf("a 1.10.4 process still runs: %s", proc)
 		}
 	}
-	if left := strings.TrimSpace(mustKubectl(t, "-n", "spaceone", "get", "statefulset,service,pvc,pod,configmap", "-o", "name")); strings.Contains(left, "consul") {
-		t.Errorf("Consul objects remain after the upgrade:\n%s", left)
+	core, apps := api(t).CoreV1(), api(t).AppsV1()
+	var left []string
+	for _, group := range [][]string{
+		names(list(t, apps.StatefulSets(spaceoneNS).List, "").Items), names(list(t, core.Services(spaceoneNS).List, "").Items),
+		names(list(t, core.PersistentVolumeClaims(spaceoneNS).List, "").Items), names(list(t, core.Pods(spaceoneNS).List, "").Items),
+		names(list(t, core.ConfigMaps(spaceoneNS).List, "").Items),
+	} {
+		for _, n := range group {
+			if strings.Contains(n, "consul") {
+				left = append(left, n)
+			}
+		}
+	}
+	if len(left) > 0 {
+		t.Errorf("Consul objects remain after the upgrade: %v", left)
 	}
 	p.run(t, "up", "--yes", "--skip-preview", "--expect-no-changes")
 	p.run(t, "destroy", "--yes", "--skip-preview")
@@ -155,9 +171,9 @@ func waitForPod(t *testing.T, ns, selector string, timeout time.Duration) string
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		out, _ := kubectl(t, "-n", ns, "get", "pods", "-l", selector, "--field-selector=status.phase=Running", "-o", "jsonpath={.items[0].metadata.name}")
-		if name := strings.TrimSpace(out); name != "" && !strings.Contains(name, "error") {
-			return name
+		pods, err := api(t).CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: selector, FieldSelector: "status.phase=Running"})
+		if err == nil && len(pods.Items) > 0 {
+			return pods.Items[0].Name
 		}
 		time.Sleep(300 * time.Millisecond)
 	}

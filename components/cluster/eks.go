@@ -78,7 +78,7 @@ func NewEks(ctx *pulumi.Context, name string, args *EksArgs, opts ...pulumi.Reso
 		// created since late 2024 cannot use: skip it and add a managed node group below.
 		SkipDefaultNodeGroup: boolPtr(true),
 		InstanceRoles:        iam.RoleArray{nodeRole},
-		Tags:                 pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("spaceone")},
+		Tags:                 pulumi.StringMap{kube.PartOfLabel: pulumi.String(kube.PartOf)},
 	}, pulumi.Parent(c), pulumi.Providers(awsProvider), pulumi.DependsOn(net.ready))
 	if err != nil {
 		return nil, fmt.Errorf("creating eks cluster: %w", err)
@@ -97,7 +97,7 @@ func NewEks(ctx *pulumi.Context, name string, args *EksArgs, opts ...pulumi.Reso
 		ScalingConfig: &awseks.NodeGroupScalingConfigArgs{
 			MinSize: pulumi.Int(e.Nodes.Min), DesiredSize: pulumi.Int(e.Nodes.Desired), MaxSize: pulumi.Int(e.Nodes.Max),
 		},
-		Tags: pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("spaceone")},
+		Tags: pulumi.StringMap{kube.PartOfLabel: pulumi.String(kube.PartOf)},
 	}, append(inAWS, pulumi.DependsOn([]pulumi.Resource{cluster}),
 		// Scaling changes made by an operator or autoscaler are not drift.
 		pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}))...)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/spaceone-pulumi/spaceone/components/kube"
 )
 
 // backupBucket gives the backup Jobs their bucket and a role of their own (IRSA): the bucket
@@ -26,7 +28,7 @@ func backupBucket(ctx *pulumi.Context, name string, b *BackupArgs, region string
 		keep := append(opts, pulumi.RetainOnDelete(true))
 		made, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{
 			BucketPrefix: pulumi.String("spaceone-backups-"),
-			Tags:         pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("spaceone"), stackTag: pulumi.String(stackID(ctx))},
+			Tags:         pulumi.StringMap{kube.PartOfLabel: pulumi.String(kube.PartOf), stackTag: pulumi.String(stackID(ctx))},
 		}, keep...)
 		if err != nil {
 			return nil, fmt.Errorf("creating the backup bucket: %w", err)

@@ -83,7 +83,7 @@ func giveBack(ctx *pulumi.Context, name, storageClass string, k keptVolume, afte
 	pv, err := corev1.NewPersistentVolume(ctx, name+"-kept-"+k.claim.Name, &corev1.PersistentVolumeArgs{
 		Metadata: kube.Managed(&metav1.ObjectMetaArgs{
 			Name:   pulumi.String("spaceone-kept-" + k.id),
-			Labels: pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String(kube.PartOf)},
+			Labels: pulumi.StringMap{kube.PartOfLabel: pulumi.String(kube.PartOf)},
 		}),
 		Spec: &corev1.PersistentVolumeSpecArgs{
 			Capacity:                      pulumi.StringMap{"storage": pulumi.Sprintf("%dGi", k.sizeGi)},

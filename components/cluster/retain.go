@@ -52,7 +52,7 @@ func (l *Local) retain(ctx *pulumi.Context, class *volumes.Class, r *Retention) 
 		twin, err := storagev1.NewStorageClass(ctx, "retain", &storagev1.StorageClassArgs{
 			Metadata: kube.Managed(&metav1.ObjectMetaArgs{
 				Name:   pulumi.String(class.Name + "-retain"),
-				Labels: pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String(kube.PartOf)},
+				Labels: pulumi.StringMap{kube.PartOfLabel: pulumi.String(kube.PartOf)},
 			}),
 			Provisioner:          pulumi.String(class.Provisioner),
 			Parameters:           pulumi.ToStringMap(class.Parameters),

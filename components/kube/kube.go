@@ -12,15 +12,21 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// PartOf is the app.kubernetes.io/part-of value of everything this program creates.
+// PartOf is the PartOfLabel value of everything this program creates.
 const PartOf = "spaceone"
+
+// The recommended labels this program sets: a workload's name, and what it is part of.
+const (
+	NameLabel   = "app.kubernetes.io/name"
+	PartOfLabel = "app.kubernetes.io/part-of"
+)
 
 // SelectorLabels identify the pods of one workload. They never change after creation
 // (a Deployment's selector is immutable), so they hold only the workload name.
 func SelectorLabels(workload string) pulumi.StringMap {
 	return pulumi.StringMap{
-		"app.kubernetes.io/name":    pulumi.String(workload),
-		"app.kubernetes.io/part-of": pulumi.String(PartOf),
+		NameLabel:   pulumi.String(workload),
+		PartOfLabel: pulumi.String(PartOf),
 	}
 }
 

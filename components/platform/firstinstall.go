@@ -17,6 +17,9 @@ import (
 )
 
 // adminPassword is the console password: the stack's secret, or generated once.
+// AdminSecret holds the admin's password (key "password") unless the stack gives one.
+const AdminSecret = "spaceone-admin"
+
 func (p *Platform) adminPassword(ctx *pulumi.Context, args *Args, core *corev1.Namespace) (pulumi.StringOutput, error) {
 	s := args.Settings
 	if s.HasAdminPassword {
@@ -25,7 +28,7 @@ func (p *Platform) adminPassword(ctx *pulumi.Context, args *Args, core *corev1.N
 	// SpaceONE wants upper- and lower-case letters, a digit and a symbol in a password; the
 	// Secret holds the password exactly as the user types it at the login.
 	shape := func(pw string) string { return pw[:24] + "!aA7" }
-	g, err := credentials.NewShaped(ctx, "admin-password", "spaceone-admin", core.Metadata.Name().Elem(),
+	g, err := credentials.NewShaped(ctx, "admin-password", AdminSecret, core.Metadata.Name().Elem(),
 		kube.Labels(catalog.WorkloadInitializer, "credentials", ""), []string{"password"}, s.CredentialSeed, shape,
 		pulumi.Parent(p), pulumi.DependsOn([]pulumi.Resource{core}))
 	if err != nil {

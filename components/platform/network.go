@@ -49,7 +49,7 @@ func (p *Platform) networkPolicies(ctx *pulumi.Context, args *Args, core, plugin
 		return err
 	}
 	public := &metav1.LabelSelectorArgs{MatchExpressions: metav1.LabelSelectorRequirementArray{metav1.LabelSelectorRequirementArgs{
-		Key: pulumi.String("app.kubernetes.io/name"), Operator: pulumi.String("In"),
+		Key: pulumi.String(kube.NameLabel), Operator: pulumi.String("In"),
 		Values: pulumi.StringArray{pulumi.String(catalog.WorkloadConsole), pulumi.String(catalog.WorkloadConsoleAPI)},
 	}}}
 	if s.Dev.Expose == "nodePort" {

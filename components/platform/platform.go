@@ -129,7 +129,7 @@ func namespace(ctx *pulumi.Context, parent pulumi.Resource, name, role string, a
 		Metadata: kube.Managed(&metav1.ObjectMetaArgs{
 			Name: pulumi.String(name),
 			Labels: pulumi.StringMap{
-				"app.kubernetes.io/part-of":    pulumi.String(kube.PartOf),
+				kube.PartOfLabel:               pulumi.String(kube.PartOf),
 				"app.kubernetes.io/managed-by": pulumi.String("pulumi"),
 				"spaceone.dev/namespace-role":  pulumi.String(role),
 			},

@@ -6,6 +6,13 @@ import "github.com/spaceone-pulumi/spaceone/components/catalog"
 // once here and applied by Load before the checks, which only read. (Plain defaults are the
 // arguments of Load's reads, which Pulumi.yaml's default: blocks mirror.)
 
+// The namespaces unless namespace / pluginNamespace say otherwise (Load's reads; named here
+// because the tests read the objects a default stack deploys).
+const (
+	DefaultNamespace       = "spaceone"
+	DefaultPluginNamespace = "root-supervisor"
+)
+
 // MinikubeAddress is the node address of minikube with its default docker driver: where the
 // browser (console.address) and the laptop (dev.address) reach node ports unless told otherwise.
 const MinikubeAddress = "192.168.49.2"

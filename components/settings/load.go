@@ -169,8 +169,8 @@ func Load(src Source, known Known) (*Settings, error) {
 	l.checkTopLevelKeys()
 	s := &Settings{
 		Cluster:              clusterOf(target.Of(src)),
-		Namespace:            l.str("namespace", "spaceone"),
-		PluginNamespace:      l.str("pluginNamespace", "root-supervisor"),
+		Namespace:            l.str("namespace", DefaultNamespace),
+		PluginNamespace:      l.str("pluginNamespace", DefaultPluginNamespace),
 		Release:              ReleaseOf(src),
 		ConfirmReleaseChange: l.str("confirmReleaseChange", ""),
 		RenderDir:            l.str("renderDir", ""),

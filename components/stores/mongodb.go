@@ -25,6 +25,9 @@ const (
 	mongoRootUser   = "root"
 )
 
+// MongoDBRootSecret holds the in-cluster MongoDB's root password (key "password").
+const MongoDBRootSecret = "mongodb-root"
+
 // DBUser is one service's database and login.
 type DBUser struct {
 	Service   string   // catalogue service name, e.g. cost-analysis
@@ -85,7 +88,7 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 	}
 
 	labels := kube.Labels("mongodb", "store", mongoTag)
-	root, err := credentials.NewGenerated(ctx, name+"-root", "mongodb-root", args.Namespace, labels,
+	root, err := credentials.NewGenerated(ctx, name+"-root", MongoDBRootSecret, args.Namespace, labels,
 		[]string{"password"}, args.CredentialSeed, pulumi.Parent(m))
 	if err != nil {
 		return nil, err
@@ -103,7 +106,7 @@ func NewMongoDB(ctx *pulumi.Context, name string, args *MongoDBArgs, opts ...pul
 	var list []jobUser
 	env := corev1.EnvVarArray{
 		corev1.EnvVarArgs{Name: pulumi.String("MONGO_INITDB_ROOT_USERNAME"), Value: pulumi.String(mongoRootUser)},
-		secretEnv("MONGO_INITDB_ROOT_PASSWORD", "mongodb-root", "password"),
+		secretEnv("MONGO_INITDB_ROOT_PASSWORD", MongoDBRootSecret, "password"),
 		corev1.EnvVarArgs{Name: pulumi.String("MONGO_INITDB_DATABASE"), Value: pulumi.String("admin")},
 	}
 	var usersEnv corev1.EnvVarArray // each user's password, then the list of users
@@ -235,7 +238,7 @@ func (m *MongoDB) RootEnv() corev1.EnvVarArray {
 		corev1.EnvVarArgs{Name: pulumi.String("MONGO_HOST"), Value: pulumi.String("mongodb")},
 		corev1.EnvVarArgs{Name: pulumi.String("MONGO_PORT"), Value: pulumi.String(strconv.Itoa(catalog.StorePorts["mongodb"]))},
 		corev1.EnvVarArgs{Name: pulumi.String("MONGO_ROOT_USERNAME"), Value: pulumi.String(mongoRootUser)},
-		secretEnv("MONGO_ROOT_PASSWORD", "mongodb-root", "password"),
+		secretEnv("MONGO_ROOT_PASSWORD", MongoDBRootSecret, "password"),
 	}
 }
 

@@ -1,0 +1,88 @@
+package tests
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/spaceone-pulumi/spaceone/components/settings"
+)
+
+// The namespaces a stack deploys to when it names none, as the program defaults them.
+const (
+	spaceoneNS = settings.DefaultNamespace
+	pluginNS   = settings.DefaultPluginNamespace
+)
+
+// The tests read the cluster's state through client-go, typed, as cluster admin of the sim's
+// API server. kubectl stays for what a user types (exec, logs, port-forward, auth can-i, wait,
+// rollout status, applying rendered files) and for deleting.
+var admin = sync.OnceValues(func() (*kubernetes.Clientset, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(simDir, "admin.kubeconfig"))
+	if err != nil {
+		return nil, err
+	}
+	return kubernetes.NewForConfig(cfg)
+})
+
+// api is the sim's API server, as cluster admin.
+func api(t *testing.T) *kubernetes.Clientset {
+	t.Helper()
+	c, err := admin()
+	if err != nil {
+		t.Fatalf("a client of the sim's API server: %v", err)
+	}
+	return c
+}
+
+// get reads one object by name with the client's Get (api(t).CoreV1().Secrets(spaceoneNS).Get); a
+// missing object fails the test.
+func get[T any](t *testing.T, read func(context.Context, string, metav1.GetOptions) (T, error), name string) T {
+	t.Helper()
+	v, err := read(t.Context(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("reading %s: %v", name, err)
+	}
+	return v
+}
+
+// exists tells whether the object is there; any error but "not found" fails the test.
+func exists[T any](t *testing.T, read func(context.Context, string, metav1.GetOptions) (T, error), name string) bool {
+	t.Helper()
+	_, err := read(t.Context(), name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return false
+	}
+	if err != nil {
+		t.Fatalf("reading %s: %v", name, err)
+	}
+	return true
+}
+
+// list lists with the client's List and a label selector ("" for all).
+func list[T any](t *testing.T, read func(context.Context, metav1.ListOptions) (T, error), selector string) T {
+	t.Helper()
+	v, err := read(t.Context(), metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		t.Fatalf("listing %s: %v", selector, err)
+	}
+	return v
+}
+
+// names are the objects' names.
+func names[T any, P interface {
+	*T
+	metav1.Object
+}](items []T) []string {
+	var out []string
+	for i := range items {
+		out = append(out, P(&items[i]).GetName())
+	}
+	return out
+}
