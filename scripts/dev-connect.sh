@@ -20,10 +20,11 @@ bin=$ROOT/.pulumi/bin/devconnect
 go -C "$ROOT" build -o "$bin" ./cmd/devconnect
 "$bin" -table "$ns" <<< "$endpoints"
 forwards=$("$bin" -forwards <<< "$endpoints")
-# 1.12 hands the API key over in a Secret: a laptop service that reads it imports ./token.yaml.
-if "${KUBECTL[@]}" -n "$ns" get secret spaceone-api-key >/dev/null 2>&1; then
-  echo "services that read the API key import ./token.yaml; copy it into the directory you start them in:"
-  echo "  ${KUBECTL[*]} -n $ns get secret spaceone-api-key -o jsonpath='{.data.token\.yaml}' | base64 -d > token.yaml"
+# 1.12 hands the API key over in a Secret: a laptop service that reads it imports its file.
+read -r key_secret key_file < <("$bin" -key)
+if "${KUBECTL[@]}" -n "$ns" get secret "$key_secret" >/dev/null 2>&1; then
+  echo "services that read the API key import ./$key_file; copy it into the directory you start them in:"
+  echo "  ${KUBECTL[*]} -n $ns get secret $key_secret -o jsonpath='{.data.${key_file//./\\.}}' | base64 -d > $key_file"
 fi
 if [ "$MODE" = --print ]; then
   while read -r svc lport rport; do

@@ -4,6 +4,7 @@
 //
 //	devconnect -table NAMESPACE   what runs where, and where a laptop reaches it
 //	devconnect -forwards          one line per forward: SERVICE LOCAL-PORT SERVICE-PORT
+//	devconnect -key               the API key's Secret and its file (1.12's hand-off), on no input
 package main
 
 import (
@@ -14,15 +15,21 @@ import (
 	"os"
 	"slices"
 
+	"github.com/spaceone-pulumi/spaceone/components/apikey"
 	"github.com/spaceone-pulumi/spaceone/components/devendpoints"
 )
 
 func main() {
 	table := flag.String("table", "", "print the table, with the Services in this namespace")
 	forwards := flag.Bool("forwards", false, "print the forwards to start")
+	key := flag.Bool("key", false, "print the API key's Secret and the name of its file")
 	flag.Parse()
+	if *key {
+		fmt.Println(apikey.SecretName, apikey.FileName)
+		return
+	}
 	if (*table == "") == !*forwards || flag.NArg() != 0 {
-		fmt.Fprintln(os.Stderr, "usage: devconnect -table NAMESPACE | -forwards   (devEndpoints on stdin)")
+		fmt.Fprintln(os.Stderr, "usage: devconnect -table NAMESPACE | -forwards   (devEndpoints on stdin) | -key")
 		os.Exit(2)
 	}
 	if err := run(os.Stdin, os.Stdout, *table); err != nil {
