@@ -1,9 +1,11 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -50,4 +52,36 @@ func countProcs(prefix string) int {
 		}
 	}
 	return n
+}
+
+// proc is one process of this PID namespace.
+type proc struct {
+	ppid    int
+	cmdline string
+}
+
+// procTable reads every process of the tests' own PID namespace from /proc.
+func procTable() map[int]proc {
+	out := map[int]proc{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
+		s := string(stat)
+		f := strings.Fields(s[strings.LastIndex(s, ")")+1:])
+		if len(f) < 2 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		out[pid] = proc{ppid: ppid, cmdline: strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))}
+	}
+	return out
 }

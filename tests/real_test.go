@@ -108,7 +108,7 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 	if out, err := p.try(t, "up", "--yes", "--skip-preview"); err != nil {
 		t.Fatalf("pulumi up: %v\n%s", err, tail(out, 60))
 	}
-	t.Logf("real first install: pulumi up took %s; %d processes, %d MiB resident in all", time.Since(start).Round(time.Second), len(rn.processes()), rn.rssMiB())
+	t.Logf("real first install: pulumi up took %s; %d processes, %d MiB resident in all", time.Since(start).Round(time.Second), len(rn.processes(t)), rn.rssMiB(t))
 	logRSSByPod(t, rn)
 
 	var restarted []string
@@ -253,10 +253,10 @@ func realFirstInstall(t *testing.T, rel realRelease) {
 		}
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for len(rn.processes()) > 0 && time.Now().Before(deadline) {
+	for len(rn.processes(t)) > 0 && time.Now().Before(deadline) {
 		time.Sleep(time.Second)
 	}
-	if ps := rn.processes(); len(ps) > 0 {
+	if ps := rn.processes(t); len(ps) > 0 {
 		t.Errorf("after destroy, processes are still running:\n%s", strings.Join(ps, "\n"))
 	}
 }
@@ -752,7 +752,7 @@ func checkSupervisorRegistered(t *testing.T, ctl *spacectlEnv, domainID string) 
 // logRSSByPod logs each pod's resident memory, largest first (the figures the catalogue's
 // memory requests follow; README "Releases").
 func logRSSByPod(t *testing.T, rn *realNode) {
-	byPod := rn.rssByPod()
+	byPod := rn.rssByPod(t)
 	pods := make([]string, 0, len(byPod))
 	for p := range byPod {
 		pods = append(pods, p)

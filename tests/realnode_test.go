@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -90,93 +91,59 @@ func (rn *realNode) stop(t *testing.T) {
 	rn.cmd = nil
 }
 
-// proc is one process of this PID namespace.
-type proc struct {
-	ppid    int
-	cmdline string
+// nodeProcess is one process the real node runs for pods (tests/realnode, GET /processes).
+type nodeProcess struct {
+	PID     int    `json:"pid"`
+	Pod     string `json:"pod"` // namespace/name
+	Cmdline string `json:"cmdline"`
+	RSSKiB  int    `json:"rssKiB"`
 }
 
-// procTable reads every process from /proc.
-func procTable() map[int]proc {
-	out := map[int]proc{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
-		s := string(stat)
-		f := strings.Fields(s[strings.LastIndex(s, ")")+1:])
-		if len(f) < 2 {
-			continue
-		}
-		ppid, _ := strconv.Atoi(f[1])
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		out[pid] = proc{ppid: ppid, cmdline: strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))}
-	}
-	return out
-}
-
-// processes lists the processes the agent runs for pods (its descendants), as "pid command".
-func (rn *realNode) processes() []string {
+// nodeProcesses asks the real node, through the API server's node proxy (the way to a
+// kubelet's own API), which processes it runs for pods.
+func (rn *realNode) nodeProcesses(t *testing.T) []nodeProcess {
+	t.Helper()
 	if rn.cmd == nil {
 		return nil
 	}
-	children := map[int][]int{}
-	procs := procTable()
-	for pid, p := range procs {
-		children[p.ppid] = append(children[p.ppid], pid)
+	b, err := api(t).CoreV1().RESTClient().Get().AbsPath("/api/v1/nodes", realNodeName, "proxy", "processes").DoRaw(t.Context())
+	if err != nil {
+		t.Fatalf("asking the real node for its processes: %v\n%s", err, b)
 	}
+	var procs []nodeProcess
+	must(t, json.Unmarshal(b, &procs))
+	return procs
+}
+
+// processes lists the processes the node runs for pods, as "pid command".
+func (rn *realNode) processes(t *testing.T) []string {
+	t.Helper()
 	var out []string
-	var walk func(int)
-	walk = func(p int) {
-		for _, c := range children[p] {
-			out = append(out, fmt.Sprintf("%d %s", c, procs[c].cmdline))
-			walk(c)
-		}
+	for _, p := range rn.nodeProcesses(t) {
+		out = append(out, fmt.Sprintf("%d %s", p.PID, p.Cmdline))
 	}
-	walk(rn.cmd.Process.Pid)
 	return out
 }
 
-// rssMiB is the resident memory of every process the agent runs for pods, added up.
-func (rn *realNode) rssMiB() int {
+// rssMiB is the resident memory of every process the node runs for pods, added up.
+func (rn *realNode) rssMiB(t *testing.T) int {
 	total := 0
-	for _, kb := range rn.rssByPod() {
+	for _, kb := range rn.rssByPod(t) {
 		total += kb
 	}
 	return total / 1024
 }
 
-// rssByPod is the resident memory (KiB) of the agent's processes, added up per pod (the
-// HOSTNAME the real node gives each pod's processes): what a container's memory request
-// must cover.
-func (rn *realNode) rssByPod() map[string]int {
+// rssByPod is the resident memory (KiB) of the node's processes, added up per pod: what a
+// container's memory request must cover.
+func (rn *realNode) rssByPod(t *testing.T) map[string]int {
 	out := map[string]int{}
-	for _, p := range rn.processes() {
-		pid := strings.Fields(p)[0]
-		b, err := os.ReadFile("/proc/" + pid + "/status")
-		if err != nil {
-			continue
+	for _, p := range rn.nodeProcesses(t) {
+		pod := p.Pod
+		if pod == "" {
+			pod = "?"
 		}
-		pod := "?"
-		env, _ := os.ReadFile("/proc/" + pid + "/environ")
-		for _, kv := range strings.Split(string(env), "\x00") {
-			if h, ok := strings.CutPrefix(kv, "HOSTNAME="); ok {
-				pod = h
-			}
-		}
-		for _, line := range strings.Split(string(b), "\n") {
-			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-				n, _ := strconv.Atoi(f[1])
-				out[pod] += n
-			}
-		}
+		out[pod] += p.RSSKiB
 	}
 	return out
 }

@@ -120,7 +120,7 @@ func TestRealUpgrade(t *testing.T) {
 	ctl.run(t, "config", "set", "api_key", token)
 
 	// Nothing of 1.10.4 is left: no process of its packages, no Consul object.
-	for _, proc := range rn.processes() {
+	for _, proc := range rn.processes(t) {
 		if strings.Contains(proc, "/python/"+from.version+"/") {
 			t.Errorf("a 1.10.4 process still runs: %s", proc)
 		}

@@ -162,6 +162,7 @@ func serve() error {
 	defer agent.StopAll()
 
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+ProcessesPath, agent.serveProcesses)
 	opts := []nodeutil.NodeOpt{
 		nodeutil.WithClient(client),
 		func(c *nodeutil.NodeConfig) error {
