@@ -13,6 +13,7 @@ import (
 
 	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/devendpoints"
+	"github.com/spaceone-pulumi/spaceone/components/kube"
 	"github.com/spaceone-pulumi/spaceone/components/testkit"
 )
 
@@ -28,12 +29,12 @@ func TestLocalServiceByIPRoutesTheServiceToTheLaptop(t *testing.T) {
 	if svc == nil || svc.KubeName() != "identity" {
 		t.Fatal("the identity Service is gone; callers need its name")
 	}
-	if sel := svc.Object("spec.selector"); sel.HasValue("app.kubernetes.io/name") || len(sel) != 1 {
+	if sel := svc.Object("spec.selector"); sel.HasValue(kube.NameLabel) || len(sel) != 1 {
 		t.Errorf("identity Service selector %v, want only the one no pod carries", sel)
 	}
 	port := svc.Array("spec.ports")[0].ObjectValue()
-	if port["port"].NumberValue() != 50051 || port["targetPort"].NumberValue() != 50061 {
-		t.Errorf("identity Service port = %v, want 50051 -> 50061", port)
+	if port["port"].NumberValue() != catalog.GRPCPort || port["targetPort"].NumberValue() != 50061 {
+		t.Errorf("identity Service port = %v, want %d -> 50061 (the laptop's port)", port, catalog.GRPCPort)
 	}
 	slice := m.Find("kubernetes:discovery.k8s.io/v1:EndpointSlice", "identity")
 	if slice == nil {
@@ -158,7 +159,7 @@ func TestDevConfigNamesOnlyAddressesTheLaptopCanReach(t *testing.T) {
 		n := 0
 		for svc, text := range configs {
 			for _, ep := range regexp.MustCompile(`grpc://([^/\s]+)`).FindAllStringSubmatch(text, -1) {
-				if ep[1] == "localhost:50051" && svc == "identity" {
+				if ep[1] == fmt.Sprintf("localhost:%d", catalog.GRPCPort) && svc == "identity" {
 					continue // identity's own handlers
 				}
 				n++

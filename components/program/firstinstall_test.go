@@ -10,7 +10,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
+	"github.com/spaceone-pulumi/spaceone/components/catalog"
 	"github.com/spaceone-pulumi/spaceone/components/initializer"
+	"github.com/spaceone-pulumi/spaceone/components/microservice"
 	"github.com/spaceone-pulumi/spaceone/components/supervisor"
 	"github.com/spaceone-pulumi/spaceone/components/testkit"
 )
@@ -87,14 +89,15 @@ func TestInitializerFilesNameTheDomainAndNoPassword(t *testing.T) {
 	if all == "" {
 		t.Fatal("no initializer files")
 	}
-	for _, want := range []string{"identity.Domain", "identity.APIKey", initializer.KeyFile, "grpc://identity:50051"} {
+	for _, want := range []string{"identity.Domain", "identity.APIKey", initializer.KeyFile, fmt.Sprintf("grpc://identity:%d", catalog.GRPCPort)} {
 		if !strings.Contains(all, want) {
 			t.Errorf("initializer files lack %q", want)
 		}
 	}
 	// 1.10.4 hands the key over through Consul: the manifest says where.
-	if h := initializerManifest(t, m).Handoff; h.Consul != "consul:8500" || h.KeyPath != "root/api_key/TOKEN" || h.Secrets != nil {
-		t.Errorf("initializer hands the key to %+v, want Consul consul:8500 at root/api_key/TOKEN", h)
+	consul := fmt.Sprintf("consul:%d", catalog.StorePorts["consul"])
+	if h := initializerManifest(t, m).Handoff; h.Consul != consul || h.KeyPath != microservice.TokenKeyPath || h.Secrets != nil {
+		t.Errorf("initializer hands the key to %+v, want Consul %s at %s", h, consul, microservice.TokenKeyPath)
 	}
 	if strings.Contains(all, "Given-Passw0rd!") {
 		t.Error("initializer ConfigMap holds the admin password")
