@@ -229,11 +229,34 @@ func grepLines(s, sub string) []string {
 	return out
 }
 
+// serviceImageWorkdir is the SpaceONE service images' WORKDIR (their source is copied there,
+// installed, and removed: it is empty at run time), where their processes start.
+const serviceImageWorkdir = "/tmp/src"
+
+// serviceImageEnv is the ENV a release's service images set, read from their build files
+// (../shared/reference/image-fidelity.md): the 1.10.4 images' own Dockerfile; the 1.12 ones'
+// with what their base, cloudforet/python-core:1.12, sets (PYTHONPATH ":/opt" puts the working
+// directory, then /opt, on every process's sys.path).
+func serviceImageEnv(t *testing.T, release, tag string) map[string]string {
+	t.Helper()
+	env := map[string]string{"PYTHONUNBUFFERED": "1", "SPACEONE_PORT": strconv.Itoa(catalog.GRPCPort),
+		"SRC_DIR": serviceImageWorkdir, "CONF_DIR": "/etc/spaceone", "LOG_DIR": "/var/log/spaceone"}
+	switch release {
+	case "1.10.4":
+		env["PKG_DIR"], env["EXTENSION_NAME"], env["EXTENSION_SRC_DIR"] = "/tmp/pkg", "extension", "/opt/spaceone"
+	case "1.12.12":
+		env["EXTENSION_DIR"], env["PYTHONPATH"], env["PACKAGE_VERSION"] = "/opt/spaceone", ":/opt", tag
+	default:
+		t.Fatalf("release %s: no service image ENV for it in serviceImageEnv (read it from its images' Dockerfiles)", release)
+	}
+	return env
+}
+
 // catalogueImages is what stands in on the real node for every catalogue service's image,
 // derived from the catalogue as the images are built: python-core's CLI as the entrypoint,
-// `grpc <package> -m /opt` as the CMD, the ENV every service image of both releases sets
-// (unbuffered output, the gRPC port), in the release's Python environment
-// (scripts/runtimes.sh). tests/realnode/runtimes.yaml holds the exceptions, which win.
+// `grpc <package> -m /opt` as the CMD, WORKDIR /tmp/src, the ENV of the release's service
+// images (serviceImageEnv), in the release's Python environment (scripts/runtimes.sh).
+// tests/realnode/runtimes.yaml holds the exceptions, which win.
 func catalogueImages(t *testing.T) []byte {
 	t.Helper()
 	type runtime struct {
@@ -241,6 +264,7 @@ func catalogueImages(t *testing.T) []byte {
 		Entrypoint []string          `yaml:"entrypoint"`
 		Cmd        []string          `yaml:"cmd"`
 		Env        map[string]string `yaml:"env"`
+		Workdir    string            `yaml:"workdir"`
 	}
 	images := map[string]runtime{}
 	for _, v := range catalog.Versions() {
@@ -249,8 +273,7 @@ func catalogueImages(t *testing.T) []byte {
 		for _, name := range rel.ServiceNames() {
 			s := rel.Services[name]
 			images[s.Image+":"+s.Tag] = runtime{Path: []string{"python/" + v + "/bin"}, Entrypoint: []string{"spaceone"},
-				Cmd: []string{"grpc", s.Package, "-m", "/opt"},
-				Env: map[string]string{"PYTHONUNBUFFERED": "1", "SPACEONE_PORT": strconv.Itoa(catalog.GRPCPort)}}
+				Cmd: []string{"grpc", s.Package, "-m", "/opt"}, Env: serviceImageEnv(t, v, s.Tag), Workdir: serviceImageWorkdir}
 		}
 	}
 	b, err := yaml.Marshal(map[string]any{"images": images})

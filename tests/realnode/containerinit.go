@@ -168,6 +168,13 @@ func containerInit(specFile string) error {
 			}
 		}
 	}
+	if s.WorkDir != "" {
+		// The image's WORKDIR exists in the image (a Dockerfile's WORKDIR makes it), empty
+		// unless the image put files there: made here as a mount path is, under an overlay.
+		if _, err := makePath(s.WorkDir); err != nil {
+			return fmt.Errorf("working directory %s: %w", s.WorkDir, err)
+		}
+	}
 	for src, dst := range map[string]string{s.Hosts: "etc/hosts", s.Resolv: "etc/resolv.conf"} {
 		if src == "" {
 			continue
