@@ -120,13 +120,7 @@ func TestObjectSentButNotRecordedIsAdopted(t *testing.T) {
 // the dead run's lock remains. The recovery starts the state afresh and a plain up adopts every
 // object, with the same generated password (derived from the credential seed in the config).
 func TestLostCheckpointIsRebuilt(t *testing.T) {
-	needSim(t)
-	p := newProject(t, "sim", simStackConfig())
-	p.run(t, "up", "--yes", "--skip-preview")
-	t.Cleanup(func() { p.try(t, "destroy", "--yes", "--skip-preview") })
-	rootPw := mongoRootPassword(t)
-
-	ckpt := filepath.Join(p.dir, "state", ".pulumi", "stacks", "spaceone", p.stack+".json")
+	p, ckpt, rootPw := deployedForRecovery(t)
 	must(t, os.WriteFile(ckpt, nil, 0o644))
 	os.Remove(ckpt + ".bak")
 	// The lock of a pulumi process that is gone (pid 2^22+1 does not exist on Linux).
@@ -147,13 +141,7 @@ func TestLostCheckpointIsRebuilt(t *testing.T) {
 // stack although the checkpoint itself is whole. The recovery puts the backend's backup of the
 // checkpoint back, and a plain up converges.
 func TestCutMetadataIsRepairedFromTheBackup(t *testing.T) {
-	needSim(t)
-	p := newProject(t, "sim", simStackConfig())
-	p.run(t, "up", "--yes", "--skip-preview")
-	t.Cleanup(func() { p.try(t, "destroy", "--yes", "--skip-preview") })
-	rootPw := mongoRootPassword(t)
-
-	ckpt := filepath.Join(p.dir, "state", ".pulumi", "stacks", "spaceone", p.stack+".json")
+	p, ckpt, rootPw := deployedForRecovery(t)
 	must(t, os.WriteFile(ckpt+".attrs", nil, 0o644))
 	if _, err := p.try(t, "stack", "export"); err == nil {
 		t.Fatal("pulumi reads the stack with its checkpoint's metadata cut: the landing this test makes is not one")
@@ -162,6 +150,18 @@ func TestCutMetadataIsRepairedFromTheBackup(t *testing.T) {
 		t.Errorf("recover.sh did not restore the backup:\n%s", out)
 	}
 	convergesAfter(t, p, "the restore of the backup", rootPw)
+}
+
+// deployedForRecovery deploys the sim stack of a new project, to be damaged as a kill would
+// damage it: the project, the path of its checkpoint (the DIY backend's file) and the MongoDB
+// root password the data was initialised with.
+func deployedForRecovery(t *testing.T) (p *project, checkpoint, rootPw string) {
+	t.Helper()
+	needSim(t)
+	p = newProject(t, "sim", simStackConfig())
+	p.run(t, "up", "--yes", "--skip-preview")
+	t.Cleanup(func() { p.try(t, "destroy", "--yes", "--skip-preview") })
+	return p, filepath.Join(p.dir, "state", ".pulumi", "stacks", "spaceone", p.stack+".json"), mongoRootPassword(t)
 }
 
 // convergesAfter: after what went wrong and the recovery, a plain up converges (nothing left to
