@@ -83,7 +83,13 @@ func TestRenderWithSecrets(t *testing.T) {
 		}
 	}
 	t.Cleanup(func() {
-		exec.Command("bash", "-c", ". scripts/env.sh && pulumi stack rm --yes --force --preserve-config "+stack).Run()
+		// In the checkout (the script's path is relative to it): run from anywhere else, the
+		// stack stayed in the checkout's state and the next run's stack init failed.
+		rm := exec.Command("bash", "-c", ". scripts/env.sh && pulumi stack rm --yes --force --preserve-config "+stack)
+		rm.Dir = root
+		if b, err := rm.CombinedOutput(); err != nil {
+			t.Errorf("removing stack %s: %v\n%s", stack, err, b)
+		}
 		os.Remove(stackFile)
 	})
 	sh("pulumi stack init "+stack+" --non-interactive", "")
