@@ -2,13 +2,19 @@ package tests
 
 import (
 	"context"
+	"io"
+	"net"
+	"net/http"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/spaceone-pulumi/spaceone/components/settings"
@@ -23,13 +29,18 @@ const (
 // The tests read the cluster's state through client-go, typed, as cluster admin of the sim's
 // API server. kubectl stays for what a user types (exec, logs, port-forward, auth can-i, wait,
 // rollout status, applying rendered files) and for deleting.
-var admin = sync.OnceValues(func() (*kubernetes.Clientset, error) {
-	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(simDir, "admin.kubeconfig"))
-	if err != nil {
-		return nil, err
-	}
-	return kubernetes.NewForConfig(cfg)
-})
+var (
+	adminConfig = sync.OnceValues(func() (*rest.Config, error) {
+		return clientcmd.BuildConfigFromFlags("", filepath.Join(simDir, "admin.kubeconfig"))
+	})
+	admin = sync.OnceValues(func() (*kubernetes.Clientset, error) {
+		cfg, err := adminConfig()
+		if err != nil {
+			return nil, err
+		}
+		return kubernetes.NewForConfig(cfg)
+	})
+)
 
 // api is the sim's API server, as cluster admin.
 func api(t *testing.T) *kubernetes.Clientset {
@@ -39,6 +50,40 @@ func api(t *testing.T) *kubernetes.Clientset {
 		t.Fatalf("a client of the sim's API server: %v", err)
 	}
 	return c
+}
+
+// kubeletGet reads path from a node's own API (its kubelet endpoint, as the node reports it),
+// with the cluster admin's credentials. The API server's node proxy would refuse: the sim's
+// nodes listen on loopback, which it does not proxy to.
+func kubeletGet(t *testing.T, node, path string) []byte {
+	t.Helper()
+	n := get(t, api(t).CoreV1().Nodes().Get, node)
+	var ip string
+	for _, a := range n.Status.Addresses {
+		if a.Type == corev1.NodeInternalIP {
+			ip = a.Address
+		}
+	}
+	cfg, err := adminConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.Host = "https://" + net.JoinHostPort(ip, strconv.Itoa(int(n.Status.DaemonEndpoints.KubeletEndpoint.Port)))
+	client, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.Get(cfg.Host + path)
+	if err != nil {
+		t.Fatalf("node %s, %s: %v", node, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("node %s, %s: %s %v\n%s", node, path, resp.Status, err, b)
+	}
+	return b
 }
 
 // get reads one object by name with the client's Get (api(t).CoreV1().Secrets(spaceoneNS).Get); a

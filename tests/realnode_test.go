@@ -99,19 +99,15 @@ type nodeProcess struct {
 	RSSKiB  int    `json:"rssKiB"`
 }
 
-// nodeProcesses asks the real node, through the API server's node proxy (the way to a
-// kubelet's own API), which processes it runs for pods.
+// nodeProcesses asks the real node which processes it runs for pods (GET /processes of its
+// kubelet API, tests/realnode/processes.go).
 func (rn *realNode) nodeProcesses(t *testing.T) []nodeProcess {
 	t.Helper()
 	if rn.cmd == nil {
 		return nil
 	}
-	b, err := api(t).CoreV1().RESTClient().Get().AbsPath("/api/v1/nodes", realNodeName, "proxy", "processes").DoRaw(t.Context())
-	if err != nil {
-		t.Fatalf("asking the real node for its processes: %v\n%s", err, b)
-	}
 	var procs []nodeProcess
-	must(t, json.Unmarshal(b, &procs))
+	must(t, json.Unmarshal(kubeletGet(t, realNodeName, "/processes"), &procs))
 	return procs
 }
 

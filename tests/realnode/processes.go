@@ -12,7 +12,7 @@ import (
 
 // Process is one process the node runs for pods, as GET /processes reports it: a kubelet has
 // no such query, but the tests need one of the real node (what runs after destroy, what
-// memory each pod holds) and read it through the API server's node proxy, as they read logs.
+// memory each pod holds) and ask the node's API for it, with the cluster admin's credentials.
 type Process struct {
 	PID     int    `json:"pid"`
 	Pod     string `json:"pod,omitempty"` // namespace/name; none when no container's process tree holds it
