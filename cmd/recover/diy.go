@@ -100,6 +100,12 @@ func removeStaleLocks(_ context.Context, r *recovery) error {
 			return err
 		}
 	}
+	// A lock left is a running pulumi's, or another machine's: the stack is in its hands, and
+	// a checkpoint it is writing must not be taken for a cut one.
+	if left, _ := filepath.Glob(filepath.Join(r.diy.locks, "*.json")); len(left) > 0 {
+		return fmt.Errorf("stack %s is locked by a pulumi process that still runs, here or on another machine (%s): "+
+			"let it finish; if it is gone, run `pulumi cancel --stack %s`", r.stack, filepath.Base(left[0]), r.stack)
+	}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -33,6 +34,18 @@ func TestOnlyLocksOfGoneProcessesAreStale(t *testing.T) {
 	}
 	if !slices.Equal(stale, []string{gone}) {
 		t.Errorf("stale locks %v; want only %s", stale, gone)
+	}
+	// The stale one goes; the others stop the recovery, which would otherwise take a checkpoint
+	// a running pulumi is writing for a cut one.
+	err = removeStaleLocks(t.Context(), &recovery{stack: "sim", diy: d})
+	if _, statErr := os.Stat(gone); !os.IsNotExist(statErr) || err == nil || !strings.Contains(err.Error(), "pulumi cancel --stack sim") {
+		t.Errorf("with live locks left: %v (the stale lock: %v)", err, statErr)
+	}
+	for _, f := range []string{"live.json", "other.json", "cut.json"} {
+		os.Remove(filepath.Join(d.locks, f))
+	}
+	if err := removeStaleLocks(t.Context(), &recovery{stack: "sim", diy: d}); err != nil {
+		t.Errorf("with no lock left: %v", err)
 	}
 }
 
