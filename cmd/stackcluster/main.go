@@ -33,7 +33,7 @@ const stackDir = "stacks"
 
 func main() {
 	dir := flag.String("dir", ".", "the project directory")
-	check := flag.Bool("reach", false, "fail, with the fix, when the stack's cluster cannot be reached")
+	reachOnly := flag.Bool("reach", false, "fail, with the fix, when the stack's cluster cannot be reached")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: stackcluster [-dir PROJECT] [-reach] STACK")
@@ -49,7 +49,7 @@ func main() {
 		os.Exit(1)
 	}
 	c := target.Of(src)
-	if *check {
+	if *reachOnly {
 		if err := reach(context.Background(), flag.Arg(0), c); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
