@@ -28,12 +28,12 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	wd, _ := os.Getwd()
+	root = filepath.Dir(wd)
 	if !enabled {
 		fmt.Println("integration tests skipped: run them with `make test` (they need the toolchain and an isolated network namespace)")
 		os.Exit(m.Run())
 	}
-	wd, _ := os.Getwd()
-	root = filepath.Dir(wd)
 	dir, err := os.MkdirTemp("", "spaceone-sim-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

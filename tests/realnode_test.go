@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -248,6 +249,63 @@ func serviceImageEnv(t *testing.T, release, tag string) map[string]string {
 	return env
 }
 
+// imageEnvironments maps each image that has a Python environment of its own (its images'
+// spaceone-core and spaceone-api, older than its release's) to that environment's name: the
+// `# images:` line of scripts/runtimes/requirements-<name>.txt, which scripts/runtimes.sh
+// installs as python/<name>. Any other image runs in its release's environment.
+func imageEnvironments(t *testing.T) map[string]string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(root, "scripts", "runtimes", "requirements-*.txt"))
+	must(t, err)
+	envs := map[string]string{}
+	for _, f := range files {
+		name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "requirements-"), ".txt")
+		b, err := os.ReadFile(f)
+		must(t, err)
+		for _, line := range strings.Split(string(b), "\n") {
+			list, ok := strings.CutPrefix(line, "# images:")
+			if !ok {
+				continue
+			}
+			for _, image := range strings.Fields(list) {
+				if other, twice := envs[image]; twice {
+					t.Fatalf("image %s is in two Python environments: %s and %s", image, other, name)
+				}
+				envs[image] = name
+			}
+		}
+	}
+	return envs
+}
+
+// The Python environment of every image is written once: an image that has one of its own
+// (imageEnvironments) runs in it wherever tests/realnode/runtimes.yaml describes it too, and
+// runtimes.yaml gives no other image an environment of that kind.
+func TestEachImageHasOnePythonEnvironment(t *testing.T) {
+	envs := imageEnvironments(t)
+	b, err := os.ReadFile(filepath.Join(root, "tests", "realnode", "runtimes.yaml"))
+	must(t, err)
+	var table struct {
+		Images map[string]struct{ Path []string } `yaml:"images"`
+	}
+	must(t, yaml.Unmarshal(b, &table))
+	grouped := map[string]bool{}
+	for _, env := range envs {
+		grouped[env] = true
+	}
+	for image, r := range table.Images {
+		for _, p := range r.Path {
+			env, ok := strings.CutPrefix(strings.TrimSuffix(p, "/bin"), "python/")
+			if !ok {
+				continue
+			}
+			if want, own := envs[image]; own && env != want || !own && grouped[env] {
+				t.Errorf("runtimes.yaml runs %s in python/%s; its environment is python/%s (the requirements files' # images: lines)", image, env, cmp.Or(want, "of its release"))
+			}
+		}
+	}
+}
+
 // catalogueImages is what stands in on the real node for every catalogue service's image,
 // derived from the catalogue as the images are built: python-core's CLI as the entrypoint,
 // `grpc <package> -m /opt` as the CMD, WORKDIR /tmp/src, the ENV of the release's service
@@ -262,13 +320,17 @@ func catalogueImages(t *testing.T) []byte {
 		Env        map[string]string `yaml:"env"`
 		Workdir    string            `yaml:"workdir"`
 	}
-	images := map[string]runtime{}
+	images, envs := map[string]runtime{}, imageEnvironments(t)
 	for _, v := range catalog.Versions() {
 		rel, err := catalog.Load(v)
 		must(t, err)
 		for _, name := range rel.ServiceNames() {
 			s := rel.Services[name]
-			images[s.Image+":"+s.Tag] = runtime{Path: []string{"python/" + v + "/bin"}, Entrypoint: []string{"spaceone"},
+			image, env := s.Image+":"+s.Tag, v
+			if e, ok := envs[image]; ok {
+				env = e
+			}
+			images[image] = runtime{Path: []string{"python/" + env + "/bin"}, Entrypoint: []string{"spaceone"},
 				Cmd: []string{"grpc", s.Package, "-m", "/opt"}, Env: serviceImageEnv(t, v, s.Tag), Workdir: serviceImageWorkdir}
 		}
 	}
