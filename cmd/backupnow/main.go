@@ -22,9 +22,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/spaceone-pulumi/spaceone/components/backup"
+	"github.com/spaceone-pulumi/spaceone/components/volumes"
 )
 
 // timeout bounds the wait for the backup Job: a large database takes minutes, never this long.
@@ -42,14 +42,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: backupnow [--kubeconfig FILE] [--context NAME] -namespace NS")
 		os.Exit(2)
 	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = *kubeconfig
-	config, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: *kubeContext}).ClientConfig()
+	client, err := volumes.Client(*kubeconfig, *kubeContext)
 	if err == nil {
-		var client *kubernetes.Clientset
-		if client, err = kubernetes.NewForConfig(config); err == nil {
-			err = takeBackup(context.Background(), client, *namespace, os.Stdout, os.Stderr)
-		}
+		err = takeBackup(context.Background(), client, *namespace, os.Stdout, os.Stderr)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "backup:", err)
