@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/spaceone-pulumi/spaceone/components/kube"
 	"github.com/spaceone-pulumi/spaceone/components/settings"
 )
 
@@ -130,4 +131,29 @@ func names[T any, P interface {
 		out = append(out, P(&items[i]).GetName())
 	}
 	return out
+}
+
+// ourObjects lists, by kind, the names of every object in the cluster labelled as this
+// program's (kube.PartOfLabel): what a refusal must not have made and a destroy must not leave.
+func ourObjects(t *testing.T) map[string][]string {
+	t.Helper()
+	ours := kube.PartOfLabel + "=" + kube.PartOf
+	core, apps, batch, rbac := api(t).CoreV1(), api(t).AppsV1(), api(t).BatchV1(), api(t).RbacV1()
+	return map[string][]string{
+		"namespaces":      names(list(t, core.Namespaces().List, ours).Items),
+		"pods":            names(list(t, core.Pods("").List, ours).Items),
+		"services":        names(list(t, core.Services("").List, ours).Items),
+		"deployments":     names(list(t, apps.Deployments("").List, ours).Items),
+		"replicasets":     names(list(t, apps.ReplicaSets("").List, ours).Items),
+		"statefulsets":    names(list(t, apps.StatefulSets("").List, ours).Items),
+		"daemonsets":      names(list(t, apps.DaemonSets("").List, ours).Items),
+		"jobs":            names(list(t, batch.Jobs("").List, ours).Items),
+		"cronjobs":        names(list(t, batch.CronJobs("").List, ours).Items),
+		"configmaps":      names(list(t, core.ConfigMaps("").List, ours).Items),
+		"secrets":         names(list(t, core.Secrets("").List, ours).Items),
+		"serviceaccounts": names(list(t, core.ServiceAccounts("").List, ours).Items),
+		"roles":           names(list(t, rbac.Roles("").List, ours).Items),
+		"rolebindings":    names(list(t, rbac.RoleBindings("").List, ours).Items),
+		"ingresses":       names(list(t, api(t).NetworkingV1().Ingresses("").List, ours).Items),
+	}
 }

@@ -80,24 +80,7 @@ func TestSimLifecycle(t *testing.T) {
 	if claims := list(t, api(t).CoreV1().PersistentVolumeClaims("").List, "").Items; len(claims) != 0 {
 		t.Errorf("%d claims left after destroy, %s among them", len(claims), claims[0].Name)
 	}
-	ours := kube.PartOfLabel + "=" + kube.PartOf
-	core, apps, batch, rbac := api(t).CoreV1(), api(t).AppsV1(), api(t).BatchV1(), api(t).RbacV1()
-	for kind, left := range map[string][]string{
-		"pods":            names(list(t, core.Pods("").List, ours).Items),
-		"services":        names(list(t, core.Services("").List, ours).Items),
-		"deployments":     names(list(t, apps.Deployments("").List, ours).Items),
-		"replicasets":     names(list(t, apps.ReplicaSets("").List, ours).Items),
-		"statefulsets":    names(list(t, apps.StatefulSets("").List, ours).Items),
-		"daemonsets":      names(list(t, apps.DaemonSets("").List, ours).Items),
-		"jobs":            names(list(t, batch.Jobs("").List, ours).Items),
-		"cronjobs":        names(list(t, batch.CronJobs("").List, ours).Items),
-		"configmaps":      names(list(t, core.ConfigMaps("").List, ours).Items),
-		"secrets":         names(list(t, core.Secrets("").List, ours).Items),
-		"serviceaccounts": names(list(t, core.ServiceAccounts("").List, ours).Items),
-		"roles":           names(list(t, rbac.Roles("").List, ours).Items),
-		"rolebindings":    names(list(t, rbac.RoleBindings("").List, ours).Items),
-		"ingresses":       names(list(t, api(t).NetworkingV1().Ingresses("").List, ours).Items),
-	} {
+	for kind, left := range ourObjects(t) {
 		if len(left) != 0 {
 			t.Errorf("%s left after destroy: %v", kind, left)
 		}

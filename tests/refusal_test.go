@@ -3,8 +3,6 @@ package tests
 import (
 	"strings"
 	"testing"
-
-	"github.com/spaceone-pulumi/spaceone/components/kube"
 )
 
 // TestRefusalCreatesNothing: a configuration with several mistakes is refused by `pulumi up`
@@ -28,15 +26,7 @@ func TestRefusalCreatesNothing(t *testing.T) {
 	if state := p.run(t, "stack", "export"); strings.Contains(state, `"type": "kubernetes:`) {
 		t.Errorf("the stack recorded Kubernetes resources after a refusal:\n%s", tail(state, 40))
 	}
-	ours := kube.PartOfLabel + "=" + kube.PartOf
-	core, apps := api(t).CoreV1(), api(t).AppsV1()
-	for kind, got := range map[string][]string{
-		"namespaces":   names(list(t, core.Namespaces().List, ours).Items),
-		"deployments":  names(list(t, apps.Deployments("").List, ours).Items),
-		"statefulsets": names(list(t, apps.StatefulSets("").List, ours).Items),
-		"secrets":      names(list(t, core.Secrets("").List, ours).Items),
-		"configmaps":   names(list(t, core.ConfigMaps("").List, ours).Items),
-	} {
+	for kind, got := range ourObjects(t) {
 		if len(got) != 0 {
 			t.Errorf("the cluster holds %s after a refusal: %v", kind, got)
 		}
